@@ -1,0 +1,3 @@
+from twin_dashboard.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""Settings of one running app, and where its packaged files live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _packaged_or_repo(name: str) -> Path:
+    """A wheel carries ``assets``/``geodata`` inside the package; a checkout has them at top."""
+    inside = _PACKAGE / f"_{name}"
+    return inside if inside.is_dir() else _PACKAGE.parent / name
+
+
+ASSETS_DIR: Path = _packaged_or_repo("assets")
+GEODATA_DIR: Path = _packaged_or_repo("geodata")
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database lives: $TWIN_DASHBOARD_DATA or ./data."""
+    return Path(os.environ.get("TWIN_DASHBOARD_DATA", "data")).resolve()
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'twin.db'}"
+
+
+@dataclass
+class Settings:
+    """Everything ``create_app`` needs; tests build their own."""
+
+    db_url: str = field(default_factory=default_db_url)
+    geodata_dir: Path = GEODATA_DIR
+    simulate: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8050

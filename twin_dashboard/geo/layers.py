@@ -1,0 +1,106 @@
+"""What each geographic layer holds: the one description shared by generator, importer and store.
+
+A layer is a table of features with an ``id``, a geometry of known kinds, typed attribute
+columns and a ``props`` JSON column for anything else a source file carried. Layer names are
+the command-line names of DESIGN.md §4 (``patrol-zones``); ``table`` is the store's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["str", "int", "float", "time"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType = "str"
+    required: bool = False  # must be present and non-empty in every imported feature
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str  # command-line name
+    table: str  # store table
+    geometry: tuple[str, ...]  # accepted shapely geom_type values
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+    file: str = ""  # file name in geodata/
+    # Columns that place a feature in a scope (which subdistricts/neighborhoods one may see).
+    scope_columns: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _layers() -> dict[str, LayerSpec]:
+    from twin_dashboard.catalog import (
+        BUILDING_KINDS,
+        DEVICE_CATEGORIES,
+        LANDCOVER_KINDS,
+        ROAD_CLASSES,
+    )
+
+    polygon = ("Polygon", "MultiPolygon")
+    line = ("LineString", "MultiLineString")
+    point = ("Point",)
+    specs = [
+        LayerSpec("district", "district", polygon,
+                  (Column("name"), Column("adcode", "int")), "district.geojson"),
+        LayerSpec("subdistricts", "subdistricts", polygon,
+                  (Column("name", required=True), Column("name_en")),
+                  "subdistricts.geojson", ("id",)),
+        LayerSpec("neighborhoods", "neighborhoods", polygon,
+                  (Column("name", required=True), Column("name_en"), Column("subdistrict_id")),
+                  "neighborhoods.geojson", ("subdistrict_id", "id")),
+        LayerSpec("buildings", "buildings", polygon,
+                  (Column("name"), Column("floors", "int"),
+                   Column("kind", choices=BUILDING_KINDS),
+                   Column("subdistrict_id"), Column("neighborhood_id")),
+                  "buildings.geojson", ("subdistrict_id", "neighborhood_id")),
+        LayerSpec("roads", "roads", line,
+                  (Column("name"), Column("road_class", choices=ROAD_CLASSES),
+                   Column("subdistrict_id"), Column("zone_id")),
+                  "roads.geojson", ("subdistrict_id",)),
+        LayerSpec("landcover", "landcover", polygon,
+                  (Column("name"), Column("kind", required=True, choices=LANDCOVER_KINDS)),
+                  "landcover.geojson"),
+        LayerSpec("addresses", "addresses", point,
+                  (Column("address", required=True), Column("subdistrict_id"),
+                   Column("neighborhood_id"), Column("building_id")),
+                  "addresses.csv", ("subdistrict_id", "neighborhood_id")),
+        LayerSpec("patrol-zones", "patrol_zones", polygon,
+                  (Column("name", required=True), Column("subdistrict_id"),
+                   Column("gov_chief_id"), Column("community_chief_id"),
+                   Column("target_hours", "float")),
+                  "patrol_zones.geojson", ("subdistrict_id",)),
+        LayerSpec("devices", "devices", point,
+                  (Column("category", required=True,
+                          choices=tuple(c.code for c in DEVICE_CATEGORIES)),
+                   Column("name"), Column("subdistrict_id"), Column("neighborhood_id"),
+                   Column("building_id"), Column("household_id"),
+                   Column("installed_at", "time")),
+                  "devices.csv", ("subdistrict_id", "neighborhood_id")),
+    ]
+    return {s.name: s for s in specs}
+
+
+LAYERS: dict[str, LayerSpec] = _layers()
+LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
+# Layers whose features must lie inside the district (all but the district itself).
+DISTRICT_LAYER = "district"
+INSIDE_SHARE = 0.90  # a feature is inside when this share of it lies in the buffered district
+DISTRICT_BUFFER_M = 200.0
+
+
+def layer_spec(name: str) -> LayerSpec:
+    """The spec of a layer by its command-line name; a clear error for unknown names."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown layer {name!r}: expected one of {', '.join(LAYER_NAMES)}"
+        ) from None

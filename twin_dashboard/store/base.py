@@ -1,0 +1,128 @@
+"""The one store interface: every read and write of persistent data goes through it.
+
+Two implementations keep to it: SQLite (embedded default, ``sqlite.py``) and, for deployments
+that outgrow one process, PostgreSQL/PostGIS. Every read takes a :class:`Scope` so that roles can
+be enforced without rewriting queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which subdistricts and neighborhoods a caller may see; ``None`` means no limit."""
+
+    subdistrict_ids: frozenset[str] | None = None
+    neighborhood_ids: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, subdistrict: str | None = None, neighborhood: str | None = None) -> Scope:
+        """A scope narrowed to one subdistrict and/or one neighborhood (empty values ignored)."""
+        return cls(
+            frozenset([subdistrict]) if subdistrict else None,
+            frozenset([neighborhood]) if neighborhood else None,
+        )
+
+    @property
+    def is_all(self) -> bool:
+        return self.subdistrict_ids is None and self.neighborhood_ids is None
+
+
+ALL = Scope()
+
+# Record tables (not importable layers) and the columns each is read and written with.
+RECORD_TABLES: dict[str, tuple[str, ...]] = {
+    "people": ("id", "name", "phone", "role", "subdistrict_id", "neighborhood_id", "tags"),
+    "households": ("id", "subdistrict_id", "neighborhood_id", "building_id", "address",
+                   "elder_id", "cadre_id", "buddy_id", "lon", "lat"),
+    "device_status": ("device_id", "state", "state_since", "last_seen", "last_event",
+                      "last_value", "battery", "subdistrict_id", "neighborhood_id"),
+    "readings": ("reading_id", "device_id", "ts", "event", "value", "battery", "received_at"),
+    "alarms": ("id", "device_id", "household_id", "subdistrict_id", "neighborhood_id", "rule",
+               "severity", "status", "raised_at", "acked_at", "acked_by", "escalated_at",
+               "closed_at", "incident_id", "lon", "lat"),
+    "incidents": ("id", "source", "kind", "title", "subdistrict_id", "neighborhood_id",
+                  "zone_id", "device_id", "level", "status", "reported_at", "dispatched_at",
+                  "resolved_at", "closed_at", "sla_due_at", "lon", "lat"),
+    "incident_events": ("incident_id", "ts", "action", "level", "actor", "note"),
+    "patrols": ("id", "zone_id", "chief_id", "subdistrict_id", "started_at", "ended_at",
+                "road_ids", "geom"),
+}
+# Columns holding times (integer epoch seconds in the store, pandas UTC timestamps outside).
+TIME_COLUMNS: frozenset[str] = frozenset({
+    "installed_at", "state_since", "last_seen", "ts", "received_at", "raised_at", "acked_at",
+    "escalated_at", "closed_at", "reported_at", "dispatched_at", "resolved_at", "sla_due_at",
+    "started_at", "ended_at",
+})
+
+
+class StoreError(ValueError):
+    """A write the store refused; nothing was changed."""
+
+
+class Store(Protocol):
+    """What the rest of the app may ask of persistence."""
+
+    url: str
+
+    # --- layers (geographic, importable) ---
+    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        """Replace a whole layer in one transaction; returns the row count."""
+
+    def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
+        """A layer in EPSG:4326 with its typed columns, ``props`` (dict) and geometry."""
+
+    def layer_fingerprint(self, layer: str) -> str:
+        """A digest of a layer's rows, to prove a refused import changed nothing."""
+
+    # --- records ---
+    def replace_records(self, table: str, frame: pd.DataFrame) -> int:
+        """Replace a whole record table in one transaction."""
+
+    def read_records(
+        self, table: str, scope: Scope = ALL, where: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of a record table; ``where`` is column -> value or list of values."""
+
+    def count(self, table: str, scope: Scope = ALL) -> int: ...
+
+    # --- bookkeeping ---
+    def is_empty(self) -> bool:
+        """True when no layer has been loaded yet (so serve seeds it)."""
+
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    def touch_source(self, name: str, at: pd.Timestamp, detail: str = "") -> None: ...
+    def sources(self) -> pd.DataFrame: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> Store:
+    """Open the store a SQLAlchemy-style URL names (``sqlite:///…``, ``postgresql://…``)."""
+    if url.startswith("sqlite:"):
+        from twin_dashboard.store.sqlite import SQLiteStore
+
+        return SQLiteStore(url)
+    if url.startswith(("postgresql:", "postgres:")):
+        raise StoreError("the PostgreSQL/PostGIS store is not built yet: use a sqlite:/// URL")
+    raise StoreError(f"unsupported database URL {url!r}: expected sqlite:///… or postgresql://…")
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    """Yield lists of at most ``size`` items (for batched inserts)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,123 @@
+-- The store's schema (SQLite dialect; the PostGIS store mirrors it).
+-- Geometry is WKB in EPSG:4326; points also carry lon/lat for fast columnar reads.
+-- Times are integer seconds since the Unix epoch, UTC.
+-- subdistrict_id / neighborhood_id on every scoped table let one WHERE clause enforce a scope.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Per data source, when it last delivered (for /healthz and the freshness banner).
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    updated_at INTEGER NOT NULL,
+    detail TEXT
+);
+
+CREATE TABLE IF NOT EXISTS district (
+    id TEXT PRIMARY KEY, name TEXT, adcode INTEGER, props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subdistricts (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT, props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS neighborhoods (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT, subdistrict_id TEXT,
+    props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS buildings (
+    id TEXT PRIMARY KEY, name TEXT, floors INTEGER, kind TEXT,
+    subdistrict_id TEXT, neighborhood_id TEXT, props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roads (
+    id TEXT PRIMARY KEY, name TEXT, road_class TEXT, subdistrict_id TEXT, zone_id TEXT,
+    props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS landcover (
+    id TEXT PRIMARY KEY, name TEXT, kind TEXT NOT NULL, props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS addresses (
+    id TEXT PRIMARY KEY, address TEXT NOT NULL, subdistrict_id TEXT, neighborhood_id TEXT,
+    building_id TEXT, lon REAL NOT NULL, lat REAL NOT NULL, props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS patrol_zones (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, subdistrict_id TEXT,
+    gov_chief_id TEXT, community_chief_id TEXT, target_hours REAL,
+    props TEXT, geom BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, category TEXT NOT NULL, name TEXT,
+    subdistrict_id TEXT, neighborhood_id TEXT, building_id TEXT, household_id TEXT,
+    installed_at INTEGER, lon REAL NOT NULL, lat REAL NOT NULL, props TEXT, geom BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_scope ON devices (subdistrict_id, neighborhood_id);
+
+-- Synthetic or registered people: cadres, buddies, road chiefs, duty officers, residents.
+CREATE TABLE IF NOT EXISTS people (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT, role TEXT NOT NULL,
+    subdistrict_id TEXT, neighborhood_id TEXT,
+    tags TEXT  -- ';'-separated person and policy tags (社区大脑)
+);
+CREATE TABLE IF NOT EXISTS households (
+    id TEXT PRIMARY KEY, subdistrict_id TEXT, neighborhood_id TEXT, building_id TEXT,
+    address TEXT, elder_id TEXT, cadre_id TEXT, buddy_id TEXT, lon REAL, lat REAL
+);
+
+-- The current state of each device, kept up to date by ingest; 'offline' is derived at read
+-- time from last_seen and the category's heartbeat window.
+CREATE TABLE IF NOT EXISTS device_status (
+    device_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,          -- normal | alarm | fault | low_battery
+    state_since INTEGER,
+    last_seen INTEGER,            -- last reading of any kind
+    last_event TEXT, last_value REAL, battery REAL,
+    subdistrict_id TEXT, neighborhood_id TEXT
+);
+CREATE INDEX IF NOT EXISTS device_status_scope ON device_status (subdistrict_id, neighborhood_id);
+
+CREATE TABLE IF NOT EXISTS readings (
+    reading_id TEXT PRIMARY KEY,  -- idempotency key
+    device_id TEXT NOT NULL, ts INTEGER NOT NULL, event TEXT, value REAL, battery REAL,
+    received_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS readings_device_ts ON readings (device_id, ts);
+
+CREATE TABLE IF NOT EXISTS alarms (
+    id TEXT PRIMARY KEY, device_id TEXT, household_id TEXT,
+    subdistrict_id TEXT, neighborhood_id TEXT,
+    rule TEXT NOT NULL,           -- device category code or elderly rule name
+    severity TEXT NOT NULL, status TEXT NOT NULL,
+    raised_at INTEGER NOT NULL, acked_at INTEGER, acked_by TEXT,
+    escalated_at INTEGER, closed_at INTEGER, incident_id TEXT,
+    lon REAL, lat REAL
+);
+CREATE INDEX IF NOT EXISTS alarms_scope ON alarms (status, subdistrict_id, neighborhood_id);
+
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, kind TEXT, title TEXT,
+    subdistrict_id TEXT, neighborhood_id TEXT, zone_id TEXT, device_id TEXT,
+    level TEXT NOT NULL, status TEXT NOT NULL,
+    reported_at INTEGER NOT NULL, dispatched_at INTEGER, resolved_at INTEGER,
+    closed_at INTEGER, sla_due_at INTEGER, lon REAL, lat REAL
+);
+CREATE INDEX IF NOT EXISTS incidents_scope ON incidents (status, subdistrict_id, neighborhood_id);
+
+-- Every step of an incident's closed loop: who did what, when, at which level.
+CREATE TABLE IF NOT EXISTS incident_events (
+    incident_id TEXT NOT NULL, ts INTEGER NOT NULL, action TEXT NOT NULL,
+    level TEXT, actor TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events (incident_id, ts);
+
+CREATE TABLE IF NOT EXISTS patrols (
+    id TEXT PRIMARY KEY, zone_id TEXT NOT NULL, chief_id TEXT,
+    subdistrict_id TEXT, started_at INTEGER NOT NULL, ended_at INTEGER,
+    road_ids TEXT,                -- ';'-separated segments covered
+    geom BLOB                     -- the GPS track, a LineString
+);
+CREATE INDEX IF NOT EXISTS patrols_zone ON patrols (zone_id, started_at);
+
+CREATE TABLE IF NOT EXISTS gateway_tokens (
+    name TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
