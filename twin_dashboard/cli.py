@@ -10,7 +10,8 @@ import click
 from twin_dashboard.config import GEODATA_DIR, Settings, default_db_url
 from twin_dashboard.geo.layers import LAYER_NAMES
 
-CRS_HELP = "coordinates of the file: wgs84, gcj02, bd09 or EPSG:N (default: the file's own, else wgs84)"
+CRS_HELP = ("coordinates of the file: wgs84, gcj02, bd09 or EPSG:N "
+            "(default: the file's own, else wgs84)")
 db_option = click.option(
     "--db", "db_url", default=None, metavar="URL",
     help="database URL, SQLAlchemy form (default: embedded SQLite in ./data)",

@@ -7,7 +7,7 @@ be enforced without rewriting queries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -115,14 +115,3 @@ def open_store(url: str) -> Store:
         raise StoreError("the PostgreSQL/PostGIS store is not built yet: use a sqlite:/// URL")
     raise StoreError(f"unsupported database URL {url!r}: expected sqlite:///… or postgresql://…")
 
-
-def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    """Yield lists of at most ``size`` items (for batched inserts)."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

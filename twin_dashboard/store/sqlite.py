@@ -1,0 +1,314 @@
+"""The embedded SQLite store: one file, WAL, one connection per thread, one writer at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from twin_dashboard.geo.layers import LAYERS, LayerSpec, layer_spec
+from twin_dashboard.store.base import (
+    ALL,
+    RECORD_TABLES,
+    TIME_COLUMNS,
+    Scope,
+    StoreError,
+)
+
+BATCH_ROWS = 5_000  # rows per executemany: bounded memory, few round trips
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        raise StoreError("an in-memory SQLite store cannot be shared: give a file path")
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise StoreError(f"not a SQLite URL: {url!r} (expected sqlite:///path.db)")
+    return url[len(prefix):]
+
+
+class SQLiteStore:
+    """The Store protocol (store/base.py) over one SQLite file."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = Path(sqlite_path(url))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
+        with self._write_lock:
+            self._conn().executescript(schema)  # executescript manages its own transaction
+
+    # --- connections ---
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: a failure anywhere inside rolls every statement back."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- layers ---
+    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+        spec = layer_spec(layer)
+        columns, rows = _layer_rows(spec, frame)
+        self._replace(spec.table, columns, rows)
+        return len(frame)
+
+    def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
+        spec = layer_spec(layer)
+        names = ["id", *spec.column_names, "props", "geom"]
+        sql, params = _select(spec.table, names, _layer_scope(spec), scope, None)
+        frame = self._query(sql, params)
+        geometry = shapely.from_wkb(frame.pop("geom").to_numpy()) if len(frame) else []
+        frame["props"] = [json.loads(p) if isinstance(p, str) else {} for p in frame["props"]]
+        frame = _decode_times(frame)
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"),
+                                crs="EPSG:4326")
+
+    def layer_fingerprint(self, layer: str) -> str:
+        return self._fingerprint(layer_spec(layer).table)
+
+    # --- records ---
+    def replace_records(self, table: str, frame: pd.DataFrame) -> int:
+        columns = _record_columns(table)
+        self._replace(table, columns, _record_rows(columns, frame))
+        return len(frame)
+
+    def insert_records(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert rows, skipping those whose key already exists; returns how many were new."""
+        columns = _record_columns(table)
+        sql = (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' * len(columns))})")
+        with self._transaction() as conn:
+            before = conn.total_changes
+            for batch in _batches(_record_rows(columns, frame)):
+                conn.executemany(sql, batch)
+            return conn.total_changes - before
+
+    def read_records(self, table: str, scope: Scope = ALL,
+                     where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        columns = _record_columns(table)
+        sql, params = _select(table, list(columns), _record_scope(columns), scope, where)
+        frame = _decode_times(self._query(sql, params))
+        if table == "patrols":
+            geometry = shapely.from_wkb(frame.pop("geom").to_numpy()) if len(frame) else []
+            return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"))
+        return frame
+
+    def count(self, table: str, scope: Scope = ALL) -> int:
+        """Rows of a layer (by layer or table name) or record table within a scope."""
+        spec = LAYERS.get(table) or _LAYER_BY_TABLE.get(table)
+        if spec is not None:
+            table, scope_cols = spec.table, _layer_scope(spec)
+        else:
+            scope_cols = _record_scope(_record_columns(table))
+        sql, params = _select(table, ["COUNT(*)"], scope_cols, scope, None)
+        return int(self._conn().execute(sql, params).fetchone()[0])
+
+    def fingerprint(self, table: str) -> str:
+        """A digest of any table's rows (record tables too)."""
+        if table not in _LAYER_TABLES:
+            _record_columns(table)
+        return self._fingerprint(table)
+
+    # --- bookkeeping ---
+    def is_empty(self) -> bool:
+        conn = self._conn()
+        return all(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None
+                   for t in _LAYER_TABLES)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def touch_source(self, name: str, at: pd.Timestamp, detail: str = "") -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sources (name, updated_at, detail) VALUES (?, ?, ?)",
+                (name, int(pd.Timestamp(at).timestamp()), detail),
+            )
+
+    def sources(self) -> pd.DataFrame:
+        frame = self._query("SELECT name, updated_at, detail FROM sources ORDER BY name", [])
+        frame["updated_at"] = pd.to_datetime(frame["updated_at"], unit="s", utc=True)
+        return frame
+
+    # --- internals ---
+    def _replace(self, table: str, columns: list[str], rows: Iterator[tuple]) -> None:
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' * len(columns))})")
+        try:
+            with self._transaction() as conn:
+                conn.execute(f"DELETE FROM {table}")
+                for batch in _batches(rows):
+                    conn.executemany(sql, batch)
+        except sqlite3.IntegrityError as err:
+            raise StoreError(f"{table}: {err}; nothing was changed") from err
+
+    def _query(self, sql: str, params: list[Any]) -> pd.DataFrame:
+        cursor = self._conn().execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+
+    def _fingerprint(self, table: str) -> str:
+        digest = hashlib.sha256()
+        for row in self._conn().execute(f"SELECT * FROM {table} ORDER BY rowid"):
+            digest.update(repr(row).encode())
+        return digest.hexdigest()
+
+
+_LAYER_BY_TABLE: dict[str, LayerSpec] = {s.table: s for s in LAYERS.values()}
+_LAYER_TABLES: tuple[str, ...] = tuple(_LAYER_BY_TABLE)
+
+
+def _layer_scope(spec: LayerSpec) -> tuple[str | None, str | None]:
+    cols = spec.scope_columns
+    return (cols[0] if cols else None, cols[1] if len(cols) > 1 else None)
+
+
+def _record_scope(columns: tuple[str, ...]) -> tuple[str | None, str | None]:
+    return ("subdistrict_id" if "subdistrict_id" in columns else None,
+            "neighborhood_id" if "neighborhood_id" in columns else None)
+
+
+def _record_columns(table: str) -> tuple[str, ...]:
+    try:
+        return RECORD_TABLES[table]
+    except KeyError:
+        raise StoreError(f"unknown table {table!r}") from None
+
+
+def _select(table: str, names: list[str], scope_cols: tuple[str | None, str | None],
+            scope: Scope, where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    """A SELECT with the scope's and ``where``'s conditions as bound parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    conditions: list[tuple[str, Any]] = []
+    sub_col, nbh_col = scope_cols
+    if scope.subdistrict_ids is not None and sub_col:
+        conditions.append((sub_col, sorted(scope.subdistrict_ids)))
+    if scope.neighborhood_ids is not None and nbh_col:
+        conditions.append((nbh_col, sorted(scope.neighborhood_ids)))
+    for column, value in (where or {}).items():
+        if not column.isidentifier():
+            raise StoreError(f"bad column name {column!r}")
+        conditions.append((column, value))
+    for column, value in conditions:
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        clauses.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
+        params.extend(values)
+    sql = f"SELECT {', '.join(names)} FROM {table}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    return sql, params
+
+
+def _layer_rows(spec: LayerSpec, frame: gpd.GeoDataFrame) -> tuple[list[str], Iterator[tuple]]:
+    """Columns and row tuples for a layer table, geometry as WKB (EPSG:4326)."""
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        raise StoreError(f"{spec.name}: geometry must be EPSG:4326, got {frame.crs}")
+    data = pd.DataFrame({"id": frame["id"].astype(str)})
+    for column in spec.columns:
+        values = frame.get(column.name)
+        data[column.name] = _encode(values, column.type, len(frame))
+    props = frame["props"] if "props" in frame else [None] * len(frame)
+    data["props"] = [json.dumps(p, ensure_ascii=False, default=str) if p else None
+                     for p in props]
+    geoms = frame.geometry.to_numpy()
+    if spec.geometry == ("Point",):
+        data["lon"] = shapely.get_x(geoms)
+        data["lat"] = shapely.get_y(geoms)
+    data["geom"] = shapely.to_wkb(geoms)
+    return list(data.columns), _tuples(data)
+
+
+def _record_rows(columns: tuple[str, ...], frame: pd.DataFrame) -> Iterator[tuple]:
+    data = pd.DataFrame(index=range(len(frame)))
+    for name in columns:
+        values = frame[name].reset_index(drop=True) if name in frame else None
+        if name == "geom" and values is not None:
+            data[name] = shapely.to_wkb(np.asarray(values))
+        else:
+            kind = "time" if name in TIME_COLUMNS else "any"
+            data[name] = _encode(values, kind, len(frame))
+    return _tuples(data)
+
+
+def _encode(values: pd.Series | None, kind: str, length: int) -> list[Any]:
+    """Python values SQLite stores: times as epoch seconds, NaN/NaT as NULL."""
+    if values is None:
+        return [None] * length
+    if kind == "time":
+        stamps = pd.to_datetime(values, utc=True, errors="raise", format="ISO8601") \
+            if not pd.api.types.is_numeric_dtype(values) else None
+        if stamps is None:
+            return [None if pd.isna(v) else int(v) for v in values]
+        return [None if pd.isna(s) else int(s.timestamp()) for s in stamps]
+    out = values.astype(object).where(pd.notna(values), None)
+    if kind == "int":
+        return [None if v is None or v == "" else int(v) for v in out]
+    if kind == "float":
+        return [None if v is None or v == "" else float(v) for v in out]
+    return [v.item() if isinstance(v, np.generic) else v for v in out]
+
+
+def _decode_times(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in frame.columns:
+        if column in TIME_COLUMNS:
+            frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    return frame
+
+
+def _tuples(data: pd.DataFrame) -> Iterator[tuple]:
+    return data.itertuples(index=False, name=None)
+
+
+def _batches(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
