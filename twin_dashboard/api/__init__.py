@@ -1,0 +1,13 @@
+"""The HTTP API of DESIGN.md §4, mounted on the app's FastAPI server."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from twin_dashboard.api import health, layers, summary
+
+
+def register_api(server: FastAPI) -> None:
+    server.include_router(health.router)
+    server.include_router(summary.router)
+    server.include_router(layers.router)

@@ -1,0 +1,20 @@
+"""The one callback graph: each feature module registers its callbacks once, for every layout.
+
+Listed explicitly (datasette's DEFAULT_PLUGINS) so the order of registration is plain to see.
+Each module has ``register(app)``; registering per app (not at import) lets tests build many apps.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from dash import Dash
+
+FEATURES: tuple[str, ...] = (
+    "twin_dashboard.callbacks.pages",
+)
+
+
+def register_all(app: Dash) -> None:
+    for name in FEATURES:
+        importlib.import_module(name).register(app)

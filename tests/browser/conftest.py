@@ -1,0 +1,147 @@
+"""Fixtures for real-browser tests: the served app in a subprocess and headless Chromium."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import urlopen
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+START_TIMEOUT_S = 120  # seeding the district once, then uvicorn start-up
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def server_db(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'twin.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_server(server_db, tmp_path_factory) -> Iterator[str]:
+    """Base URL of ``twin-dashboard serve`` on a free loopback port."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server-log") / "serve.log"
+    cmd = [sys.executable, "-m", "twin_dashboard", "serve", "--port", str(port),
+           "--db", server_db, "--no-simulate"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def chrome_options(width: int, height: int, touch: bool = False) -> webdriver.ChromeOptions:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+        "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-quic", "--hide-scrollbars", "--force-device-scale-factor=1",
+        f"--window-size={width},{height}",
+        # Prove the page works offline: every host but ours is unresolvable.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(arg)
+    if touch:
+        options.add_argument("--touch-events=enabled")
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    return options
+
+
+@pytest.fixture
+def browser() -> Iterator[Callable[..., webdriver.Chrome]]:
+    """A factory of headless Chromium windows of a given size; all are closed afterwards."""
+    drivers: list[webdriver.Chrome] = []
+
+    def make(width: int = 1920, height: int = 1080, touch: bool = False) -> webdriver.Chrome:
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER),
+                                  options=chrome_options(width, height, touch))
+        driver.set_window_size(width, height)
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.quit()
+
+
+def requested_hosts(driver: webdriver.Chrome) -> set[str]:
+    """Every host the page sent a request to, from Chromium's performance log."""
+    hosts: set[str] = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            url = message["params"]["request"]["url"]
+            if url.startswith(("http:", "https:", "ws:", "wss:")):
+                hosts.add(urlparse(url).hostname or "")
+    return hosts
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def wait_for(driver: webdriver.Chrome, js_condition: str, timeout: float = 60) -> object:
+    """Wait until a JS expression is truthy; returns its value."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+        lambda d: d.execute_script(f"return ({js_condition});"))
+
+
+def element_colors(driver: webdriver.Chrome, css: str) -> int:
+    """How many distinct colours an element shows on screen (a drawn map shows many)."""
+    from PIL import Image
+
+    png = driver.find_element(By.CSS_SELECTOR, css).screenshot_as_png
+    image = Image.open(io.BytesIO(png)).convert("RGB").resize((200, 120))
+    return len(set(image.getdata()))
+
+
+def screenshot_dir() -> Path:
+    path = Path(os.environ.get("TWIN_SCREENSHOTS", "screenshots-tmp"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,35 @@
+"""GET /api/v1/layers/{layer}: a layer as a GeoJSON FeatureCollection in WGS84."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.geo.layers import LAYER_NAMES
+from twin_dashboard.runtime import runtime
+from twin_dashboard.store.base import StoreError
+
+router = APIRouter(prefix="/api/v1", tags=["layers"])
+
+
+@router.get("/layers/{layer}", response_class=Response,
+            responses={200: {"content": {"application/geo+json": {}}}})
+def layer(
+    layer: str,
+    subdistrict: str | None = Query(None),
+    neighborhood: str | None = Query(None),
+) -> Response:
+    """The features of ``layer`` within the caller's scope."""
+    if layer not in LAYER_NAMES:
+        raise HTTPException(404, f"unknown layer {layer!r}: one of {', '.join(LAYER_NAMES)}")
+    scope = scope_from_query(subdistrict, neighborhood)
+    try:
+        frame = runtime().store.read_layer(layer, scope)
+    except StoreError as err:
+        raise HTTPException(500, str(err)) from err
+    for column in frame.columns:
+        if str(frame[column].dtype).startswith("datetime64"):
+            frame[column] = frame[column].map(lambda v: v.isoformat() if v is not None else None)
+    return Response(frame.to_json(drop_id=True, ensure_ascii=False),
+                    media_type="application/geo+json")

@@ -1,0 +1,24 @@
+"""GET /api/v1/summary: the figures the screens show, for checking screens against data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.runtime import runtime
+
+router = APIRouter(prefix="/api/v1", tags=["summary"])
+
+
+@router.get("/summary")
+def summary(
+    subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
+    neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
+) -> dict[str, Any]:
+    """Device states by category, open alarms, incidents by level and status, patrol coverage."""
+    from twin_dashboard.domain.summary import summarize  # TEMP until domain lands
+
+    rt = runtime()
+    return summarize(rt.store, scope_from_query(subdistrict, neighborhood), rt.now())

@@ -1,0 +1,27 @@
+"""One catalog of visible strings, Chinese first: ``t(key, lang)``.
+
+Each part of the UI keeps its strings in a module of this package (``map.py``,
+``screens.py``); they are merged here so that a test can check every key has both languages.
+"""
+
+from __future__ import annotations
+
+from twin_dashboard.i18n import map as _map
+from twin_dashboard.i18n import screens as _screens
+
+LANGS: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+TEXT: dict[str, tuple[str, str]] = {**_screens.TEXT, **_map.TEXT}
+
+
+def lang_of(value: str | None) -> str:
+    """The language a query parameter asks for; anything unknown falls back to Chinese."""
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
+    """The string for ``key`` in ``lang``, formatted with ``values``; KeyError if missing."""
+    zh, en = TEXT[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text

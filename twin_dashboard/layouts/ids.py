@@ -1,0 +1,39 @@
+"""Every component id, as a constant: a typo becomes an ImportError, not a silent dead callback.
+
+All three layouts use these same ids; a layout that lacks a component simply leaves it out and
+the callbacks take it as ``allow_optional``.
+"""
+
+# --- page-level state ---
+SCREEN = "screen"  # dcc.Store {"screen": "wall"|"desk"|"tablet", "lang": "zh"|"en", "rotate": s}
+SELECTION = "selection"  # dcc.Store {"subdistrict": id|None, "neighborhood": id|None}
+CLOCK = "clock"  # dcc.Interval driving refreshes of figures
+ROTATE_TIMER = "rotate-timer"  # dcc.Interval of the wall's subdistrict rotation
+
+# --- the twin map (DESIGN.md §4: the container's id is a contract) ---
+TWIN_MAP = "twin-map"  # html.Div the deck.gl canvas is drawn into
+MAP_SPEC = "map-spec"  # dcc.Store: static deck description (layers that change rarely)
+MAP_DATA = "map-data"  # dcc.Store: overlay data (devices, incidents, zones) for the scope
+MAP_VIEW = "map-view"  # dcc.Store: camera target {longitude, latitude, zoom, pitch, bearing}
+MAP_DELTA = "map-delta"  # dcc.Store: small live changes {device_id: state}
+MAP_PICK = "map-pick"  # dcc.Store: what the user clicked {layer, id, ...}
+MAP_LAYERS = "map-layers"  # dcc.Checklist of overlay toggles
+MAP_MODE = "map-mode"  # 2D/3D switch (desk)
+MAP_LEGEND = "map-legend"
+
+# --- selectors and panels ---
+SUBDISTRICT_SELECT = "subdistrict-select"
+NEIGHBORHOOD_SELECT = "neighborhood-select"
+SCOPE_TITLE = "scope-title"
+KPI_TILES = "kpi-tiles"
+DETAILS_PANEL = "details-panel"
+ALARM_FEED = "alarm-feed"
+INCIDENT_TABLE = "incident-table"
+FRESHNESS = "freshness"
+
+# --- charts ---
+FUNNEL_CHART = "funnel-chart"
+DEVICE_CHART = "device-chart"
+INCIDENT_TREND_CHART = "incident-trend-chart"
+COVERAGE_CHART = "coverage-chart"
+ALARM_CHART = "alarm-chart"
