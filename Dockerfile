@@ -1,0 +1,19 @@
+# twin-dashboard: the app on its embedded SQLite store, seeded from the packaged geodata/.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TWIN_DASHBOARD_DATA=/data
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY twin_dashboard ./twin_dashboard
+COPY assets ./assets
+COPY geodata ./geodata
+RUN pip install --no-cache-dir . && rm -rf /src
+
+WORKDIR /app
+VOLUME ["/data"]
+EXPOSE 8050
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8050/healthz', timeout=4)"
+CMD ["twin-dashboard", "serve", "--host", "0.0.0.0", "--port", "8050"]
