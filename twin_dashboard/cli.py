@@ -62,7 +62,7 @@ def import_(layer: str, path: Path, crs: str | None, drop_outside: bool,
                                   drop_outside=drop_outside, progress=True)
         count = store.replace_layer(layer, prepared.frame)
     except (ImportRefused, ValueError) as err:
-        click.echo(f"import refused: {path}: {err}", err=True)
+        click.echo(f"import refused: {err}", err=True)
         sys.exit(2)
     finally:
         store.close()

@@ -1,0 +1,134 @@
+"""``twin-dashboard import`` / ``export`` end to end: all or nothing, against a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from twin_dashboard.cli import main
+from twin_dashboard.store.base import open_store
+
+REALDATA = Path(os.environ.get(
+    "TWIN_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
+if not REALDATA.is_dir():
+    REALDATA = Path("/work/shared/realdata")
+DATAV = "datav_310109_hongkou.json"
+SUBDISTRICTS = "hongkou_subdistricts_stanford_wgs84.geojson"
+ADDRESSES = "hongkou_residential_addresses_2022.csv"
+BOWTIE = {"type": "Polygon", "coordinates": [
+    [[121.48, 31.26], [121.49, 31.27], [121.49, 31.26], [121.48, 31.27], [121.48, 31.26]]]}
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip(f"real test files not found at {REALDATA} (set TWIN_REALDATA)")
+    return REALDATA
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/t.db"
+
+
+def run(db: str, *args: str):
+    return CliRunner().invoke(main, [*args, "--db", db], catch_exceptions=False)
+
+
+def state(db: str, layer: str) -> tuple[str, int]:
+    """What a refused import must leave untouched: the layer's fingerprint and row count."""
+    store = open_store(db)
+    try:
+        return store.layer_fingerprint(layer), store.count(layer)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def loaded(db, realdata) -> str:
+    """A store holding the real district (from GCJ-02) and its subdistricts."""
+    result = run(db, "import", "district", str(realdata / DATAV), "--crs", "gcj02")
+    assert result.exit_code == 0, result.output
+    assert "imported 1 features into district" in result.stdout
+    result = run(db, "import", "subdistricts", str(realdata / SUBDISTRICTS))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_import_real_files(loaded):
+    assert state(loaded, "district")[1] == 1
+    assert state(loaded, "subdistricts")[1] == 8
+    store = open_store(loaded)
+    try:
+        district = store.read_layer("district").union_all()
+        union = store.read_layer("subdistricts").union_all()
+    finally:
+        store.close()
+    assert district.intersection(union).area / district.union(union).area >= 0.98
+
+
+def test_refused_import_changes_nothing(loaded, realdata):
+    result = run(loaded, "import", "addresses", str(realdata / ADDRESSES), "--drop-outside")
+    assert result.exit_code == 0, result.output
+    assert "imported 1782 features into addresses" in result.stdout
+    assert "dropped 28 feature(s) outside the district:" in result.stderr
+    assert "新建路145号" in result.stderr
+    before = state(loaded, "addresses")
+
+    result = run(loaded, "import", "addresses", str(realdata / ADDRESSES))
+    assert result.exit_code != 0
+    assert "import refused" in result.stderr
+    assert "feature 1379 ('新建路145号'): outside the district: 52.3 km" in result.stderr
+    assert state(loaded, "addresses") == before
+
+
+def test_refused_broken_file_changes_nothing(loaded, tmp_path):
+    before = state(loaded, "subdistricts")
+    path = tmp_path / "bad.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "好街道"},
+         "geometry": {"type": "Polygon", "coordinates": [
+             [[121.48, 31.26], [121.49, 31.26], [121.49, 31.27], [121.48, 31.26]]]}},
+        {"type": "Feature", "properties": {"name": "蝴蝶街道"}, "geometry": BOWTIE}]}))
+    result = run(loaded, "import", "subdistricts", str(path))
+    assert result.exit_code == 2
+    assert "feature 2 ('蝴蝶街道'): invalid geometry (Self-intersection" in result.stderr
+    assert state(loaded, "subdistricts") == before
+
+
+def test_zero_byte_file_refused(db, tmp_path):
+    path = tmp_path / "empty.geojson"
+    path.touch()
+    result = run(db, "import", "roads", str(path))
+    assert result.exit_code == 2
+    assert "empty.geojson is empty (0 bytes)" in result.stderr
+    assert state(db, "roads")[1] == 0
+
+
+def test_without_a_district_the_rule_is_skipped_with_a_note(db, realdata):
+    result = run(db, "import", "subdistricts", str(realdata / SUBDISTRICTS))
+    assert result.exit_code == 0, result.output
+    assert "inside-district check was skipped" in result.stderr
+
+
+def test_export_district_to_gcj02_gives_back_the_original(loaded, realdata, tmp_path):
+    out = tmp_path / "district.geojson"
+    result = run(loaded, "export", "district", str(out), "--crs", "gcj02")
+    assert result.exit_code == 0, result.output
+    original = json.loads((realdata / DATAV).read_text())[0]["geometry"]
+    exported = json.loads(out.read_text())["features"][0]["geometry"]
+    a, b = (shapely.get_coordinates(shapely.normalize(shapely.geometry.shape(g)))
+            for g in (original, exported))
+    assert a.shape == b.shape and np.abs(a - b).max() < 1e-6
+
+
+def test_export_refuses_unknown_suffix(loaded, tmp_path):
+    result = run(loaded, "export", "district", str(tmp_path / "district.kml"))
+    assert result.exit_code == 2
+    assert "cannot export to 'district.kml'" in result.stderr

@@ -1,0 +1,153 @@
+"""Prepare a file for ``twin-dashboard import``: read, convert to WGS84, check, assemble.
+
+Pure: it never touches the store. The CLI hands the prepared frame to ``store.replace_layer``,
+which is transactional, so a refused or failed import changes nothing (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from twin_dashboard.geo.crs import to_wgs84, transform_geometries
+from twin_dashboard.geo.layers import DISTRICT_LAYER, LayerSpec, layer_spec
+from twin_dashboard.geo.readers import ReadError, SourceData, read_features
+from twin_dashboard.geo.validate import (
+    LIST_LIMIT,
+    Problem,
+    check_attributes,
+    check_geometries,
+    duplicate_ids,
+    extra_properties,
+    feature_ids,
+    feature_labels,
+    format_problems,
+    outside_district,
+)
+
+COORDINATE_DECIMALS = 7  # ≈ 1 cm: finer than any source, and keeps stored text short
+
+
+class ImportRefused(ValueError):
+    """The file was refused as a whole; the message lists every problem found."""
+
+
+@dataclass
+class PreparedImport:
+    """A checked layer ready for ``store.replace_layer``, and what to tell the user."""
+
+    layer: str
+    frame: gpd.GeoDataFrame  # EPSG:4326; columns: id, the layer's columns, props, geometry
+    notes: list[str] = field(default_factory=list)
+    source_crs: str = "wgs84"
+
+
+def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
+                   district: gpd.GeoDataFrame | None = None, drop_outside: bool = False,
+                   progress: bool = False) -> PreparedImport:
+    """Read ``path`` as ``layer``, convert it to WGS84 and check every feature.
+
+    Parameters
+    ----------
+    layer : a layer name of DESIGN.md §4 (``subdistricts``, ``patrol-zones``…).
+    path : GeoJSON (or a bare array of Features), GeoPackage, zipped Shapefile, GeoParquet
+        or CSV with lon/lat columns.
+    crs : the file's coordinates (``wgs84``, ``gcj02``, ``bd09``, ``EPSG:N``); overrides the
+        CRS the file declares. Default: the file's own, else WGS84.
+    district : the stored district layer, for the inside-district rule; None or empty skips
+        the rule (with a note). Ignored when ``layer`` is the district.
+    drop_outside : drop features outside the district (listed in the notes) instead of
+        refusing the file.
+    progress : show progress bars on stderr for inputs of more than 2,000 features.
+
+    Raises
+    ------
+    ImportRefused : naming each problem (feature position, id or name, reason).
+    """
+    try:
+        spec = layer_spec(layer)
+        source = read_features(path, crs=crs, layer=spec.table, progress=progress)
+    except ReadError as err:
+        raise ImportRefused(str(err)) from None
+    except ValueError as err:  # an unknown layer or CRS name
+        raise ImportRefused(str(err)) from None
+    total = len(source.geometry)
+    if total == 0:
+        raise ImportRefused(f"{Path(path).name} holds no features")
+    return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+
+
+def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | None,
+             drop_outside: bool, progress: bool) -> PreparedImport:
+    """The pipeline: convert, check geometry, place in district, check attributes, assemble."""
+    total = len(source.geometry)
+    notes = list(source.notes)
+    geoms = transform_geometries(source.geometry, to_wgs84(source.crs), COORDINATE_DECIMALS)
+    ids, from_source = feature_ids(source.properties, spec.name)
+    labels = feature_labels(source.properties, ids, from_source)
+    checked = check_geometries(geoms, spec, labels, source.geometry_errors, progress=progress)
+    problems = list(checked.problems)
+    rows = list(range(total))
+    outside, note = _outside(spec, checked.geometry, district, labels)
+    notes += note
+    if drop_outside and outside:
+        dropped = {p.position - 1 for p in outside}
+        rows = [r for r in rows if r not in dropped]
+        notes += [f"dropped {len(outside)} feature(s) outside the district:",
+                  *(f"  {p}" for p in sorted(outside, key=lambda p: p.position))]
+    else:
+        problems += outside
+    table, attribute_problems = check_attributes(source.properties, spec, rows, labels)
+    problems += attribute_problems + duplicate_ids(ids, rows, labels)
+    if problems:
+        raise ImportRefused(format_problems(problems, total))
+    notes += _listing(f"repaired {len(checked.repaired)} invalid geometries:", checked.repaired)
+    frame = _assemble(spec, source, rows, ids, table, checked.geometry)
+    return PreparedImport(spec.name, frame, notes, source.crs)
+
+
+def _district_shape(district: gpd.GeoDataFrame | None, spec: LayerSpec
+                    ) -> shapely.Geometry | None:
+    """The district as one WGS84 geometry, or None when there is none (or it is the import)."""
+    if spec.name == DISTRICT_LAYER or district is None or district.empty:
+        return None
+    if district.crs is not None and not district.crs.equals("EPSG:4326"):
+        district = district.to_crs("EPSG:4326")
+    shape = shapely.union_all(district.geometry.dropna().to_numpy())
+    return None if shape.is_empty else shape
+
+
+def _outside(spec: LayerSpec, geoms: np.ndarray, district: shapely.Geometry | None,
+             labels: list[str]) -> tuple[list[Problem], list[str]]:
+    """Problems for features outside the district, and a note when the rule was skipped."""
+    if spec.name == DISTRICT_LAYER:
+        return [], []
+    if district is None:
+        return [], ["the store has no district yet: the inside-district check was skipped "
+                    "(import the district layer first to have it)"]
+    usable = [row for row, geom in enumerate(geoms) if geom is not None]
+    return outside_district(geoms, district, labels, usable), []
+
+
+def _listing(header: str, items: list[Problem]) -> list[str]:
+    if not items:
+        return []
+    lines = [header, *(f"  {p}" for p in items[:LIST_LIMIT])]
+    if len(items) > LIST_LIMIT:
+        lines.append(f"  … and {len(items) - LIST_LIMIT} more")
+    return lines
+
+
+def _assemble(spec: LayerSpec, source: SourceData, rows: list[int], ids: list[str | None],
+              table: pd.DataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
+    """Columns exactly: id, the layer's columns, props, geometry (EPSG:4326)."""
+    frame = table.copy()
+    frame.insert(0, "id", np.array([ids[r] for r in rows], dtype=object))
+    frame["props"] = extra_properties(source.properties, spec, rows)
+    geometry = gpd.GeoSeries(geoms[rows], crs="EPSG:4326", index=frame.index)
+    return gpd.GeoDataFrame(frame, geometry=geometry)
