@@ -7,7 +7,8 @@ be enforced without rewriting queries.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +64,22 @@ TIME_COLUMNS: frozenset[str] = frozenset({
 })
 
 
+# --- live ingest (issue 4) ---
+# A device's live row: its device_status columns, then its device_registers (schema.sql).
+STATUS_LIVE_COLUMNS: tuple[str, ...] = (
+    "device_id", "state", "state_since", "last_seen", "last_event", "last_value", "battery",
+)
+REGISTER_COLUMNS: tuple[str, ...] = (
+    "alarm_at", "alarm_since", "fault_at", "clear_at", "battery_at", "event_at", "value_at",
+    "active_at", "flow_at", "flow_on",
+)
+LIVE_COLUMNS: tuple[str, ...] = STATUS_LIVE_COLUMNS + REGISTER_COLUMNS
+RECORD_TABLES.update({
+    "alarm_inbox": ("person_id", "alarm_id", "role", "since"),  # since: epoch seconds
+    "alarm_steps": ("alarm_id", "ts", "action", "actor", "person_id", "note"),
+})
+
+
 class StoreError(ValueError):
     """A write the store refused; nothing was changed."""
 
@@ -103,6 +120,39 @@ class Store(Protocol):
     def sources(self) -> pd.DataFrame: ...
 
     def close(self) -> None: ...
+
+    # --- live ingest (issue 4) ---
+    def live_tx(self) -> AbstractContextManager[LiveTx]:
+        """One all-or-nothing transaction for a batch of readings or a routing step."""
+
+    def save_token(self, name: str, token_hash: str, at: pd.Timestamp) -> None:
+        """Store a gateway token's hash; refuses a name whose token is still active."""
+
+    def revoke_token_hash(self, name: str, at: pd.Timestamp) -> bool:
+        """Mark NAME's active token revoked; False when there is none."""
+
+    def active_token_hashes(self) -> dict[str, str]:
+        """Gateway name -> token hash, for tokens not revoked."""
+
+    def household_activity(self) -> pd.DataFrame:
+        """Per elderly door/infrared/water device: household, scope, last_seen and registers."""
+
+    def backfill_registers(self) -> int:
+        """Derive activity registers from stored readings for devices that have none."""
+
+
+class LiveTx(Protocol):
+    """The writes of one ingest batch or routing step, inside one open transaction."""
+
+    def new_readings(self, rows: Sequence[tuple]) -> list[tuple]: ...
+    def load_live(self, device_ids: Sequence[str]) -> dict[str, tuple]: ...
+    def save_live(self, rows: Sequence[tuple], scopes: Sequence[tuple[str, str]]) -> None: ...
+    def add_alarms(self, alarms: Sequence[dict[str, Any]]) -> list[str]: ...
+    def alarm(self, alarm_id: str) -> dict[str, Any] | None: ...
+    def update_alarm(self, alarm_id: str, changes: dict[str, Any]) -> None: ...
+    def add_inbox(self, rows: Sequence[tuple[str, str, str, int]]) -> None: ...
+    def add_steps(self, rows: Sequence[tuple]) -> None: ...
+    def overdue_alarms(self, raised_before: int) -> list[dict[str, Any]]: ...
 
 
 def open_store(url: str) -> Store:

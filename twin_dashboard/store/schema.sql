@@ -121,3 +121,26 @@ CREATE TABLE IF NOT EXISTS gateway_tokens (
     name TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
     revoked_at INTEGER
 );
+
+-- issue 4: live ingest, alarm routing.
+-- Per device, the time of the latest reading on each register the state machine folds
+-- (domain/states.py). One time per register makes the fold order-independent: a late reading
+-- never undoes a newer one. active_at/flow_* feed the elderly-care rules (domain/rules.py).
+CREATE TABLE IF NOT EXISTS device_registers (
+    device_id TEXT PRIMARY KEY,
+    alarm_at INTEGER, alarm_since INTEGER, fault_at INTEGER, clear_at INTEGER,
+    battery_at INTEGER, event_at INTEGER, value_at INTEGER,
+    active_at INTEGER,            -- last door / infrared / water activity
+    flow_at INTEGER, flow_on INTEGER  -- latest flow_start/flow_stop, and whether it was a start
+);
+-- An inbox per person: the alarms routed to them (cadre, buddy, duty officer).
+CREATE TABLE IF NOT EXISTS alarm_inbox (
+    person_id TEXT NOT NULL, alarm_id TEXT NOT NULL, role TEXT NOT NULL, since INTEGER NOT NULL,
+    PRIMARY KEY (person_id, alarm_id)
+);
+-- Every step of an alarm: raised, notified, acknowledged, escalated, notify_failed — who, when.
+CREATE TABLE IF NOT EXISTS alarm_steps (
+    alarm_id TEXT NOT NULL, ts INTEGER NOT NULL, action TEXT NOT NULL,
+    actor TEXT, person_id TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS alarm_steps_alarm ON alarm_steps (alarm_id, ts);

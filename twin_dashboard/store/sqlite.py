@@ -18,6 +18,13 @@ import pandas as pd
 import shapely
 
 from twin_dashboard.geo.layers import LAYERS, LayerSpec, layer_spec
+from twin_dashboard.store._live_sqlite import (
+    BACKFILL_REGISTERS_SQL,
+    HOUSEHOLD_ACTIVITY_SQL,
+    LIVE_CACHE_KIB,
+    LIVE_CHECKPOINT_PAGES,
+    SQLiteLiveTx,
+)
 from twin_dashboard.store.base import (
     ALL,
     RECORD_TABLES,
@@ -147,6 +154,24 @@ class SQLiteStore:
             _record_columns(table)
         return self._fingerprint(table)
 
+    def read_columns(self, table: str, columns: list[str] | tuple[str, ...],
+                     scope: Scope = ALL, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Some plain columns of a layer (layer or table name) or record table, no geometry or
+        props decoding: the fast read for figures over many rows (domain/summary.py)."""
+        spec = LAYERS.get(table) or _LAYER_BY_TABLE.get(table)
+        if spec is not None:
+            known = {"id", *spec.column_names, *(("lon", "lat") if spec.geometry == ("Point",)
+                                                 else ())}
+            table, scope_cols = spec.table, _layer_scope(spec)
+        else:
+            known = set(_record_columns(table)) - {"geom"}
+            scope_cols = _record_scope(_record_columns(table))
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise StoreError(f"{table}: no column(s) {', '.join(unknown)} to read")
+        sql, params = _select(table, list(columns), scope_cols, scope, where)
+        return _decode_times(self._query(sql, params))
+
     # --- bookkeeping ---
     def is_empty(self) -> bool:
         conn = self._conn()
@@ -195,6 +220,47 @@ class SQLiteStore:
         for row in self._conn().execute(f"SELECT * FROM {table} ORDER BY rowid"):
             digest.update(repr(row).encode())
         return digest.hexdigest()
+
+    # --- live ingest (issue 4) ---
+    @contextmanager
+    def live_tx(self) -> Iterator[SQLiteLiveTx]:
+        """One all-or-nothing transaction for a batch of readings or a routing step."""
+        if not getattr(self._local, "live_cache", False):
+            # The readings indexes outgrow SQLite's 2 MB default page cache within minutes.
+            self._conn().execute(f"PRAGMA cache_size = -{LIVE_CACHE_KIB}")
+            self._conn().execute(f"PRAGMA wal_autocheckpoint = {LIVE_CHECKPOINT_PAGES}")
+            self._local.live_cache = True
+        with self._transaction() as conn:
+            yield SQLiteLiveTx(conn)
+
+    def save_token(self, name: str, token_hash: str, at: pd.Timestamp) -> None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT revoked_at FROM gateway_tokens WHERE name = ?",
+                               (name,)).fetchone()
+            if row is not None and row[0] is None:
+                raise StoreError(f"gateway {name!r} already has an active token: revoke it first")
+            conn.execute("INSERT OR REPLACE INTO gateway_tokens (name, token_hash, created_at, "
+                         "revoked_at) VALUES (?, ?, ?, NULL)",
+                         (name, token_hash, int(pd.Timestamp(at).timestamp())))
+
+    def revoke_token_hash(self, name: str, at: pd.Timestamp) -> bool:
+        with self._transaction() as conn:
+            cursor = conn.execute("UPDATE gateway_tokens SET revoked_at = ? "
+                                  "WHERE name = ? AND revoked_at IS NULL",
+                                  (int(pd.Timestamp(at).timestamp()), name))
+            return cursor.rowcount > 0
+
+    def active_token_hashes(self) -> dict[str, str]:
+        rows = self._conn().execute(
+            "SELECT name, token_hash FROM gateway_tokens WHERE revoked_at IS NULL")
+        return dict(rows.fetchall())
+
+    def household_activity(self) -> pd.DataFrame:
+        return _decode_times(self._query(HOUSEHOLD_ACTIVITY_SQL, []))
+
+    def backfill_registers(self) -> int:
+        with self._transaction() as conn:
+            return conn.execute(BACKFILL_REGISTERS_SQL).rowcount
 
 
 _LAYER_BY_TABLE: dict[str, LayerSpec] = {s.table: s for s in LAYERS.values()}

@@ -1,0 +1,288 @@
+"""Load the demo district (geodata/) into a store, shifted in time so that it is live now.
+
+Every time in geodata/ is relative to ``manifest.json``'s ``as_of``; seeding moves every time
+column by ``now - as_of``. Each layer and record table is replaced in its own transaction, so
+seeding twice replaces rather than duplicates. The device status is derived from the readings
+with the same domain function ingest uses, so a seeded store looks like one fed live.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from tqdm import tqdm
+
+from twin_dashboard.domain.devices import status_from_readings
+from twin_dashboard.domain.time import as_utc, utc_now
+from twin_dashboard.geo.layers import LAYERS, LayerSpec
+from twin_dashboard.store.base import RECORD_TABLES, TIME_COLUMNS, Store
+
+MANIFEST = "manifest.json"
+# Record tables and the geodata/ file each is loaded from (layers name theirs in LayerSpec.file).
+RECORD_FILES: dict[str, str] = {
+    "people": "people.csv",
+    "households": "households.csv",
+    "readings": "readings.csv",
+    "alarms": "alarms.csv",
+    "incidents": "incidents.csv",
+    "incident_events": "incident_events.csv",
+    "patrols": "patrols.geojson",
+}
+# Data sources (for /healthz) and the record tables whose newest time is their last update.
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "sensors": ("readings",),
+    "incidents": ("incidents", "incident_events"),
+    "patrols": ("patrols",),
+}
+# Columns read as numbers; every other CSV column stays text (ids like "0012" keep their zeros).
+NUMERIC_COLUMNS: frozenset[str] = frozenset({
+    "lon", "lat", "value", "battery", "floors", "target_hours", "adcode",
+})
+_FRAME_KEYS = frozenset({"id", "geometry", "props", "lon", "lat"})
+# CSV layers (addresses, devices): their lon/lat rows become points.
+_POINT_LAYER_FILES = frozenset(s.file for s in LAYERS.values() if s.file.endswith(".csv"))
+
+
+@dataclass
+class SeedReport:
+    """What a seed loaded: rows per layer/table, the time shift applied, and how long it took."""
+
+    counts: dict[str, int]
+    seconds: float
+    as_of: pd.Timestamp
+    shift: pd.Timedelta
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    cleared: list[str] = field(default_factory=list)  # record tables emptied, no file for them
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.counts.values())
+
+    def __str__(self) -> str:
+        width = max((len(name) for name in self.counts), default=8)
+        lines = [f"  {name:<{width}}  {n:>9,d}  {self.step_seconds.get(name, 0.0):6.2f} s"
+                 for name, n in self.counts.items()]
+        head = (f"seeded {self.total_rows:,d} rows in {self.seconds:.1f} s "
+                f"(geodata as of {self.as_of.isoformat()}, times shifted by {self.shift})")
+        tail = [f"  emptied: {', '.join(self.cleared)}"] if self.cleared else []
+        return "\n".join([head, *lines, *tail])
+
+
+@dataclass(frozen=True)
+class Manifest:
+    as_of: pd.Timestamp
+    counts: dict[str, int]
+
+    def expected_rows(self, file: str) -> int | None:
+        """The row count the generator wrote for ``file`` (keyed by file name or stem)."""
+        return self.counts.get(file, self.counts.get(Path(file).stem))
+
+
+def read_manifest(geodata_dir: Path) -> Manifest:
+    """The ``as_of`` and row counts of a geodata/ folder; a clear error when it is missing."""
+    path = Path(geodata_dir) / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no manifest.json, so not a geodata folder")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if "as_of" not in data:
+        raise ValueError(f"{path}: no 'as_of'")
+    as_of = pd.Timestamp(data["as_of"])  # keeps its offset, for the report and meta
+    return Manifest(as_of=as_of if as_of.tzinfo is not None else as_utc(as_of),
+                    counts={str(k): int(v) for k, v in data.get("counts", {}).items()})
+
+
+def seed_store(store: Store, geodata_dir: Path, *, now: pd.Timestamp | None = None,
+               progress: bool = False) -> SeedReport:
+    """Replace the store's layers and records with geodata/'s, every time moved to ``now``.
+
+    Parameters
+    ----------
+    store : Store
+        The store to fill; each layer and table is replaced (all or nothing per table).
+    geodata_dir : Path
+        A folder in the format of geodata/README.md, with its ``manifest.json``.
+    now : Timestamp, optional
+        Where ``as_of`` lands (default: the current UTC time).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    SeedReport
+        Rows per layer/table (``device_status`` included) and the seconds taken.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the manifest or a file it counts is missing.
+    ValueError
+        When a file's rows differ from the manifest's count.
+    """
+    return _Seeder(store, Path(geodata_dir), now, progress).run()
+
+
+def ensure_seeded(store: Store, geodata_dir: Path) -> SeedReport | None:
+    """Seed an empty store (``serve``'s first start); leave one holding data alone."""
+    if not store.is_empty():
+        return None
+    return seed_store(store, geodata_dir)
+
+
+class _Seeder:
+    """One seed run: the steps in order, with the frames later steps need."""
+
+    def __init__(self, store: Store, folder: Path, now: pd.Timestamp | None,
+                 progress: bool) -> None:
+        self.store, self.folder, self.progress = store, folder, progress
+        self.manifest = read_manifest(folder)
+        self.now = utc_now() if now is None else as_utc(now)
+        self.shift = self.now - self.manifest.as_of
+        self.counts: dict[str, int] = {}
+        self.step_seconds: dict[str, float] = {}
+        self.frames: dict[str, pd.DataFrame] = {}  # devices and record tables, kept for later
+        self.cleared: list[str] = []
+
+    def steps(self) -> list[tuple[str, Callable[[], int]]]:
+        layers = [(spec.table, lambda s=spec: self.load_layer(s))
+                  for spec in LAYERS.values() if self._present(spec.file)]
+        records = [(table, lambda t=table: self.load_records(t))
+                   for table, file in RECORD_FILES.items() if self._present(file)]
+        return [*layers, *records, ("device_status", self.derive_status),
+                ("other tables", self.clear_others)]
+
+    def run(self) -> SeedReport:
+        started = time.perf_counter()
+        steps = self.steps()
+        bar = tqdm(steps, desc="seed", unit="step", file=sys.stderr, disable=not self.progress)
+        for name, step in bar:
+            bar.set_postfix_str(name)
+            t0 = time.perf_counter()
+            count = step()
+            self.step_seconds[name] = time.perf_counter() - t0
+            if name != "other tables":
+                self.counts[name] = count
+        bar.close()
+        self.record_bookkeeping()
+        return SeedReport(self.counts, time.perf_counter() - started, self.manifest.as_of,
+                          self.shift, self.step_seconds, self.cleared)
+
+    def _present(self, file: str) -> bool:
+        """Whether ``file`` is there; a file the manifest counts must be."""
+        if (self.folder / file).is_file():
+            return True
+        if self.manifest.expected_rows(file) is not None:
+            raise FileNotFoundError(f"{self.folder / file}: listed in {MANIFEST} but missing")
+        return False
+
+    # --- steps ---
+    def load_layer(self, spec: LayerSpec) -> int:
+        frame = self.read(spec.file)
+        if spec.name == "devices":
+            self.frames["devices"] = frame
+        return self.store.replace_layer(spec.name, _with_props(frame, spec))
+
+    def load_records(self, table: str) -> int:
+        frame = self.read(RECORD_FILES[table])
+        if isinstance(frame, gpd.GeoDataFrame):  # patrols: the track goes in the geom column
+            frame = pd.DataFrame(frame.drop(columns="geometry")).assign(
+                geom=frame.geometry.to_numpy())
+        self.frames[table] = frame
+        return self.store.replace_records(table, frame)
+
+    def derive_status(self) -> int:
+        devices = self.frames.get("devices")
+        if devices is None:
+            return 0
+        readings = self.frames.get("readings", pd.DataFrame(columns=["device_id", "ts"]))
+        return self.store.replace_records("device_status",
+                                          status_from_readings(devices, readings))
+
+    def clear_others(self) -> int:
+        """Empty the record tables geodata/ has no file for (e.g. the alarm inbox), whose rows
+        would otherwise point at the alarms and devices just replaced; returns 0 rows loaded."""
+        for table in _other_tables():
+            self.store.replace_records(table, pd.DataFrame(columns=list(RECORD_TABLES[table])))
+            self.cleared.append(table)
+        return 0
+
+    def record_bookkeeping(self) -> None:
+        """Meta for the freshness banner, and each source's newest time for /healthz."""
+        self.store.set_meta("seeded_at", self.now.isoformat())
+        self.store.set_meta("geodata_as_of", self.manifest.as_of.isoformat())
+        self.store.set_meta("geodata_shift_seconds", str(int(self.shift.total_seconds())))
+        for source, tables in SOURCE_TABLES.items():
+            latest = _latest_time([self.frames[t] for t in tables if t in self.frames],
+                                  self.now)
+            if latest is not None:
+                self.store.touch_source(source, latest, "seeded from geodata/")
+        self.store.touch_source("geodata", self.now, f"as of {self.manifest.as_of.isoformat()}")
+
+    # --- reading ---
+    def read(self, file: str) -> pd.DataFrame:
+        """A geodata file as a (Geo)DataFrame with times parsed and shifted to now."""
+        path = self.folder / file
+        frame = _read_csv(path) if path.suffix == ".csv" else _read_geojson(path)
+        expected = self.manifest.expected_rows(file)
+        if expected is not None and expected != len(frame):
+            raise ValueError(f"{path}: {len(frame)} rows, but {MANIFEST} counts {expected}")
+        for column in frame.columns.intersection(sorted(TIME_COLUMNS)):
+            frame[column] = _parse_times(frame[column]) + self.shift
+        return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV with text ids, numeric measures; lon/lat rows become a point GeoDataFrame."""
+    header = pd.read_csv(path, nrows=0).columns
+    dtypes = {c: ("float64" if c in NUMERIC_COLUMNS else "str") for c in header}
+    frame = pd.read_csv(path, dtype=dtypes, engine="pyarrow")
+    if "lon" in frame and "lat" in frame and path.name in _POINT_LAYER_FILES:
+        points = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+    return frame
+
+
+def _read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """GeoJSON through GDAL's Arrow reader, times kept as text (we parse them ourselves)."""
+    frame = pyogrio.read_dataframe(path, use_arrow=True, datetime_as_string=True)
+    return frame.set_crs("EPSG:4326", allow_override=True)
+
+
+def _parse_times(values: pd.Series) -> pd.Series:
+    """ISO 8601 text with offsets (empty for none) as aware UTC timestamps."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    text = values.where(values.astype(str).str.strip() != "", None)
+    return pd.to_datetime(text, utc=True, format="ISO8601")
+
+
+def _with_props(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Move properties the layer has no column for into ``props``, as the importer does."""
+    extras = [c for c in frame.columns if c not in _FRAME_KEYS and c not in spec.column_names]
+    if not extras:
+        return frame
+    rows = frame[extras].astype(object).where(frame[extras].notna(), None).to_dict("records")
+    props = [{k: v for k, v in row.items() if v is not None and v != ""} for row in rows]
+    return frame.drop(columns=extras).assign(props=[p or None for p in props])
+
+
+def _other_tables() -> list[str]:
+    """Record tables with neither a geodata/ file nor a derivation (read late: others add some)."""
+    return [t for t in RECORD_TABLES if t not in RECORD_FILES and t != "device_status"]
+
+
+def _latest_time(frames: list[pd.DataFrame], now: pd.Timestamp) -> pd.Timestamp | None:
+    """The newest past time in ``frames`` (deadlines such as ``sla_due_at`` may be ahead)."""
+    latest = [frame[c][frame[c] <= now].max()
+              for frame in frames for c in frame.columns if c in TIME_COLUMNS]
+    latest = [t for t in latest if pd.notna(t)]
+    return max(latest) if latest else None
+
