@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.domain.summary import summarize
 from twin_dashboard.runtime import runtime
 
 router = APIRouter(prefix="/api/v1", tags=["summary"])
@@ -18,7 +19,5 @@ def summary(
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
 ) -> dict[str, Any]:
     """Device states by category, open alarms, incidents by level and status, patrol coverage."""
-    from twin_dashboard.domain.summary import summarize  # TEMP until domain lands
-
     rt = runtime()
     return summarize(rt.store, scope_from_query(subdistrict, neighborhood), rt.now())
