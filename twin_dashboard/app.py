@@ -62,4 +62,10 @@ def run(settings: Settings) -> None:
     app = create_app(settings)
     log.info("serving on http://%s:%s (pydeck %s)", settings.host, settings.port,
              pydeck.__version__)
-    uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning")
+    from twin_dashboard.live import start_live
+
+    stop_live = start_live(rt.runtime())  # rules ticker, simulator, MQTT as configured
+    try:
+        uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        stop_live()

@@ -35,12 +35,15 @@ def main() -> None:
 @click.option("--port", default=8050, show_default=True, type=int)
 @db_option
 @click.option("--no-simulate", is_flag=True, help="do not run the in-process sensor simulator")
-def serve(host: str, port: int, db_url: str | None, no_simulate: bool) -> None:
+@click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
+              help="also take readings from an MQTT broker: mqtt://host:port/topic")
+def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
+          mqtt_url: str | None) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
 
     run(Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
-                 host=host, port=port))
+                 host=host, port=port, mqtt_url=mqtt_url))
 
 
 @main.command("import")

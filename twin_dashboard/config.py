@@ -37,3 +37,4 @@ class Settings:
     simulate: bool = True
     host: str = "127.0.0.1"
     port: int = 8050
+    mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic (issue 4)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from twin_dashboard.api import health, layers, summary
+from twin_dashboard.api import health, layers, readings, summary
 
 
 def register_api(server: FastAPI) -> None:
     server.include_router(health.router)
     server.include_router(summary.router)
     server.include_router(layers.router)
+    server.include_router(readings.router)

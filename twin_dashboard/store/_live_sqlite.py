@@ -84,12 +84,13 @@ class SQLiteLiveTx:
             out.update((row[0], row) for row in self.conn.execute(sql, chunk))
         return out
 
-    def save_live(self, rows: Sequence[tuple], scopes: Sequence[tuple[str, str]]) -> None:
-        """Upsert status and registers; ``rows`` in ``LIVE_COLUMNS`` order, scopes alongside."""
-        n = len(STATUS_LIVE_COLUMNS)
-        status = [(*row[:n], *scope) for row, scope in zip(rows, scopes, strict=True)]
+    def save_live(self, rows: Sequence[tuple], scopes: Sequence[tuple[str, str]],
+                  registers: Sequence[tuple]) -> None:
+        """Upsert status rows (``STATUS_LIVE_COLUMNS``, scopes alongside) and the register
+        rows (device_id + ``REGISTER_COLUMNS``) that changed."""
+        status = [(*row, *scope) for row, scope in zip(rows, scopes, strict=True)]
         self.conn.executemany(_STATUS_UPSERT, status)
-        self.conn.executemany(_REGISTERS_UPSERT, [(row[0], *row[n:]) for row in rows])
+        self.conn.executemany(_REGISTERS_UPSERT, registers)
 
     def add_alarms(self, alarms: Sequence[dict[str, Any]]) -> list[str]:
         """Insert alarms whose id is new (ids are deterministic per episode); return those ids."""
@@ -120,6 +121,14 @@ class SQLiteLiveTx:
         """(alarm_id, ts, action, actor, person_id, note)."""
         self.conn.executemany("INSERT INTO alarm_steps (alarm_id, ts, action, actor, person_id, "
                               "note) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def add_incident(self, incident: dict[str, Any], event: tuple) -> None:
+        """An incident (columns of ``incidents``) and its first ``incident_events`` row."""
+        names = list(incident)
+        self.conn.execute(f"INSERT INTO incidents ({', '.join(names)}) "
+                          f"VALUES ({_marks(len(names))})", [incident[n] for n in names])
+        self.conn.execute("INSERT INTO incident_events (incident_id, ts, action, level, actor, "
+                          "note) VALUES (?, ?, ?, ?, ?, ?)", event)
 
     def overdue_alarms(self, raised_before: int) -> list[dict[str, Any]]:
         """Alarms still ``open`` (never acknowledged) raised before the given epoch second."""

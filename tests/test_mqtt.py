@@ -1,0 +1,117 @@
+"""MQTT ingest through a real mosquitto on loopback: same validation, same idempotency."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from tests._live_fixtures import load_district, reading
+from twin_dashboard.domain.ingest import Ingestor
+from twin_dashboard.mqtt import MqttIngest, parse_mqtt_url
+from twin_dashboard.store.base import open_store
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+pytestmark = pytest.mark.skipif(not shutil.which(MOSQUITTO),
+                                reason="Debian's mosquitto is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def broker(tmp_path):
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def publisher(port: int) -> mqtt.Client:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-gateway")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def test_parse_mqtt_url():
+    url = parse_mqtt_url("mqtt://u:p%40ss@127.0.0.1:1884/twin/readings/#")
+    assert (url.host, url.port, url.topic, url.username, url.password) == (
+        "127.0.0.1", 1884, "twin/readings/#", "u", "p@ss")
+    assert parse_mqtt_url("mqtt://broker/t").port == 1883
+    with pytest.raises(ValueError, match="not an MQTT URL"):
+        parse_mqtt_url("http://broker/t")
+
+
+def test_round_trip_validation_and_idempotency(broker, tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    load_district(store)
+    sub = MqttIngest(f"mqtt://127.0.0.1:{broker}/twin/readings", Ingestor(store)).start()
+    assert sub.subscribed.wait(10)
+    pub = publisher(broker)
+    array = json.dumps([reading(i, event="heartbeat") for i in range(3)])
+    ndjson = "\n".join(json.dumps(reading(f"n{i}", "h1-door", event="open")) for i in range(2))
+    single = json.dumps(reading("one", "h1-smoke", event="smoke"))
+    bad = json.dumps([reading("ok-but-refused"), reading("x", ts="2026-01-01T00:00:00")])
+    unknown = json.dumps([reading("u1", device="nope")])
+    for payload in (array, ndjson, single, array, bad, unknown):  # array twice: duplicates
+        pub.publish("twin/readings", payload, qos=1).wait_for_publish(5)
+    assert wait_for(lambda: sub.stats.messages == 6)
+    pub.disconnect()
+    sub.stop()
+    assert store.count("readings") == 6
+    assert (sub.stats.accepted, sub.stats.duplicates, sub.stats.refused) == (6, 3, 2)
+    assert store.read_records("alarms")["rule"].tolist() == ["smoke"]
+    store.close()
+
+
+def test_serve_settings_start_the_subscriber(broker, tmp_path):
+    """What ``serve --mqtt URL`` runs: start_live subscribes when settings.mqtt_url is set."""
+    from twin_dashboard.app import create_app
+    from twin_dashboard.config import Settings
+    from twin_dashboard.live import start_live
+    from twin_dashboard.runtime import runtime
+
+    create_app(Settings(db_url=f"sqlite:///{tmp_path / 's.db'}", simulate=False,
+                        mqtt_url=f"mqtt://127.0.0.1:{broker}/gw/+/readings"), seed=False)
+    rt = runtime()
+    load_district(rt.store)
+    stop = start_live(rt)
+    try:
+        pub = publisher(broker)
+        deadline = time.monotonic() + 10
+        while rt.store.count("readings") == 0 and time.monotonic() < deadline:
+            pub.publish("gw/7/readings", json.dumps([reading("live")]), qos=1)
+            time.sleep(0.2)
+        pub.disconnect()
+    finally:
+        stop()
+    assert rt.store.count("readings") == 1
