@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
 
+from tests._realdata import ADDRESSES, DATAV, SUBDISTRICTS
 from twin_dashboard.cli import main
 from twin_dashboard.store.base import open_store
 
-REALDATA = Path(os.environ.get(
-    "TWIN_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
-if not REALDATA.is_dir():
-    REALDATA = Path("/work/shared/realdata")
-DATAV = "datav_310109_hongkou.json"
-SUBDISTRICTS = "hongkou_subdistricts_stanford_wgs84.geojson"
-ADDRESSES = "hongkou_residential_addresses_2022.csv"
 BOWTIE = {"type": "Polygon", "coordinates": [
     [[121.48, 31.26], [121.49, 31.27], [121.49, 31.26], [121.48, 31.27], [121.48, 31.26]]]}
-
-
-@pytest.fixture
-def realdata() -> Path:
-    if not REALDATA.is_dir():
-        pytest.skip(f"real test files not found at {REALDATA} (set TWIN_REALDATA)")
-    return REALDATA
 
 
 @pytest.fixture

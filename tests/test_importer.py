@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -12,28 +11,15 @@ import numpy as np
 import pytest
 import shapely
 
+from tests._realdata import ADDRESSES, DATAV, SUBDISTRICTS
 from twin_dashboard.geo.crs import wgs84_to_bd09
 from twin_dashboard.geo.export import export_layer
 from twin_dashboard.geo.importer import ImportRefused, PreparedImport, prepare_import
 from twin_dashboard.geo.layers import layer_spec
 
-REALDATA = Path(os.environ.get(
-    "TWIN_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
-if not REALDATA.is_dir():
-    REALDATA = Path("/work/shared/realdata")
-DATAV = "datav_310109_hongkou.json"
-SUBDISTRICTS = "hongkou_subdistricts_stanford_wgs84.geojson"
-ADDRESSES = "hongkou_residential_addresses_2022.csv"
 # Of the CSV's 1810 points, 45 lie outside the bare boundary (SOURCES.md); 17 of those are
 # within the 200 m the rule allows, so 28 are refused and 1782 kept.
 OUTSIDE_200M = 28
-
-
-@pytest.fixture(scope="module")
-def realdata() -> Path:
-    if not REALDATA.is_dir():
-        pytest.skip(f"real test files not found at {REALDATA} (set TWIN_REALDATA)")
-    return REALDATA
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -14,18 +13,6 @@ import pytest
 import shapely
 
 from twin_dashboard.geo.readers import ReadError, read_features
-
-REALDATA = Path(os.environ.get(
-    "TWIN_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata"))
-if not REALDATA.is_dir():
-    REALDATA = Path("/work/shared/realdata")
-
-
-@pytest.fixture
-def realdata() -> Path:
-    if not REALDATA.is_dir():
-        pytest.skip(f"real test files not found at {REALDATA} (set TWIN_REALDATA)")
-    return REALDATA
 
 
 def feature(geometry: dict | None, **props) -> dict:
