@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None, *, seed: bool = True) -> dash.D
     )
     register_pages()
     register_all(app)
+    # Dash's FastAPI backend reads assets/ on its first request to / or /_dash-*; set up now
+    # so that a first visit straight to /wall gets our CSS and twin_map.js too.
+    app._setup_server()
     return app
 
 

@@ -12,6 +12,14 @@ from dash import Dash
 
 FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.pages",
+    # the screens (issue 3): selection first, then everything that reads it
+    "twin_dashboard.callbacks.selection",
+    "twin_dashboard.callbacks.map",
+    "twin_dashboard.callbacks.kpis",
+    "twin_dashboard.callbacks.charts",
+    "twin_dashboard.callbacks.feed",
+    "twin_dashboard.callbacks.incidents",
+    "twin_dashboard.callbacks.details",
 )
 
 

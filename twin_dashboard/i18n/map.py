@@ -1,5 +1,59 @@
-"""Strings of the twin map: layer names, legend, tooltips. key -> (zh, en)."""
+"""Strings of the twin map: layer names, legend, tooltips. key -> (zh, en).
+
+Tooltip templates name row fields in braces (``{name}``); the map script fills them in as plain
+text, so a field can never inject markup.
+"""
 
 TEXT: dict[str, tuple[str, str]] = {
     "map.title": ("数字孪生地图", "Twin map"),
+    "map.loading": ("正在绘制孪生地图…", "Drawing the twin map…"),
+    "map.no_webgl": ("此浏览器无法绘制三维地图（WebGL 不可用）",
+                     "This browser cannot draw the 3D map (WebGL unavailable)"),
+    # overlay toggles
+    "map.layers": ("图层", "Layers"),
+    "map.layer.devices": ("感知设备", "Devices"),
+    "map.layer.alarms": ("告警", "Alarms"),
+    "map.layer.incidents": ("事件", "Incidents"),
+    "map.layer.patrol_zones": ("巡查片区", "Patrol zones"),
+    # 2D / 3D
+    "map.mode": ("视角", "View"),
+    "map.mode.2d": ("二维", "2D"),
+    "map.mode.3d": ("三维", "3D"),
+    # legend
+    "map.legend.devices": ("设备状态", "Device state"),
+    "map.legend.incidents": ("事件层级", "Incident level"),
+    "map.legend.coverage": ("巡查覆盖", "Patrol coverage"),
+    "map.legend.sla": ("超时未办结", "Past SLA"),
+    "map.legend.column": ("柱高 = 异常设备数", "Column height = devices not normal"),
+    "map.state.normal": ("正常", "Normal"),
+    "map.state.alarm": ("告警", "Alarm"),
+    "map.state.fault": ("故障", "Fault"),
+    "map.state.offline": ("离线", "Offline"),
+    "map.state.low_battery": ("低电量", "Low battery"),
+    "map.level.property": ("物业", "Property"),
+    "map.level.committee": ("居委", "Committee"),
+    "map.level.subdistrict": ("街道", "Subdistrict"),
+    "map.status.reported": ("已上报", "Reported"),
+    "map.status.dispatched": ("已派单", "Dispatched"),
+    "map.status.in_progress": ("处置中", "In progress"),
+    "map.severity.critical": ("紧急", "Critical"),
+    "map.severity.major": ("重要", "Major"),
+    "map.severity.minor": ("一般", "Minor"),
+    "map.coverage.covered": ("按时巡查", "Patrolled in time"),
+    "map.coverage.late": ("逾期", "Overdue"),
+    "map.coverage.uncovered": ("未巡查", "Not patrolled"),
+    # tooltips: {field} is filled from the picked row
+    "map.tip.neighborhood": ("{name}", "{name}"),
+    "map.tip.subdistrict": ("{name}", "{name}"),
+    "map.tip.building": ("{name} · {floors} 层", "{name} · {floors} floors"),
+    "map.tip.device": ("{category_label}\n{name}\n状态：{state_label}",
+                       "{category_label}\n{name}\nState: {state_label}"),
+    "map.tip.aggregate": ("{name}\n设备 {total} 台 · 告警 {alarm} · 故障 {fault} · 离线 {offline}",
+                          "{name}\n{total} devices · {alarm} alarm · {fault} fault · "
+                          "{offline} offline"),
+    "map.tip.alarm": ("{severity_label}告警\n{rule}", "{severity_label} alarm\n{rule}"),
+    "map.tip.incident": ("{title}\n{level_label} · {status_label}{breach_label}",
+                         "{title}\n{level_label} · {status_label}{breach_label}"),
+    "map.tip.breach": (" · 已超时", " · past SLA"),
+    "map.tip.zone": ("{name}\n{coverage_label}", "{name}\n{coverage_label}"),
 }

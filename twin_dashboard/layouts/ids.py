@@ -37,3 +37,21 @@ DEVICE_CHART = "device-chart"
 INCIDENT_TREND_CHART = "incident-trend-chart"
 COVERAGE_CHART = "coverage-chart"
 ALARM_CHART = "alarm-chart"
+
+# --- screens (issue 3: layouts, KPIs, charts, feed, details) ---
+SUMMARY = "summary"  # dcc.Store: summarize() of the selection — the one source of KPIs and charts
+VIEWPORT = "viewport"  # dcc.Store {"width", "height"} of the window, set once on load
+CLOCK_TEXT = "clock-text"  # the header's clock
+
+
+def kpi_value(key: str) -> str:
+    """Id of a KPI tile's value element (``kpi-online`` …): stable, for tests and tooltips."""
+    return f"kpi-{key}"
+
+
+FEED_ITEM = "feed-item"  # pattern-matching type of a feed line: tap it for its details (tablet)
+
+
+def feed_item(kind: str, item_id: str) -> dict[str, str]:
+    """Id of one feed line, ``{"type": "feed-item", "kind": "alarm"|"incident", "id": …}``."""
+    return {"type": FEED_ITEM, "kind": kind, "id": item_id}

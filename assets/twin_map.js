@@ -1,0 +1,455 @@
+/*
+ * The twin map in the browser: one deck.Deck in #twin-map, fed by Dash stores.
+ *
+ * - MAP_SPEC (static base layers + deck props), MAP_DATA (the scope's overlays) and MAP_VIEW
+ *   (camera) arrive through the no-output clientside callback `render`; MAP_DELTA ({device_id:
+ *   state}) through `delta`. Layer descriptions are pydeck JSON (see views/map_layers.py): their
+ *   props go through deck.JSONConverter, their `data` (a column envelope) never does, so no data
+ *   string is ever evaluated. Unchanged layers keep their instances, and deck.gl skips them.
+ * - Clicks go back to Dash with dash_clientside.set_props("map-pick", {data: {layer, id, ...}}).
+ * - window.twinMap exposes status(), project() and pickAt() for the browser tests.
+ */
+(function () {
+  "use strict";
+
+  var MAP_ID = "twin-map";
+  var PICK_ID = "map-pick";
+  var LEGEND_ID = "map-legend";
+  // Software WebGL picks in ~0.5 s, longer than deck.gl's 250 ms tap limit (DESIGN.md §6).
+  var TAP_MS = 2500;
+  var PULSE_MS = 700; // the SLA-breach halo blinks on the wall: 2 redraws per cycle, no more
+  var MIN_ZOOM = 11;
+  var MAX_ZOOM = 19.5;
+
+  var state = {
+    deck: null, host: null, spec: null, data: null, view: null, cache: new Map(),
+    renders: 0, drawn: null, lastPick: null, dashPick: null, pulse: null, pulseOn: false,
+    error: null, deltas: 0, zoom: 12
+  };
+  var converter = null;
+
+  // --- column envelope -> rows ---------------------------------------------------------------
+
+  function ring(coords, start, end) {
+    var out = new Array(end - start);
+    for (var p = start; p < end; p++) out[p - start] = [coords[2 * p], coords[2 * p + 1]];
+    return out;
+  }
+
+  function shapeRows(shape) {
+    var rows = shape.rows, out = new Array(Math.max(rows.length - 1, 0));
+    for (var i = 0; i < out.length; i++) {
+      if (shape.kind === "polygon") {
+        var rings = [];
+        for (var r = rows[i]; r < rows[i + 1]; r++) {
+          rings.push(ring(shape.coords, shape.rings[r], shape.rings[r + 1]));
+        }
+        out[i] = rings;
+      } else {
+        out[i] = ring(shape.coords, rows[i], rows[i + 1]);
+      }
+    }
+    return out;
+  }
+
+  function deriveRow(row, rules, source) {
+    for (var name in rules) {
+      var rule = rules[name];
+      if (source && rule[0] !== source) continue;
+      row[name] = rule[1][row[rule[0]]];
+    }
+  }
+
+  /** Rows from a column envelope: {length, columns, codes, derive, shapes}. */
+  function rowsOf(data) {
+    if (!data) return [];
+    if (Array.isArray(data)) return data;
+    var n = data.length || 0, rows = new Array(n), i;
+    for (i = 0; i < n; i++) rows[i] = {};
+    var columns = data.columns || {}, codes = data.codes || {};
+    Object.keys(columns).forEach(function (name) {
+      var col = columns[name], dict = codes[name];
+      for (var j = 0; j < n; j++) rows[j][name] = dict ? dict[col[j]] : col[j];
+    });
+    var shapes = data.shapes || {};
+    Object.keys(shapes).forEach(function (name) {
+      var built = shapeRows(shapes[name]);
+      for (var j = 0; j < n; j++) rows[j][name] = built[j];
+    });
+    var rules = data.derive || {};
+    for (i = 0; i < n; i++) deriveRow(rows[i], rules, null);
+    return rows;
+  }
+
+  // --- layers ---------------------------------------------------------------------------------
+
+  function getConverter() {
+    if (!converter) {
+      var classes = {};
+      Object.keys(window.deck).forEach(function (name) {
+        var value = window.deck[name];
+        if (typeof value === "function" && value.prototype instanceof window.deck.Layer) {
+          classes[name] = value;
+        }
+      });
+      converter = new window.deck.JSONConverter({configuration: {classes: classes}});
+    }
+    return converter;
+  }
+
+  function propsOf(desc) {
+    var props = {};
+    Object.keys(desc).forEach(function (key) {
+      if (key !== "data" && key !== "meta" && key !== "@@type") props[key] = desc[key];
+    });
+    return props;
+  }
+
+  function signature(desc) {
+    return JSON.stringify(propsOf(desc)) + "|" + desc["@@type"] + "|" + (desc.meta || {}).key;
+  }
+
+  function triggers(version) {
+    return {getFillColor: version, getLineColor: version, getRadius: version};
+  }
+
+  /** The deck layer for a description, reusing the previous one when nothing changed. */
+  function layerFor(desc) {
+    var meta = desc.meta || {}, old = state.cache.get(desc.id), sig = signature(desc);
+    if (old && old.sig === sig) return old;
+    var Layer = window.deck[desc["@@type"]];
+    if (typeof Layer !== "function" || !(Layer.prototype instanceof window.deck.Layer)) {
+      console.warn("twin map: unknown layer type", desc["@@type"]);
+      return null;
+    }
+    var rows = old && old.meta.key === meta.key ? old.rows : rowsOf(desc.data);
+    var props = getConverter().convert(propsOf(desc));
+    var entry = {id: desc.id, sig: sig, meta: meta, rows: rows, desc: desc, version: 0};
+    props.data = rows;
+    props.updateTriggers = triggers(0);
+    if (desc["@@type"] === "TextLayer") props.sizeScale = textScale();
+    props.visible = inBand(meta);
+    entry.layer = new Layer(props);
+    state.cache.set(desc.id, entry);
+    return entry;
+  }
+
+  /** Labels are sized for a 1400 px wide map; a video wall gets them larger. */
+  function textScale() {
+    var width = state.host ? state.host.clientWidth : 0;
+    return Math.min(Math.max(width / 1400, 1), 3);
+  }
+
+  function inBand(meta) {
+    var z = state.zoom;
+    return !((meta.minZoom !== null && meta.minZoom !== undefined && z < meta.minZoom) ||
+             (meta.maxZoom !== null && meta.maxZoom !== undefined && z >= meta.maxZoom));
+  }
+
+  function shown(entry) {
+    var visible = inBand(entry.meta);
+    if (entry.layer.props.visible !== visible) entry.layer = entry.layer.clone({visible: visible});
+    if (entry.id !== "incident_halo" || !state.pulseOn) return entry.layer;
+    return entry.layer.clone({radiusScale: 1.6, opacity: 0.55});
+  }
+
+  function onViewStateChange(change) {
+    state.zoom = change.viewState.zoom;
+    var stale = false;
+    state.cache.forEach(function (entry) {
+      if (entry.layer.props.visible !== inBand(entry.meta)) stale = true;
+    });
+    if (stale) updateLayers();
+  }
+
+  function updateLayers() {
+    if (!state.deck) return;
+    var descs = ((state.spec && state.spec.layers) || [])
+      .concat((state.data && state.data.layers) || []);
+    var entries = [], seen = new Set();
+    descs.forEach(function (desc) {
+      var entry = layerFor(desc);
+      if (entry) { entries.push(entry); seen.add(desc.id); }
+    });
+    Array.from(state.cache.keys()).forEach(function (id) {
+      if (!seen.has(id)) state.cache.delete(id);
+    });
+    entries.sort(function (a, b) { return (a.meta.z || 0) - (b.meta.z || 0); });
+    state.deck.setProps({layers: entries.map(shown)});
+  }
+
+  // --- camera ---------------------------------------------------------------------------------
+
+  /** Centre and zoom that show the bounds whole on the real canvas, tilt and bearing included:
+   * start from the flat fit, then project the corners and correct, a few times. */
+  function fitTilted(b, width, height, pad, pitch, bearing) {
+    var flat = new window.deck.WebMercatorViewport({width: width, height: height})
+      .fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: pad});
+    var roomW = width - pad.left - pad.right, roomH = height - pad.top - pad.bottom;
+    var vs = {longitude: flat.longitude, latitude: flat.latitude, zoom: flat.zoom,
+              pitch: pitch, bearing: bearing};
+    var corners = [[b[0], b[1]], [b[0], b[3]], [b[2], b[1]], [b[2], b[3]]];
+    for (var i = 0; i < 5; i++) {
+      var vp = new window.deck.WebMercatorViewport(Object.assign({width: width, height: height}, vs));
+      var xs = [], ys = [];
+      corners.forEach(function (c) { var p = vp.project(c); xs.push(p[0]); ys.push(p[1]); });
+      var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+      var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+      var scale = Math.min(roomW / Math.max(x1 - x0, 1), roomH / Math.max(y1 - y0, 1));
+      // Move the box's centre to the centre of the room left between the overlays.
+      var cx = (x0 + x1) / 2 - (pad.left + roomW / 2) + width / 2;
+      var cy = (y0 + y1) / 2 - (pad.top + roomH / 2) + height / 2;
+      var centre = vp.unproject([cx, cy]);
+      vs = {longitude: centre[0], latitude: centre[1], zoom: vs.zoom + Math.log2(scale),
+            pitch: pitch, bearing: bearing};
+    }
+    return vs;
+  }
+
+  function fitted(view) {
+    var host = state.host, width = host ? host.clientWidth : 0, height = host ? host.clientHeight : 0;
+    var out = {longitude: view.longitude, latitude: view.latitude, zoom: view.zoom};
+    if (view.bounds && width > 0 && height > 0) {
+      var pad = Math.min(view.padding || 40, width / 4, height / 4);
+      var legend = document.getElementById(LEGEND_ID);
+      var below = legend ? Math.min(legend.offsetHeight + 8, height / 3) : 0;
+      out = fitTilted(view.bounds, width, height,
+                      {top: pad, bottom: pad + below, left: pad, right: pad},
+                      view.pitch || 0, view.bearing || 0);
+    }
+    out.pitch = view.pitch || 0;
+    out.bearing = view.bearing || 0;
+    out.minZoom = MIN_ZOOM;
+    out.maxZoom = MAX_ZOOM;
+    out.maxPitch = 70;
+    return out;
+  }
+
+  function sameView(a, b) {
+    return a.key === b.key && a.pitch === b.pitch && a.bearing === b.bearing &&
+      JSON.stringify(a.bounds) === JSON.stringify(b.bounds);
+  }
+
+  function flyTo(view, animate) {
+    var target = fitted(view);
+    if (animate && view.transitionDuration > 0) {
+      target.transitionDuration = view.transitionDuration;
+      target.transitionInterpolator = new window.deck.FlyToInterpolator({speed: 1.6});
+    }
+    state.zoom = target.zoom;
+    state.deck.setProps({initialViewState: target});
+  }
+
+  // --- events ---------------------------------------------------------------------------------
+
+  function fill(template, row) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) {
+      var value = row[key];
+      return value === undefined || value === null ? "" : String(value);
+    });
+  }
+
+  function tooltip(info) {
+    var entry = info && info.picked && info.layer && state.cache.get(info.layer.id);
+    if (!entry || !entry.meta.tooltip || !info.object) return null;
+    var dark = state.spec && state.spec.theme === "dark";
+    return {
+      text: fill(entry.meta.tooltip, info.object),
+      className: "twin-map-tooltip",
+      style: {background: dark ? "rgba(8, 20, 40, 0.94)" : "rgba(255, 255, 255, 0.97)",
+              color: dark ? "#dcebff" : "#1e2837", whiteSpace: "pre-line",
+              fontSize: "13px", lineHeight: "1.45", padding: "8px 10px", borderRadius: "6px",
+              boxShadow: "0 4px 16px rgba(0, 0, 0, 0.25)", maxWidth: "320px"}
+    };
+  }
+
+  function pickPayload(info) {
+    var entry = info && info.layer && state.cache.get(info.layer.id);
+    var kind = entry && entry.meta.pick, row = info && info.object;
+    if (!kind || !row) return null;
+    var id = row.id === undefined || row.id === null ? "" : String(row.id);
+    return {
+      layer: kind, id: id,
+      neighborhood: row.neighborhood_id || (kind === "neighborhoods" ? id : null),
+      subdistrict: row.subdistrict_id || (kind === "subdistricts" ? id : null),
+      lon: info.coordinate ? info.coordinate[0] : null,
+      lat: info.coordinate ? info.coordinate[1] : null,
+      t: Date.now()
+    };
+  }
+
+  function onClick(info) {
+    var payload = pickPayload(info);
+    if (!payload) return;
+    state.lastPick = payload;
+    window.dash_clientside.set_props(PICK_ID, {data: payload});
+  }
+
+  function onAfterRender() {
+    state.renders += 1;
+    var scope = state.data && state.data.scope;
+    if (!scope || state.drawn === scope || !state.deck) return;
+    var layers = state.deck.props.layers || [];
+    if (!layers.every(function (l) { return l.isLoaded; })) return;
+    state.drawn = scope;
+    state.drawnAt = Math.round(performance.now());
+    var el = document.getElementById(MAP_ID);
+    if (el) { el.classList.add("is-ready"); el.setAttribute("data-map-scope", scope); }
+  }
+
+  function onError(error) {
+    state.error = String((error && error.message) || error);
+    var el = document.getElementById(MAP_ID);
+    if (el) el.classList.add("has-error");
+    console.error("twin map:", state.error);
+  }
+
+  // --- the deck -------------------------------------------------------------------------------
+
+  function hostElement() {
+    var el = document.getElementById(MAP_ID);
+    return el ? el.querySelector(".twin-map-canvas") || el : null;
+  }
+
+  function setPulse(on) {
+    var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (state.pulse) { clearInterval(state.pulse); state.pulse = null; }
+    state.pulseOn = false;
+    if (!on || reduced) return;
+    state.pulse = setInterval(function () {
+      var halo = state.cache.get("incident_halo");
+      if (!state.deck || !halo || !halo.rows.length) return;
+      state.pulseOn = !state.pulseOn;
+      updateLayers();
+    }, PULSE_MS);
+  }
+
+  function destroy() {
+    setPulse(false);
+    if (state.deck) { try { state.deck.finalize(); } catch (e) { /* already gone */ } }
+    state.deck = null; state.host = null; state.cache = new Map();
+    state.spec = null; state.data = null; state.view = null; state.drawn = null;
+  }
+
+  function create(host, spec, view) {
+    destroy();
+    state.host = host;
+    var props = (spec && spec.deck) || {};
+    host.style.background = spec && spec.background
+      ? "rgb(" + spec.background.slice(0, 3).join(",") + ")" : "";
+    var initial = fitted(view || {longitude: 121.485, latitude: 31.28, zoom: 12.5});
+    state.zoom = initial.zoom;
+    state.deck = new window.deck.Deck({
+      parent: host, width: "100%", height: "100%",
+      initialViewState: initial, onViewStateChange: onViewStateChange,
+      controller: props.controller === undefined ? true : props.controller,
+      pickingRadius: props.pickingRadius || 5,
+      eventRecognizerOptions: {click: {time: TAP_MS, threshold: 12},
+                               dblclick: {time: TAP_MS, threshold: 12}},
+      getTooltip: tooltip, onClick: onClick, onAfterRender: onAfterRender, onError: onError,
+      layers: []
+    });
+    state.view = view;
+    state.createdAt = Math.round(performance.now());
+    setPulse(Boolean(props.pulse));
+  }
+
+  function render(spec, data, view, attempt) {
+    try {
+      var host = hostElement();
+      if (!host || !window.deck) {
+        if ((attempt || 0) < 100) {
+          requestAnimationFrame(function () { render(spec, data, view, (attempt || 0) + 1); });
+        }
+        return;
+      }
+      var fresh = !state.deck || state.host !== host || !host.isConnected;
+      if (fresh) create(host, spec, view);
+      state.spec = spec;
+      state.data = data;
+      if (view && view !== state.view) {
+        // The same camera sent again (a selection re-sent unchanged) must not move the map.
+        var same = state.view && sameView(state.view, view);
+        state.view = view;
+        if (!same) flyTo(view, !fresh);
+      }
+      updateLayers();
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  /** Apply {device_id: state} to the device layer: only colours and sizes are recomputed. */
+  function applyDelta(delta) {
+    var entry = state.cache.get("devices");
+    if (!entry || !delta || !state.deck) return 0;
+    var changes = delta.states || delta, rules = (entry.desc.data || {}).derive || {};
+    if (!entry.index) {
+      entry.index = new Map();
+      entry.rows.forEach(function (row, i) { entry.index.set(row.id, i); });
+    }
+    var applied = 0;
+    Object.keys(changes).forEach(function (id) {
+      var i = entry.index.get(id), row = i === undefined ? null : entry.rows[i];
+      if (!row || row.state === changes[id]) return;
+      row.state = changes[id];
+      deriveRow(row, rules, "state");
+      applied += 1;
+    });
+    if (applied) {
+      entry.version += 1;
+      entry.layer = entry.layer.clone({updateTriggers: triggers(entry.version)});
+      state.deltas += applied;
+      updateLayers();
+    }
+    return applied;
+  }
+
+  // --- for tests and screens ------------------------------------------------------------------
+
+  function status() {
+    var viewport = state.deck && state.deck.isInitialized ? state.deck.getViewports()[0] : null;
+    var counts = {};
+    state.cache.forEach(function (entry, id) { counts[id] = entry.rows.length; });
+    return {
+      ready: Boolean(state.deck), renders: state.renders, drawn: state.drawn,
+      scope: state.data ? state.data.scope : null, layers: Object.keys(counts), counts: counts,
+      view: viewport ? {longitude: viewport.longitude, latitude: viewport.latitude,
+                        zoom: viewport.zoom, pitch: viewport.pitch, bearing: viewport.bearing}
+        : null,
+      lastPick: state.lastPick, dashPick: state.dashPick, error: state.error,
+      deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt
+    };
+  }
+
+  function project(lon, lat, z) {
+    var viewport = state.deck && state.deck.getViewports()[0];
+    if (!viewport) return null;
+    var xy = viewport.project([lon, lat, z || 0]), rect = state.host.getBoundingClientRect();
+    return [rect.left + xy[0], rect.top + xy[1]];
+  }
+
+  /** What a click at page pixel (x, y) would pick: same rounding, same picking radius. */
+  function pickAt(x, y) {
+    if (!state.deck) return null;
+    var rect = state.host.getBoundingClientRect();
+    var info = state.deck.pickObject({x: Math.round(x - rect.left), y: Math.round(y - rect.top),
+                                      radius: state.deck.props.pickingRadius});
+    return info ? pickPayload(info) : null;
+  }
+
+  window.twinMap = {
+    render: render, applyDelta: applyDelta, status: status, project: project, pickAt: pickAt,
+    rowsOf: rowsOf, rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
+  };
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.twin_map = {
+    render: function (spec, data, view) {
+      render(spec, data, view, 0);
+      return data && data.scope ? data.scope : "";
+    },
+    delta: function (delta) { applyDelta(delta); },
+    picked: function (pick) { state.dashPick = pick || null; }
+  };
+})();

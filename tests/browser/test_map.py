@@ -1,0 +1,226 @@
+"""The twin map in a real browser: drawn on every screen, follows the scope, reports clicks.
+
+SwiftShader draws the district's first frame in several seconds and picks in about half a
+second, so every wait is generous and every click is a real pointer event at a pixel found by
+projecting a known place through the deck's own viewport.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.request import urlopen
+
+import pytest
+from conftest import console_errors, element_colors, requested_hosts, wait_for
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+pytestmark = pytest.mark.browser
+
+DRAW_TIMEOUT_S = 120  # the first frame of the whole district in software WebGL
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+@pytest.fixture(scope="module")
+def server(live_server) -> str:
+    """The served app, asked once for ``/`` so that Dash has set up its assets.
+
+    Dash's FastAPI middleware walks the assets folder on the first request to a Dash route
+    (``/`` or ``/_dash-*``); a first request straight to ``/desk`` is served without them.
+    """
+    with urlopen(f"{live_server}/", timeout=60) as response:
+        response.read()
+    return live_server
+
+
+def open_map(browser, width: int, height: int, url: str):
+    """A window on ``url``; scripts may wait out a main thread busy with the first frame."""
+    driver = browser(width, height)
+    driver.set_script_timeout(DRAW_TIMEOUT_S)
+    driver.set_page_load_timeout(DRAW_TIMEOUT_S)
+    driver.get(url)
+    return driver
+
+
+def status(driver) -> dict:
+    return driver.execute_script("return window.twinMap.status();")
+
+
+def wait_drawn(driver, scope: str, timeout: float = DRAW_TIMEOUT_S) -> dict:
+    """Wait until the deck has drawn ``scope`` with its data (the script's onAfterRender flag)."""
+    wait_for(driver, f"window.twinMap && window.twinMap.status().drawn === {json.dumps(scope)}",
+             timeout)
+    return status(driver)
+
+
+def wait_still(driver, timeout: float = 30) -> dict:
+    """Wait until a camera flight has ended (two polls see the same view)."""
+    wait_for(driver, """(function () {
+        var v = JSON.stringify(window.twinMap.status().view);
+        var same = window.__lastView === v; window.__lastView = v; return same; })()""",
+             timeout)
+    return status(driver)
+
+
+def click_at(driver, x: float, y: float) -> None:
+    """A real pointer click at page pixel (x, y), relative to the map container's centre."""
+    element = driver.find_element(By.ID, "twin-map")
+    rect = driver.execute_script(
+        "var r = arguments[0].getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];", element)
+    ActionChains(driver).move_to_element_with_offset(
+        element, int(round(x - rect[0])), int(round(y - rect[1]))).click().perform()
+
+
+def assert_clean(driver) -> None:
+    assert console_errors(driver) == []
+    assert requested_hosts(driver) <= LOCAL_HOSTS
+
+
+@pytest.mark.parametrize(("screen", "width", "height"), [
+    ("wall", 1920, 1080), ("desk", 1920, 1080), ("tablet", 1024, 768),
+])
+def test_map001_each_screen_draws_the_district(server, browser, screen, width, height):
+    driver = open_map(browser, width, height, f"{server}/{screen}")
+    drawn = wait_drawn(driver, "district")
+    assert {"buildings", "neighborhoods", "devices", "device_columns", "incidents"} <= set(
+        drawn["layers"])
+    assert drawn["counts"]["neighborhoods"] == 25 and drawn["error"] is None
+    assert driver.find_elements(By.CSS_SELECTOR, "#twin-map canvas")
+    assert element_colors(driver, "#twin-map") > 40  # a drawn map, not a blank canvas
+    assert driver.find_element(By.ID, "map-legend").is_displayed() or screen == "tablet"
+    assert "is-ready" in driver.find_element(By.ID, "twin-map").get_attribute("class")
+    assert_clean(driver)
+
+
+def test_map002_neighborhood_from_the_url(server, browser):
+    driver = open_map(browser, 1920, 1080, f"{server}/desk?neighborhood=yunfang")
+    drawn = wait_drawn(driver, "nbh:yunfang")
+    assert 500 < drawn["counts"]["devices"] < 2000  # every device of one neighborhood
+    assert "device_columns" not in drawn["layers"] and "scope" in drawn["layers"]
+    assert drawn["view"]["zoom"] > 15
+    assert_clean(driver)
+
+
+def test_map003_selector_moves_the_map(server, browser):
+    driver = open_map(browser, 1920, 1080, f"{server}/desk")
+    before = wait_drawn(driver, "district")
+    # The screens' neighborhood selector, set as a user's choice would set it.
+    driver.execute_script(
+        "window.dash_clientside.set_props('neighborhood-select', {value: 'yunfang'});")
+    wait_drawn(driver, "nbh:yunfang", 60)
+    after = wait_still(driver)
+    assert after["view"]["zoom"] > before["view"]["zoom"] + 1.5
+    assert abs(after["view"]["longitude"] - 121.50) < 0.01  # 云舫小区 is in 北外滩
+    assert_clean(driver)
+
+
+FIND_DEVICE = """
+var rows = window.twinMap.rows('devices') || [];
+var rect = document.getElementById('twin-map').getBoundingClientRect();
+for (var i = 0; i < rows.length && i < 400; i += 7) {
+  var p = window.twinMap.project(rows[i].lon, rows[i].lat);
+  if (!p || p[0] < rect.left + 150 || p[0] > rect.right - 150 ||
+      p[1] < rect.top + 120 || p[1] > rect.bottom - 150) continue;
+  var x = Math.round(p[0]), y = Math.round(p[1]), hit = window.twinMap.pickAt(x, y);
+  if (hit && hit.layer === 'devices') return [hit.id, x, y];
+}
+return null;
+"""
+
+FIND_NEIGHBORHOOD = """
+var rows = window.twinMap.rows('neighborhoods') || [];
+var want = arguments[0];
+var rect = document.getElementById('twin-map').getBoundingClientRect();
+for (var i = 0; i < rows.length; i++) {
+  if (rows[i].id !== want) continue;
+  var ring = rows[i].polygon[0], lon = 0, lat = 0;
+  ring.forEach(function (c) { lon += c[0]; lat += c[1]; });
+  var c = window.twinMap.project(lon / ring.length, lat / ring.length);
+  var steps = [[0, 0], [12, 0], [-12, 0], [0, 12], [0, -12], [20, 20], [-20, -20], [20, -20],
+               [-20, 20], [30, 0], [-30, 0], [0, 30], [0, -30]];
+  for (var k = 0; k < steps.length; k++) {
+    var x = Math.round(c[0] + steps[k][0]), y = Math.round(c[1] + steps[k][1]);
+    if (x < rect.left || x > rect.right || y < rect.top || y > rect.bottom) continue;
+    var hit = window.twinMap.pickAt(x, y);
+    if (hit && hit.layer === 'neighborhoods' && hit.id === want) return [x, y];
+  }
+}
+return null;
+"""
+
+
+def test_map004_click_on_a_device_sets_map_pick(server, browser):
+    driver = open_map(browser, 1920, 1080, f"{server}/desk?neighborhood=yunfang")
+    wait_drawn(driver, "nbh:yunfang")
+    wait_still(driver)
+    found = driver.execute_script(FIND_DEVICE)
+    assert found, "no device visible on the map"
+    device_id, x, y = found
+    click_at(driver, x, y)
+    wait_for(driver, f"(window.twinMap.status().dashPick || {{}}).id === {json.dumps(device_id)}",
+             30)
+    pick = status(driver)["dashPick"]
+    assert pick["layer"] == "devices" and pick["neighborhood"] == "yunfang"
+    assert_clean(driver)
+
+
+def test_map005_click_on_a_neighborhood_sets_map_pick(server, browser):
+    driver = open_map(browser, 1920, 1080, f"{server}/desk")
+    renders = wait_drawn(driver, "district")["renders"]
+    # Overlays off: the neighborhood's own polygon is what lies under the pointer.
+    driver.execute_script("window.dash_clientside.set_props('map-layers', {value: []});")
+    wait_for(driver, "window.twinMap.status().layers.indexOf('devices') < 0 && "
+             f"window.twinMap.status().renders > {renders}", 60)
+    wait_still(driver)
+    target = driver.execute_script(FIND_NEIGHBORHOOD, "duolun")
+    assert target, "the neighborhood is not visible on the map"
+    click_at(driver, *target)
+    try:
+        wait_for(driver, "(window.twinMap.status().dashPick || {}).id === 'duolun'", 30)
+    except Exception as error:
+        raise AssertionError(f"clicked {target}: {status(driver)}") from error
+    assert status(driver)["dashPick"]["layer"] == "neighborhoods"
+    wait_drawn(driver, "nbh:duolun", 60)  # the desk selects what was clicked
+    assert_clean(driver)
+
+
+def test_map006_delta_recolours_devices_in_place(server, browser):
+    driver = open_map(browser, 1920, 1080, f"{server}/desk?neighborhood=yunfang")
+    wait_drawn(driver, "nbh:yunfang")
+    ids = driver.execute_script(
+        "return window.twinMap.rows('devices').filter(function (r) {"
+        " return r.state === 'normal'; }).slice(0, 2).map(function (r) { return r.id; });")
+    assert driver.execute_script(
+        "return window.twinMap.applyDelta(arguments[0]);", {ids[0]: "alarm"}) == 1
+    driver.execute_script(
+        "window.dash_clientside.set_props('map-delta', {data: arguments[0]});", {ids[1]: "fault"})
+    wait_for(driver, "window.twinMap.status().deltas === 2", 30)
+    colors = driver.execute_script(
+        "var want = arguments[0], out = {};"
+        "window.twinMap.rows('devices').forEach(function (r) {"
+        " if (want.indexOf(r.id) >= 0) out[r.id] = r.color; }); return out;", ids)
+    assert colors[ids[0]][:3] == [255, 59, 48] and colors[ids[1]][:3] == [255, 149, 0]
+    assert status(driver)["counts"]["devices"] > 500  # same layer, nothing re-sent
+    assert_clean(driver)
+
+
+def test_map007_survives_page_navigation(server, browser):
+    driver = open_map(browser, 1920, 1080, f"{server}/desk")
+    wait_drawn(driver, "district")
+    driver.execute_script(
+        "window.dash_clientside.set_props('_pages_location', {pathname: '/desk', "
+        "search: '?neighborhood=duolun'});")
+    wait_drawn(driver, "nbh:duolun")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#twin-map canvas")) == 1
+    assert element_colors(driver, "#twin-map") > 40
+    assert_clean(driver)
+
+
+def test_map008_data_strings_are_never_evaluated(server, browser):
+    driver = open_map(browser, 800, 600, f"{server}/desk")
+    wait_for(driver, "window.twinMap && typeof window.twinMap.rowsOf === 'function'", 60)
+    rows = driver.execute_script(
+        "return window.twinMap.rowsOf({length: 1, columns: {name: ['@@=1+1'], k: [0]},"
+        " codes: {k: ['@@=constructor']}, derive: {t: ['k', {'@@=constructor': '@@#x'}]}});")
+    assert rows == [{"name": "@@=1+1", "k": "@@=constructor", "t": "@@#x"}]

@@ -1,0 +1,217 @@
+"""The three screens in a real browser: tiles with numbers that equal the API and the store,
+one language at a time, nothing fetched from elsewhere, a clean console, and sizes that work."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from urllib.request import urlopen
+
+import pytest
+from conftest import console_errors, requested_hosts, screenshot_dir, wait_for
+from selenium.webdriver.common.by import By
+
+from twin_dashboard.catalog import DEVICE_CATEGORIES
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"wall": (3840, 1080), "desk": (1920, 1080), "tablet": (1024, 768)}
+KPIS_READY = ("document.querySelectorAll('[data-kpi]').length === 5 && "
+              "[...document.querySelectorAll('[data-kpi]')].every(e => e.dataset.value !== '')")
+CJK = re.compile(r"[\u3400-\u9fff]")
+OUR_HOSTS = {"127.0.0.1", "localhost"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm(live_server: str) -> None:
+    """Dash's FastAPI backend reads assets/ on its first request to ``/`` or ``/_dash-*``:
+    until then ``/wall`` comes without CSS and scripts (app.py should set up eagerly)."""
+    with urlopen(f"{live_server}/", timeout=30):
+        pass
+
+
+def _db_path(server_db: str) -> str:
+    return server_db.removeprefix("sqlite:///")
+
+
+def _api(live_server: str, query: str = "") -> dict:
+    with urlopen(f"{live_server}/api/v1/summary?{query}", timeout=30) as response:
+        return json.load(response)
+
+
+def _tiles(driver) -> dict[str, str]:
+    return driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('[data-kpi]')]"
+        ".map(e => [e.dataset.kpi, e.dataset.value]))")
+
+
+def _tiles_match(tiles: dict[str, str], summary: dict) -> bool:
+    expected = {
+        "online": summary["devices"]["online_share"], "alarms": summary["alarms"]["open"],
+        "incidents": summary["incidents"]["open"],
+        "sla": summary["incidents"]["sla_breaches"],
+        "coverage": summary["patrols"]["coverage_share"],
+    }
+    try:
+        return all(abs(float(tiles[k]) - float(v)) < 1e-9 for k, v in expected.items())
+    except (KeyError, ValueError):
+        return False
+
+
+def _direct_counts(server_db: str, neighborhood: str) -> dict[str, float]:
+    """Open alarms, open incidents and the online share, counted with sqlite3 itself."""
+    now = time.time()
+    windows = " ".join(f"WHEN '{c.code}' THEN {c.heartbeat_hours * 3600}"
+                       for c in DEVICE_CATEGORIES)
+    with sqlite3.connect(_db_path(server_db)) as db:
+        alarms = db.execute("SELECT COUNT(*) FROM alarms WHERE neighborhood_id = ? AND status "
+                            "IN ('open', 'escalated')", (neighborhood,)).fetchone()[0]
+        incidents = db.execute(
+            "SELECT COUNT(*) FROM incidents WHERE neighborhood_id = ? AND status "
+            "IN ('reported', 'dispatched', 'in_progress')", (neighborhood,)).fetchone()[0]
+        total, offline = db.execute(
+            f"SELECT COUNT(*), SUM(s.last_seen IS NULL OR ? - s.last_seen > "
+            f"(CASE d.category {windows} END)) FROM devices d "
+            "LEFT JOIN device_status s ON s.device_id = d.id WHERE d.neighborhood_id = ?",
+            (now, neighborhood)).fetchone()
+    return {"alarms": alarms, "incidents": incidents, "online": (total - offline) / total}
+
+
+def _a_neighborhood(server_db: str) -> tuple[str, str]:
+    """The neighborhood with most open alarms: its figures differ from the district's."""
+    with sqlite3.connect(_db_path(server_db)) as db:
+        return db.execute(
+            "SELECT n.id, n.name FROM neighborhoods n LEFT JOIN alarms a ON "
+            "a.neighborhood_id = n.id AND a.status IN ('open', 'escalated') "
+            "GROUP BY n.id ORDER BY COUNT(a.id) DESC, n.id LIMIT 1").fetchone()
+
+
+def _data_strings(server_db: str) -> list[str]:
+    """Names and titles that are data (shown as stored in either language), longest first."""
+    queries = ("SELECT name FROM subdistricts", "SELECT name FROM neighborhoods",
+               "SELECT name FROM patrol_zones", "SELECT title FROM incidents",
+               "SELECT id FROM incidents", "SELECT name FROM roads", "SELECT name FROM buildings")
+    found: set[str] = set()
+    with sqlite3.connect(_db_path(server_db)) as db:
+        for query in queries:
+            found |= {row[0] for row in db.execute(query) if row[0]}
+    return sorted(found, key=len, reverse=True)
+
+
+def _ui_text(driver, data: list[str]) -> str:
+    """The page's visible text without data elements and data strings."""
+    text = driver.execute_script("""
+        const clone = document.body.cloneNode(true);
+        clone.querySelectorAll('.datum, script, style').forEach(e => e.remove());
+        return clone.innerText;""")
+    for datum in data:
+        text = text.replace(datum, " ")
+    return text
+
+
+def _open(browser, live_server: str, screen: str, query: str = ""):
+    driver = browser(*SIZES[screen])
+    driver.get(f"{live_server}/{screen}?{query}")
+    wait_for(driver, KPIS_READY, timeout=90)
+    return driver
+
+
+@pytest.mark.parametrize("screen", list(SIZES))
+def test_scr001_each_layout_loads_with_numbers_offline_and_clean(browser, live_server,
+                                                                 screen) -> None:
+    driver = _open(browser, live_server, screen)
+    assert _tiles_match(_tiles(driver), _api(live_server))
+    time.sleep(3)  # let charts and the map finish, then judge the console and network
+    driver.save_screenshot(str(screenshot_dir() / f"scr001-{screen}.png"))
+    assert requested_hosts(driver) <= OUR_HOSTS
+    assert console_errors(driver) == []
+
+
+def test_scr002_desk_neighborhood_selector_filters_the_tiles(browser, live_server,
+                                                             server_db) -> None:
+    nbh_id, nbh_name = _a_neighborhood(server_db)
+    driver = _open(browser, live_server, "desk")
+    driver.find_element(By.CSS_SELECTOR, "#neighborhood-select").click()
+    option = wait_for(driver, "[...document.querySelectorAll('.dash-dropdown-option')]"
+                              f".find(e => e.innerText.trim() === {json.dumps(nbh_name)})")
+    option.click()
+    summary = _api(live_server, f"neighborhood={nbh_id}")
+    wait_for(driver, f"document.getElementById('kpi-alarms').dataset.value === "
+                     f"'{summary['alarms']['open']}'", timeout=60)
+    time.sleep(1)
+    tiles = _tiles(driver)
+    assert _tiles_match(tiles, summary)
+    direct = _direct_counts(server_db, nbh_id)
+    assert int(tiles["alarms"]) == direct["alarms"]
+    assert int(tiles["incidents"]) == direct["incidents"]
+    assert abs(float(tiles["online"]) - direct["online"]) < 0.01  # the clocks differ by seconds
+    assert nbh_name in driver.find_element(By.ID, "scope-title").text
+    assert console_errors(driver) == []
+
+
+def test_scr003_tablet_my_area_from_the_url(browser, live_server, server_db) -> None:
+    nbh_id, nbh_name = _a_neighborhood(server_db)
+    driver = _open(browser, live_server, "tablet", f"neighborhood={nbh_id}")
+    summary = _api(live_server, f"neighborhood={nbh_id}")
+    assert _tiles_match(_tiles(driver), summary)
+    direct = _direct_counts(server_db, nbh_id)
+    assert int(_tiles(driver)["alarms"]) == direct["alarms"]
+    assert int(_tiles(driver)["incidents"]) == direct["incidents"]
+    assert nbh_name in driver.find_element(By.ID, "scope-title").text
+    district = _api(live_server)
+    assert summary["alarms"]["open"] != district["alarms"]["open"]
+
+
+@pytest.mark.parametrize("screen", list(SIZES))
+def test_scr004_english_shows_no_chinese_ui_strings(browser, live_server, server_db,
+                                                    screen) -> None:
+    driver = _open(browser, live_server, screen, "lang=en")
+    time.sleep(2)
+    left = _ui_text(driver, _data_strings(server_db))
+    assert not CJK.findall(left), sorted(set(CJK.findall(left)))[:20]
+
+
+@pytest.mark.parametrize("screen", list(SIZES))
+def test_scr005_chinese_by_default_shows_no_english_ui_strings(browser, live_server, server_db,
+                                                               screen) -> None:
+    driver = _open(browser, live_server, screen)
+    time.sleep(2)
+    words = re.findall(r"[A-Za-z]+", _ui_text(driver, _data_strings(server_db)))
+    assert not words, sorted(set(words))[:20]
+
+
+@pytest.mark.parametrize(("width", "body_px"), [(3840, 28), (1920, 18)])
+def test_scr006_wall_is_readable_and_fits_one_screen(browser, live_server, width,
+                                                     body_px) -> None:
+    driver = browser(width, 1080)
+    driver.get(f"{live_server}/wall")
+    wait_for(driver, KPIS_READY, timeout=90)
+    sizes = driver.execute_script("""
+        const px = s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize);
+        return {body: px('.screen-wall'), kpi: px('.kpi-label'), feed: px('.feed-item'),
+                head: px('.card-head h2')};""")
+    assert min(sizes.values()) >= body_px, sizes
+    overflow = driver.execute_script(
+        "const d = document.documentElement; "
+        "return [d.scrollWidth - innerWidth, d.scrollHeight - innerHeight]")
+    assert overflow[0] <= 0 and overflow[1] <= 0
+
+
+def test_scr007_tablet_touch_targets(browser, live_server) -> None:
+    driver = _open(browser, live_server, "tablet")
+    heights = driver.execute_script(
+        "return [...document.querySelectorAll('.feed-item, .kpi')]"
+        ".map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 44
+
+
+def test_scr008_wall_rotates_through_subdistricts(browser, live_server) -> None:
+    driver = browser(1920, 1080)
+    driver.get(f"{live_server}/wall?rotate=5")
+    wait_for(driver, KPIS_READY, timeout=90)
+    first = driver.find_element(By.ID, "scope-title").text
+    wait_for(driver, f"document.getElementById('scope-title').innerText !== {json.dumps(first)}",
+             timeout=30)
+    assert console_errors(driver) == []

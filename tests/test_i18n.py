@@ -1,0 +1,70 @@
+"""The string catalog: both languages for every key, no mixed scripts, vocabulary covered."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from twin_dashboard.catalog import (
+    ALARM_SEVERITIES,
+    ALARM_STATUSES,
+    DEVICE_CATEGORIES,
+    DEVICE_STATES,
+    INCIDENT_SOURCES,
+    INCIDENT_STATUSES,
+    LEVELS,
+    READING_EVENTS,
+)
+from twin_dashboard.i18n import TEXT, lang_of, t
+from twin_dashboard.i18n import screens as screen_text
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _without_fields(text: str) -> str:
+    return re.sub(r"\{[^}]*\}", "", text)
+
+
+@pytest.mark.parametrize("key", sorted(screen_text.TEXT))
+def test_i18n001_both_languages_and_same_placeholders(key: str) -> None:
+    zh, en = screen_text.TEXT[key]
+    assert zh.strip() and en.strip()
+    assert _fields(zh) == _fields(en), key
+
+
+@pytest.mark.parametrize("key", sorted(screen_text.TEXT))
+def test_i18n002_english_has_no_cjk_and_chinese_no_latin(key: str) -> None:
+    zh, en = screen_text.TEXT[key]
+    assert not CJK.search(en), f"{key}: {en!r}"
+    assert not LATIN.search(_without_fields(zh)), f"{key}: {zh!r}"
+
+
+@pytest.mark.parametrize(("prefix", "codes"), [
+    ("state", DEVICE_STATES), ("level", LEVELS), ("source", INCIDENT_SOURCES),
+    ("status", INCIDENT_STATUSES), ("severity", ALARM_SEVERITIES),
+    ("alarm_status", ALARM_STATUSES), ("event", READING_EVENTS),
+])
+def test_i18n003_every_vocabulary_code_has_a_label(prefix: str, codes: tuple[str, ...]) -> None:
+    missing = [code for code in codes if f"{prefix}.{code}" not in TEXT]
+    assert not missing
+
+
+def test_i18n004_category_names_come_from_the_catalog() -> None:
+    for category in DEVICE_CATEGORIES:
+        assert CJK.search(category.zh) and not CJK.search(category.en)
+
+
+def test_i18n005_lookup_and_language_fallback() -> None:
+    assert t("kpi.online", "en") == "Devices online"
+    assert t("kpi.online") == "设备在线率"
+    assert t("kpi.online.sub", "en", n=3) == "3 devices"
+    assert lang_of("fr") == "zh" and lang_of("en") == "en"
+    with pytest.raises(KeyError):
+        t("no.such.key")

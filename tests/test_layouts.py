@@ -1,0 +1,180 @@
+"""The three layouts: each builds, shares ids with the callbacks, and speaks one language."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import dash
+import pytest
+from dash import dcc, html
+
+from twin_dashboard.callbacks import register_all
+from twin_dashboard.layouts import components, ids, screens
+from twin_dashboard.layouts.places import Places
+
+SCREENS = ("wall", "desk", "tablet")
+PLACES = Places({"beiwaitan": "北外滩街道", "jiaxinglu": "嘉兴路街道"},
+                {"yunfang": "云舫小区", "ruikang": "瑞康小区"},
+                {"yunfang": "beiwaitan", "ruikang": "jiaxinglu"})
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+TEXT_PROPS = ("children", "placeholder", "title", "label")
+# Containers no callback writes: deck.gl draws into the map (assets/twin_map.js); the legend
+# is static. Everything else must be read or written by a callback.
+STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
+# Pattern-matching types appear in a layout only once a callback fills the list.
+FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM})
+
+
+@pytest.fixture(autouse=True)
+def fake_world(monkeypatch) -> None:
+    """Names without a store, and a stand-in map with the map panel's ids."""
+    monkeypatch.setattr(screens, "places", lambda: PLACES)
+
+    def fake_map(screen: str, lang: str, selection: dict) -> html.Div:
+        stores = [dcc.Store(id=i) for i in (ids.MAP_SPEC, ids.MAP_DATA, ids.MAP_VIEW,
+                                             ids.MAP_DELTA, ids.MAP_PICK)]
+        controls = [] if screen == "wall" else [dcc.Checklist(id=ids.MAP_LAYERS)]
+        controls += [dcc.RadioItems(id=ids.MAP_MODE)] if screen == "desk" else []
+        return html.Div([html.Div(id=ids.TWIN_MAP), *stores, *controls,
+                         html.Div(id=ids.MAP_LEGEND)], className="map-slot")
+
+    monkeypatch.setattr(components, "map_slot", fake_map)
+
+
+def _build(screen: str, lang: str = "zh", **query: str | None) -> html.Div:
+    args = {"subdistrict": None, "neighborhood": None, "rotate": None, **query}
+    return screens.build(screen, lang=lang, **args)
+
+
+def _walk(node, inside_datum: bool = False) -> Iterator[tuple[object, bool]]:
+    """Every component with whether it sits inside a data element (``.datum``).
+
+    Selector options are place names, data too: their ``options`` are not read.
+    """
+    if isinstance(node, list | tuple):
+        for child in node:
+            yield from _walk(child, inside_datum)
+        return
+    if not hasattr(node, "to_plotly_json"):
+        return
+    datum = inside_datum or "datum" in (getattr(node, "className", None) or "").split()
+    yield node, datum
+    for prop in ("children",):
+        yield from _walk(getattr(node, prop, None), datum)
+
+
+def _ids(layout) -> set[str]:
+    return {n.id for n, _ in _walk(layout) if isinstance(getattr(n, "id", None), str)}
+
+
+def _ui_strings(layout) -> list[str]:
+    found: list[str] = []
+    for node, datum in _walk(layout):
+        if datum:
+            continue
+        for prop in TEXT_PROPS:
+            value = getattr(node, prop, None)
+            if isinstance(value, str):
+                found.append(value)
+        for column in getattr(node, "columns", None) or []:
+            found.append(column["name"])
+        labels = getattr(node, "labels", None)
+        found += list(labels.values()) if isinstance(labels, dict) else []
+    return [re.sub(r"\{[a-z_]+\}", "", s) for s in found]  # placeholders are not shown
+
+
+def _callback_ids() -> set[str]:
+    app = dash.Dash(__name__, suppress_callback_exceptions=True)
+    register_all(app)
+    found: set[str] = set()
+    for callback in app._callback_list:
+        for dep in callback["inputs"] + callback["state"]:
+            dep_id = dep["id"]  # a pattern-matching id arrives as JSON: keep its type
+            found.add(json.loads(dep_id)["type"] if dep_id.startswith("{") else dep_id)
+        for out in callback["output"].strip(".").split("..."):
+            found.add(out.rsplit(".", 1)[0])
+    return found
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_lay001_each_layout_builds_with_the_map_and_kpis(screen: str) -> None:
+    found = _ids(_build(screen))
+    assert {ids.TWIN_MAP, ids.KPI_TILES, ids.SELECTION, ids.SCREEN, ids.CLOCK} <= found
+    assert all(ids.kpi_value(k) in found for k in components.KPI_KEYS)
+
+
+def test_lay002_every_id_is_used_by_a_layout_and_a_callback() -> None:
+    constants = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)}
+    in_layouts = set().union(*(_ids(_build(s, rotate="30")) for s in SCREENS))
+    in_callbacks = _callback_ids()
+    assert constants - in_layouts - FILLED_LATER == set()
+    assert constants - in_callbacks - STATIC_IDS == set()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_lay003_english_layout_has_no_chinese_ui_strings(screen: str) -> None:
+    strings = _ui_strings(_build(screen, "en", neighborhood="yunfang"))
+    assert strings and not [s for s in strings if CJK.search(s)]
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_lay004_chinese_layout_has_no_english_ui_strings(screen: str) -> None:
+    strings = _ui_strings(_build(screen, "zh", subdistrict="beiwaitan"))
+    assert strings and not [s for s in strings if LATIN.search(s)]
+
+
+def test_lay005_selection_comes_from_the_url_and_unknown_ids_are_dropped() -> None:
+    def selection(**query: str) -> dict:
+        layout = _build("tablet", **query)
+        return next(n.data for n, _ in _walk(layout) if getattr(n, "id", None) == ids.SELECTION)
+
+    assert selection(neighborhood="ruikang") == {"subdistrict": "jiaxinglu",
+                                                 "neighborhood": "ruikang"}
+    assert selection(subdistrict="nowhere") == {"subdistrict": None, "neighborhood": None}
+
+
+def test_lay006_only_the_wall_rotates() -> None:
+    assert ids.ROTATE_TIMER in _ids(_build("wall", rotate="20"))
+    assert ids.ROTATE_TIMER not in _ids(_build("wall"))
+    assert ids.ROTATE_TIMER not in _ids(_build("desk", rotate="20"))
+    assert screens.rotate_seconds("wall", "1") == screens.MIN_ROTATE_S
+    assert screens.rotate_seconds("wall", "abc") is None
+
+
+def test_lay007_selectors_only_on_the_desk_and_details_off_the_wall() -> None:
+    wall, desk, tablet = (_ids(_build(s)) for s in SCREENS)
+    assert ids.SUBDISTRICT_SELECT in desk and ids.SUBDISTRICT_SELECT not in wall | tablet
+    assert ids.DETAILS_PANEL not in wall and ids.DETAILS_PANEL in desk & tablet
+    assert ids.INCIDENT_TABLE in desk and ids.ALARM_FEED in wall & tablet
+
+
+def test_lay008_selection_follows_selectors_picks_and_rotation() -> None:
+    from twin_dashboard.callbacks.selection import neighborhood_options, next_selection
+
+    desk = {"screen": "desk", "subdistricts": ["beiwaitan", "jiaxinglu"]}
+    none = {"subdistrict": None, "neighborhood": None}
+    here = {"subdistrict": "beiwaitan", "neighborhood": "yunfang"}
+    assert next_selection(ids.NEIGHBORHOOD_SELECT, None, "yunfang", None, none, desk,
+                          PLACES) == here
+    assert next_selection(ids.SUBDISTRICT_SELECT, "jiaxinglu", None, None, here, desk,
+                          PLACES) == {"subdistrict": "jiaxinglu", "neighborhood": None}
+    pick = {"layer": "neighborhoods", "id": "ruikang"}
+    assert next_selection(ids.MAP_PICK, None, None, pick, none, desk, PLACES)["neighborhood"] \
+        == "ruikang"
+    assert next_selection(ids.MAP_PICK, None, None, pick, none, {"screen": "tablet"},
+                          PLACES) is None  # the tablet keeps "my area"
+    assert next_selection(ids.MAP_PICK, None, None, {"layer": "devices", "id": "x"}, none, desk,
+                          PLACES) is None
+    wall = {"screen": "wall", "subdistricts": ["beiwaitan", "jiaxinglu"]}
+    assert next_selection(ids.ROTATE_TIMER, None, None, None, here, wall,
+                          PLACES)["subdistrict"] == "jiaxinglu"
+    assert next_selection(ids.ROTATE_TIMER, None, None, None,
+                          {"subdistrict": "jiaxinglu", "neighborhood": None}, wall,
+                          PLACES)["subdistrict"] == "beiwaitan"
+    assert next_selection(ids.NEIGHBORHOOD_SELECT, "beiwaitan", "yunfang", None, here, desk,
+                          PLACES) is None  # nothing changed
+    options, kept = neighborhood_options("jiaxinglu", "yunfang", PLACES)
+    assert options == [{"label": "瑞康小区", "value": "ruikang"}] and kept is None

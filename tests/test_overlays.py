@@ -1,0 +1,151 @@
+"""What the map shows per scope: a tiny store in, exact overlays out."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from twin_dashboard.domain import overlays as ov
+from twin_dashboard.store.base import open_store
+
+NOW = pd.Timestamp("2026-11-01T00:00:00Z")
+HOUR = pd.Timedelta(hours=1)
+
+
+def _layer(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame({"id": []})
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Subdistrict s1 (neighborhoods a, b) and s2 (neighborhood c), five devices."""
+    s = open_store(f"sqlite:///{tmp_path / 'map.db'}")
+    s.replace_layer("district", _layer([{"id": "d", "name": "区", "adcode": 1}], [box(0, 0, 3, 1)]))
+    s.replace_layer("subdistricts", _layer(
+        [{"id": "s1", "name": "一街道", "name_en": "S1"}, {"id": "s2", "name": "二街道"}],
+        [box(0, 0, 2, 1), box(2, 0, 3, 1)]))
+    s.replace_layer("neighborhoods", _layer(
+        [{"id": "a", "name": "甲", "subdistrict_id": "s1"},
+         {"id": "b", "name": "乙", "subdistrict_id": "s1"},
+         {"id": "c", "name": "丙", "subdistrict_id": "s2"}],
+        [box(0, 0, 1, 1), box(1, 0, 2, 0.5), box(2, 0, 3, 1)]))
+    for name in ("buildings", "roads", "landcover"):
+        s.replace_layer(name, _layer([], []))
+    s.replace_layer("patrol-zones", _layer(
+        [{"id": "z1", "name": "一区", "subdistrict_id": "s1", "target_hours": 24.0},
+         {"id": "z2", "name": "二区", "subdistrict_id": "s1", "target_hours": 24.0},
+         {"id": "z3", "name": "三区", "subdistrict_id": "s2", "target_hours": 24.0}],
+        [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)]))
+    devices = [("d1", "smoke", "s1", "a"), ("d2", "gas", "s1", "a"), ("d3", "parking", "s1", "b"),
+               ("d4", "elevator", "s2", "c"), ("d5", "noise", "s2", "c")]
+    s.replace_layer("devices", _layer(
+        [{"id": i, "category": c, "name": f"dev {i}", "subdistrict_id": sd, "neighborhood_id": n}
+         for i, c, sd, n in devices],
+        [Point(0.5, 0.5), Point(0.6, 0.5), Point(1.5, 0.2), Point(2.5, 0.5), Point(2.6, 0.5)]))
+    states = {"d1": "alarm", "d2": "normal", "d3": "fault", "d4": "normal", "d5": "normal"}
+    s.replace_records("device_status", pd.DataFrame([
+        {"device_id": i, "state": states[i], "last_seen": NOW - (72 if i == "d5" else 0.5) * HOUR,
+         "battery": 0.9, "subdistrict_id": sd, "neighborhood_id": n}
+        for i, _c, sd, n in devices]))
+    s.replace_records("alarms", pd.DataFrame([
+        {"id": "al1", "device_id": "d1", "subdistrict_id": "s1", "neighborhood_id": "a",
+         "rule": "smoke", "severity": "critical", "status": "open", "raised_at": NOW - HOUR,
+         "lon": 0.5, "lat": 0.5},
+        {"id": "al2", "device_id": "d4", "subdistrict_id": "s2", "neighborhood_id": "c",
+         "rule": "elevator", "severity": "major", "status": "closed", "raised_at": NOW - HOUR,
+         "lon": 2.5, "lat": 0.5},
+        {"id": "al3", "household_id": "h1", "subdistrict_id": "s1", "neighborhood_id": "a",
+         "rule": "no_activity", "severity": "major", "status": "escalated",
+         "raised_at": NOW - HOUR}]))  # no position: cannot be drawn
+    s.replace_records("incidents", pd.DataFrame([
+        {"id": "i1", "source": "sensor", "title": "烟感", "subdistrict_id": "s1",
+         "neighborhood_id": "a", "level": "property", "status": "dispatched",
+         "reported_at": NOW - 30 * HOUR, "sla_due_at": NOW - 6 * HOUR, "lon": 0.5, "lat": 0.5},
+        {"id": "i2", "source": "hotline", "title": "噪声", "subdistrict_id": "s2",
+         "neighborhood_id": "c", "level": "committee", "status": "reported",
+         "reported_at": NOW - HOUR, "sla_due_at": NOW + 71 * HOUR, "lon": 2.5, "lat": 0.5},
+        {"id": "i3", "source": "visit", "title": "已办", "subdistrict_id": "s1",
+         "neighborhood_id": "b", "level": "property", "status": "closed",
+         "reported_at": NOW - 90 * HOUR, "sla_due_at": NOW - 66 * HOUR, "lon": 1.5,
+         "lat": 0.2}]))
+    s.replace_records("patrols", gpd.GeoDataFrame(pd.DataFrame([
+        {"id": "p1", "zone_id": "z1", "subdistrict_id": "s1", "started_at": NOW - 3 * HOUR,
+         "ended_at": NOW - 2 * HOUR, "road_ids": ""},
+        {"id": "p2", "zone_id": "z2", "subdistrict_id": "s1", "started_at": NOW - 40 * HOUR,
+         "ended_at": NOW - 39 * HOUR, "road_ids": ""}]),
+        geometry=[LineString([(0, 0), (1, 1)])] * 2, crs="EPSG:4326"))
+    ov.clear_cache()
+    yield s
+    ov.clear_cache()
+    s.close()
+
+
+def test_resolve_scope_fills_the_parent_and_drops_unknown_ids(store):
+    geo = ov.base_geo(store)
+    assert ov.resolve_scope(geo, None, "b") == ov.MapScope("s1", "b")
+    assert ov.resolve_scope(geo, "s2", "b") == ov.MapScope("s1", "b")  # the neighborhood wins
+    assert ov.resolve_scope(geo, "s2", None).key == "sub:s2"
+    assert ov.resolve_scope(geo, "nowhere", "nothing") == ov.MapScope()
+    assert ov.MapScope().key == "district"
+
+
+def test_scope_bounds(store):
+    geo = ov.base_geo(store)
+    assert ov.scope_bounds(geo, ov.MapScope()) == (0.0, 0.0, 3.0, 1.0)
+    assert ov.scope_bounds(geo, ov.MapScope("s1", "b")) == (1.0, 0.0, 2.0, 0.5)
+    assert ov.scope_bounds(geo, ov.MapScope("s2")) == (2.0, 0.0, 3.0, 1.0)
+
+
+def test_neighborhood_scope_has_every_device_as_a_point(store):
+    out = ov.map_overlays(store, ov.MapScope("s1", "a"), NOW)
+    assert out.columns is None
+    assert out.devices[["id", "state", "name"]].to_dict("records") == [
+        {"id": "d1", "state": "alarm", "name": "dev d1"},
+        {"id": "d2", "state": "normal", "name": "dev d2"}]
+    assert out.outline.equals(box(0, 0, 1, 1))
+
+
+def test_district_scope_aggregates_and_keeps_notable_points(store):
+    out = ov.map_overlays(store, ov.MapScope(), NOW)
+    counts = out.columns.set_index("neighborhood_id")
+    assert counts.loc["a", ["normal", "alarm"]].tolist() == [1, 1]
+    assert counts.loc["b", "fault"] == 1
+    assert counts.loc["c", ["normal", "offline"]].tolist() == [1, 1]  # d5: silent for 72 h
+    assert out.devices["id"].tolist() == ["d1", "d3"]  # alarm first, then fault
+    assert out.outline is None
+
+
+def test_only_open_located_alarms_and_open_incidents(store):
+    out = ov.map_overlays(store, ov.MapScope(), NOW, ["alarms", "incidents"])
+    assert out.devices is None and out.zones is None
+    assert out.alarms["id"].tolist() == ["al1"]
+    assert sorted(out.incidents["id"]) == ["i1", "i2"]
+    breach = dict(zip(out.incidents["id"], out.incidents["breach"], strict=True))
+    assert breach == {"i1": True, "i2": False}
+
+
+def test_incidents_follow_the_scope(store):
+    out = ov.map_overlays(store, ov.MapScope("s2", "c"), NOW, ["incidents"])
+    assert out.incidents["id"].tolist() == ["i2"]
+
+
+def test_patrol_zones_by_coverage_class(store):
+    out = ov.map_overlays(store, ov.MapScope(), NOW, ["patrol_zones"])
+    assert dict(zip(out.zones["id"], out.zones["coverage"], strict=True)) == {
+        "z1": "covered", "z2": "late", "z3": "uncovered"}
+    scoped = ov.map_overlays(store, ov.MapScope("s2"), NOW, ["patrol_zones"])
+    assert scoped.zones["id"].tolist() == ["z3"]
+
+
+def test_notable_is_capped_worst_first():
+    states = pd.DataFrame({"id": list("abcd"), "state": ["fault", "normal", "alarm", "fault"]})
+    assert ov.notable(states, limit=2)["id"].tolist() == ["c", "a"]
+
+
+def test_base_geo_is_read_once(store):
+    assert ov.base_geo(store) is ov.base_geo(store)
+    ov.clear_cache()
+    assert ov.base_geo(store) is not None

@@ -1,0 +1,39 @@
+"""The selection's summary (the one source of KPI and chart figures) and the KPI tiles.
+
+``summarize()`` is what ``GET /api/v1/summary`` returns, so the tiles equal the API. It runs in
+a worker thread: it reads the whole scope, and a plain ``def`` would block the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from dash import Dash, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from twin_dashboard.callbacks._context import lang_of, scope_of
+from twin_dashboard.domain.summary import summarize
+from twin_dashboard.layouts import ids
+from twin_dashboard.layouts.components import kpi_tile
+from twin_dashboard.runtime import runtime
+from twin_dashboard.views.tables import kpis
+
+
+async def refresh_summary(selection: dict | None, _tick: int | None) -> dict[str, Any]:
+    rt = runtime()
+    return await asyncio.to_thread(summarize, rt.store, scope_of(selection), rt.now())
+
+
+def show_kpis(summary: dict | None, screen: dict | None) -> list:
+    if not summary:
+        raise PreventUpdate
+    lang = lang_of(screen)
+    return [kpi_tile(kpi, lang) for kpi in kpis(summary, lang)]
+
+
+def register(app: Dash) -> None:
+    app.callback(Output(ids.SUMMARY, "data"), Input(ids.SELECTION, "data"),
+                 Input(ids.CLOCK, "n_intervals"))(refresh_summary)
+    app.callback(Output(ids.KPI_TILES, "children"), Input(ids.SUMMARY, "data"),
+                 State(ids.SCREEN, "data"))(show_kpis)

@@ -1,0 +1,96 @@
+"""What the screens look at: selectors, map picks and the wall's rotation → ids.SELECTION.
+
+Every other screen callback reads ids.SELECTION, so selecting a subdistrict or neighborhood
+filters everything at once. Inputs a layout lacks are ``allow_optional``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dash import Dash, Input, Output, State, ctx, no_update, set_props
+from dash.exceptions import PreventUpdate
+
+from twin_dashboard.callbacks._context import lang_of, screen_of
+from twin_dashboard.layouts import ids
+from twin_dashboard.layouts.components import scope_label
+from twin_dashboard.layouts.places import Places, places
+
+Selection = dict[str, str | None]
+PICK_SELECTS: dict[str, str] = {"neighborhoods": "neighborhood", "subdistricts": "subdistrict"}
+
+
+def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: str | None,
+                   pick: Mapping[str, Any] | None, current: Selection,
+                   screen: Mapping[str, Any], found: Places) -> Selection | None:
+    """The new selection after ``trigger`` fired, or None when it changes nothing."""
+    if trigger == ids.SUBDISTRICT_SELECT:
+        nbh = current.get("neighborhood")
+        keep = nbh if nbh and found.parent.get(nbh) == subdistrict else None
+        new = found.clean(subdistrict, keep)
+    elif trigger == ids.NEIGHBORHOOD_SELECT:
+        new = found.clean(subdistrict, neighborhood)
+    elif trigger == ids.ROTATE_TIMER:
+        new = found.clean(_next_in(screen.get("subdistricts", []), current.get("subdistrict")),
+                          None)
+    elif trigger == ids.MAP_PICK and pick and screen.get("screen") == "desk":
+        kind = PICK_SELECTS.get(pick.get("layer", ""))
+        if kind is None:
+            return None
+        new = found.clean(pick["id"] if kind == "subdistrict" else None,
+                          pick["id"] if kind == "neighborhood" else None)
+    else:
+        return None
+    return None if new == current else new
+
+
+def _next_in(cycle: list[str], current: str | None) -> str | None:
+    """The entry after ``current`` in ``cycle``, wrapping round; the first when not in it."""
+    if not cycle:
+        return None
+    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+
+
+def neighborhood_options(subdistrict: str | None, current: str | None,
+                         found: Places) -> tuple[list[dict[str, str]], str | None]:
+    """The neighborhoods of ``subdistrict`` (all for None) and the value that stays chosen."""
+    children = found.children(subdistrict)
+    options = [{"label": found.neighborhoods[n], "value": n} for n in children]
+    return options, current if current in children else None
+
+
+def select(subdistrict, neighborhood, pick, _tick, current, screen):
+    """Selectors, map picks and rotation ticks → the selection; keeps selectors in step."""
+    new = next_selection(ctx.triggered_id, subdistrict, neighborhood, pick, current or {},
+                         screen or {}, places())
+    if new is None:
+        raise PreventUpdate
+    if screen_of(screen) == "desk" and ctx.triggered_id != ids.SUBDISTRICT_SELECT:
+        set_props(ids.SUBDISTRICT_SELECT, {"value": new["subdistrict"]})
+        set_props(ids.NEIGHBORHOOD_SELECT, {"value": new["neighborhood"]})
+    return new
+
+
+def register(app: Dash) -> None:
+    optional = {"allow_optional": True}
+    app.callback(
+        Output(ids.NEIGHBORHOOD_SELECT, "options"), Output(ids.NEIGHBORHOOD_SELECT, "value"),
+        Input(ids.SUBDISTRICT_SELECT, "value"), State(ids.NEIGHBORHOOD_SELECT, "value"),
+        prevent_initial_call=True,
+    )(lambda sub, nbh: neighborhood_options(sub, nbh, places()))
+    app.callback(
+        Output(ids.SELECTION, "data"),
+        Input(ids.SUBDISTRICT_SELECT, "value", **optional),
+        Input(ids.NEIGHBORHOOD_SELECT, "value", **optional),
+        Input(ids.MAP_PICK, "data", **optional),
+        Input(ids.ROTATE_TIMER, "n_intervals", **optional),
+        State(ids.SELECTION, "data"), State(ids.SCREEN, "data"),
+        prevent_initial_call=True,
+    )(select)
+    app.callback(
+        Output(ids.SCOPE_TITLE, "children"), Input(ids.SELECTION, "data"),
+        State(ids.SCREEN, "data"), prevent_initial_call=True,
+    )(lambda sel, screen: scope_label(places().name(sel.get("subdistrict"),
+                                                    sel.get("neighborhood")),
+                                      lang_of(screen), screen_of(screen)) if sel else no_update)

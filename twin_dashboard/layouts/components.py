@@ -1,0 +1,237 @@
+"""The shared component set every screen is composed of (dmc-docs' ``create_*`` builders).
+
+A builder returns the component with its id from ``ids.py`` and its first content; callbacks
+replace the content. Data names (places, titles) are wrapped in ``.datum`` so language checks
+can tell them from UI strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dash import dash_table, dcc, html
+
+from twin_dashboard.catalog import DEVICE_STATES, LEVELS
+from twin_dashboard.i18n import t
+from twin_dashboard.layouts import ids
+from twin_dashboard.views.charts import GRAPH_CONFIG
+from twin_dashboard.views.tables import FeedItem, Kpi, incident_columns
+from twin_dashboard.views.theme import LEVEL_COLORS, STATE_COLORS, hex_of
+
+CLOCK_MS = 15_000  # how often figures refresh: the feed is "live" within this
+KPI_KEYS: tuple[str, ...] = ("online", "alarms", "incidents", "sla", "coverage")
+TABLE_PAGE_SIZE = 12
+
+
+def datum(text: str | None, className: str = "", **kwargs: object) -> html.Span:  # noqa: N803
+    """A piece of data shown as is (a place name, a title): not a UI string."""
+    return html.Span(text or "", className=f"datum {className}".strip(), **kwargs)
+
+
+def page_stores(screen: str, lang: str, selection: dict[str, str | None],
+                rotate_s: int | None, subdistricts: Sequence[str]) -> list:
+    """Page state every screen carries: screen, selection, summary, viewport, clocks."""
+    parts = [
+        dcc.Store(id=ids.SCREEN, data={"screen": screen, "lang": lang, "rotate": rotate_s,
+                                       "subdistricts": list(subdistricts)}),
+        dcc.Store(id=ids.SELECTION, data=selection),
+        dcc.Store(id=ids.SUMMARY), dcc.Store(id=ids.VIEWPORT),
+        dcc.Interval(id=ids.CLOCK, interval=CLOCK_MS),
+    ]
+    if rotate_s:
+        parts.append(dcc.Interval(id=ids.ROTATE_TIMER, interval=rotate_s * 1000))
+    return parts
+
+
+def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = ()) -> html.Header:
+    """Title, scope, optional tools (selectors), freshness badges and the clock."""
+    return html.Header([
+        html.Div([html.Span(className="brand-mark"),
+                  html.H1(t("app.title" if screen != "tablet" else "app.short", lang))],
+                 className="brand"),
+        html.Div(scope_label(scope_name, lang, screen), id=ids.SCOPE_TITLE, className="scope"),
+        html.Div(list(tools), className="tools"),
+        html.Div(id=ids.FRESHNESS, className="freshness"),
+        html.Div(id=ids.CLOCK_TEXT, className="clock"),
+    ], className="header")
+
+
+def scope_label(scope_name: str | None, lang: str, screen: str) -> list:
+    """The scope shown in the header: a place name (data) or the whole district."""
+    prefix = ([html.Span(t("tablet.my_area", lang), className="scope-prefix")]
+              if screen == "tablet" else [])
+    return prefix + [datum(scope_name) if scope_name else html.Span(t("scope.district", lang))]
+
+
+def kpi_strip(lang: str) -> html.Div:
+    """The KPI tiles, as skeletons until the summary arrives."""
+    return html.Div([kpi_tile(Kpi(key, "—", 0, ""), lang, loading=True) for key in KPI_KEYS],
+                    id=ids.KPI_TILES, className="kpis", role="list")
+
+
+def kpi_tile(kpi: Kpi, lang: str, loading: bool = False) -> html.Div:
+    """One tile: label, big value (stable id + ``data-kpi``/``data-value``), sub-line, tooltip."""
+    classes = "kpi" + (" kpi-alert" if kpi.alert else "") + (" skeleton" if loading else "")
+    return html.Div([
+        html.Div(t(f"kpi.{kpi.key}", lang), className="kpi-label"),
+        html.Div(kpi.value, id=ids.kpi_value(kpi.key), className="kpi-value",
+                 **{"data-kpi": kpi.key, "data-value": "" if loading else str(kpi.raw)}),
+        html.Div(_level_dots(kpi.levels) if kpi.levels else kpi.sub, className="kpi-sub",
+                 title=kpi.sub),
+    ], className=classes, title=t(f"kpi.{kpi.key}.tip", lang), role="listitem")
+
+
+def _level_dots(levels: Sequence[tuple[str, int]]) -> list:
+    """Counts per handling level as coloured dots (the funnel's colours): short in any language."""
+    return [html.Span([html.I(style={"background": hex_of(LEVEL_COLORS[lv])}), f"{n:,}"],
+                      className="level-dot") for lv, n in levels]
+
+
+def legend(entries: Sequence[tuple[str, str]], title: str | None = None) -> html.Div:
+    """A colour legend: (colour, label) pairs."""
+    items = [html.Span([html.I(style={"background": color}), label], className="legend-item")
+             for color, label in entries]
+    head = [html.Span(title, className="legend-title")] if title else []
+    return html.Div(head + items, className="legend")
+
+
+def state_legend(lang: str, states: Sequence[str] = DEVICE_STATES) -> html.Div:
+    return legend([(hex_of(STATE_COLORS[s]), t(f"state.{s}", lang)) for s in states])
+
+
+def level_legend(lang: str) -> html.Div:
+    return legend([(hex_of(LEVEL_COLORS[lv]), t(f"level.{lv}", lang)) for lv in LEVELS])
+
+
+def card(title: str, body: Sequence, class_name: str = "", tip: str | None = None,
+         extra: Sequence = ()) -> html.Section:
+    """A titled panel."""
+    head = html.Div([html.H2(title, title=tip), *extra], className="card-head")
+    return html.Section([head, html.Div(list(body), className="card-body")],
+                        className=f"card {class_name}".strip())
+
+
+def chart_card(graph_id: str, title_key: str, lang: str, extra: Sequence = (),
+               class_name: str = "") -> html.Section:
+    """A chart in a card, with a loading state; the figure comes from a callback."""
+    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="chart",
+                      style={"height": "100%", "width": "100%"})
+    loading = dcc.Loading(graph, type="dot", className="chart-loading",
+                          parent_className="chart-wrap", delay_show=400)
+    tip_key = f"{title_key}.tip"
+    tip = t(tip_key, lang) if tip_key in _KEYS else None
+    return card(t(title_key, lang), [loading], f"chart-card {class_name}", tip, extra)
+
+
+def devices_card(lang: str) -> html.Section:
+    """Devices not normal by category, with the legend of its state colours."""
+    from twin_dashboard.views.charts import TROUBLE_STATES
+
+    return chart_card(ids.DEVICE_CHART, "chart.devices", lang,
+                      [state_legend(lang, TROUBLE_STATES)])
+
+
+def funnel_card(lang: str) -> html.Section:
+    """Where incidents are resolved, with the legend of its level colours."""
+    return chart_card(ids.FUNNEL_CHART, "chart.funnel", lang, [level_legend(lang)])
+
+
+def feed_panel(lang: str, title_key: str = "feed.title", class_name: str = "") -> html.Section:
+    """The live alarm and incident feed (wall) or alarm inbox (tablet)."""
+    body = html.Ul(id=ids.ALARM_FEED, className="feed", role="list")
+    return card(t(title_key, lang), [body], f"feed-card {class_name}")
+
+
+def feed_entries(items: Sequence[FeedItem], lang: str) -> list:
+    """The feed's ``<li>``s; a new critical alarm carries ``flash``."""
+    if not items:
+        return [html.Li(t("feed.empty", lang), className="feed-empty")]
+    return [html.Li([
+        html.Span(item.tag, className=f"tag tone-{item.tone}"),
+        html.Span(t(f"feed.{item.kind}", lang), className="feed-kind"),
+        html.Span([datum(item.label, className="feed-label") if item.kind == "incident"
+                   else html.Span(item.label, className="feed-label"),
+                   datum(item.place, className="feed-place")], className="feed-what"),
+        html.Span(item.ago, className="feed-ago"),
+    ], id=ids.feed_item(item.kind, item.id), n_clicks=0,
+        className=f"feed-item feed-{item.kind}" + (" flash" if item.flash else ""),
+        **{"data-id": item.id}) for item in items]
+
+
+def incident_table(lang: str) -> html.Section:
+    """The sortable, filterable incident table (desk); rows come from a callback."""
+    table = dash_table.DataTable(
+        id=ids.INCIDENT_TABLE, columns=incident_columns(lang), data=[],
+        sort_action="native", filter_action="native", page_action="native",
+        page_size=TABLE_PAGE_SIZE, row_selectable=False, cell_selectable=True,
+        filter_options={"case": "insensitive", "placeholder_text": t("table.filter", lang)},
+        style_as_list_view=True, style_table={"overflowX": "auto"},
+        style_cell={"fontSize": "14px", "padding": "6px 10px",
+                    "textAlign": "left", "maxWidth": "280px", "overflow": "hidden",
+                    "textOverflow": "ellipsis"},
+        style_data_conditional=[{"if": {"filter_query": "{overdue} eq true"},
+                                 "backgroundColor": "#fff1f0", "color": "#c9302c"}],
+    )
+    loading = dcc.Loading(table, type="dot", delay_show=400)
+    return card(t("table.title", lang), [loading], "table-card")
+
+
+def details_panel(lang: str) -> html.Section:
+    """What was picked on the map or in the table; filled by the details callback."""
+    body = html.Div(html.P(t("details.empty", lang), className="muted"),
+                    id=ids.DETAILS_PANEL, className="details")
+    return card(t("details.title", lang), [body], "details-card")
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    keys = ("select_all", "deselect_all", "selected_count", "search", "clear_search",
+            "clear_selection", "no_options_found")
+    return {key: t(f"dropdown.{key}", lang) for key in keys}
+
+
+def selectors(lang: str, subdistricts: dict[str, str], neighborhoods: dict[str, str],
+              selection: dict[str, str | None]) -> html.Div:
+    """Subdistrict → neighborhood selectors (the second's options follow the first)."""
+    labels = dropdown_labels(lang)
+    return html.Div([
+        dcc.Dropdown(id=ids.SUBDISTRICT_SELECT, value=selection.get("subdistrict"),
+                     options=[{"label": n, "value": i} for i, n in subdistricts.items()],
+                     placeholder=t("select.all_subdistricts", lang), labels=labels,
+                     clearable=True, className="select select-subdistrict"),
+        dcc.Dropdown(id=ids.NEIGHBORHOOD_SELECT, value=selection.get("neighborhood"),
+                     options=[{"label": n, "value": i} for i, n in neighborhoods.items()],
+                     placeholder=t("select.all_neighborhoods", lang), labels=labels,
+                     clearable=True, className="select select-neighborhood"),
+    ], className="selectors")
+
+
+def map_slot(screen: str, lang: str, selection: dict[str, str | None]) -> html.Div:
+    """The map helper's panel (``layouts/map_panel.py``) in a sized slot."""
+    from twin_dashboard.layouts.map_panel import map_panel
+
+    return html.Div(map_panel(screen, lang, selection.get("subdistrict"),
+                              selection.get("neighborhood")), className="map-slot")
+
+
+def _catalog_keys() -> frozenset[str]:
+    from twin_dashboard.i18n import TEXT
+
+    return frozenset(TEXT)
+
+
+_KEYS = _catalog_keys()
+
+
+def freshness_badges(ages: Sequence[tuple[str, float, bool]], lang: str) -> list:
+    """One badge per data source: its age, red when stale (as /healthz judges it)."""
+    from twin_dashboard.views.tables import age_text
+
+    badges = []
+    for name, age, stale in ages:
+        key = f"fresh.{name}" if f"fresh.{name}" in _KEYS else "fresh.other"
+        badges.append(html.Span([html.I(className="dot"), t(key, lang), " ",
+                                 html.B(age_text(age, lang))],
+                                className="badge" + (" stale" if stale else ""),
+                                title=t("fresh.stale", lang) if stale else t("fresh.title", lang),
+                                **{"data-source": name}))
+    return badges

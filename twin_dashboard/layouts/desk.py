@@ -1,0 +1,32 @@
+"""The desk 中屏: selectors, map with layer toggles, incident table, details and all charts."""
+
+from __future__ import annotations
+
+from dash import html
+
+from twin_dashboard.layouts import components as c
+from twin_dashboard.layouts import ids
+from twin_dashboard.layouts.context import ScreenContext
+
+
+def layout(ctx: ScreenContext) -> html.Div:
+    """A grid: KPIs; map | details + funnel; table | devices; alarms, trend, coverage."""
+    lang, sub = ctx.lang, ctx.selection.get("subdistrict")
+    neighborhoods = {n: ctx.places.neighborhoods[n] for n in ctx.places.children(sub)}
+    tools = [c.selectors(lang, ctx.places.subdistricts, neighborhoods, ctx.selection)]
+    grid = html.Main([
+        html.Div(c.kpi_strip(lang), className="area-kpis"),
+        html.Div(c.map_slot(ctx.screen, lang, ctx.selection), className="area-map"),
+        html.Div([c.details_panel(lang),
+                  c.funnel_card(lang)],
+                 className="area-side"),
+        html.Div(c.incident_table(lang), className="area-table"),
+        html.Div(c.devices_card(lang),
+                 className="area-devices"),
+        html.Div([c.chart_card(ids.ALARM_CHART, "chart.alarms", lang),
+                  c.chart_card(ids.INCIDENT_TREND_CHART, "chart.trend", lang),
+                  c.chart_card(ids.COVERAGE_CHART, "chart.coverage", lang)],
+                 className="area-charts"),
+    ], className="desk-grid")
+    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools), grid],
+                    className="layout layout-desk")

@@ -1,0 +1,20 @@
+"""The tablet 小屏: "my area", KPIs, alarm inbox and details first, the map second."""
+
+from __future__ import annotations
+
+from dash import html
+
+from twin_dashboard.layouts import components as c
+from twin_dashboard.layouts.context import ScreenContext
+
+
+def layout(ctx: ScreenContext) -> html.Div:
+    """Lists beside the map in landscape; lists above the map in portrait (tablet.css)."""
+    lang = ctx.lang
+    head = c.header(ctx.screen, lang, ctx.scope_name)
+    lists = html.Div([c.feed_panel(lang, "feed.inbox", "inbox"), c.details_panel(lang)],
+                     className="tablet-lists")
+    body = html.Main([html.Div(c.kpi_strip(lang), className="tablet-kpis"), lists,
+                      html.Div(c.map_slot(ctx.screen, lang, ctx.selection),
+                               className="tablet-map")], className="tablet-grid")
+    return html.Div([head, body], className="layout layout-tablet")

@@ -1,0 +1,300 @@
+"""deck.gl layers of the twin map: pure functions from frames to pydeck's JSON vocabulary.
+
+Each function returns one layer as a plain dict — ``{"@@type": "PolygonLayer", "id": …,
+"data": <column envelope>, "getFillColor": "@@=color", …, "meta": {…}}`` — that
+``assets/twin_map.js`` hands to ``deck.JSONConverter`` (everything but ``data`` and ``meta``).
+Props are written in snake_case here and camelCased at the edge (:func:`layer`), as lonboard does.
+``meta`` is ours: ``z`` (drawing order), ``pick`` (the layer name a click reports), ``tooltip``
+(a template of row fields), ``key`` (a digest of the data: unchanged data is not re-processed).
+
+Static base layers live in ``views/_map_base.py``; the camera in ``views/_map_view.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from twin_dashboard.catalog import DEVICE_CATEGORIES, DEVICE_STATES, LEVELS, OPEN_STATUSES
+from twin_dashboard.i18n import t
+from twin_dashboard.views._map_columns import (
+    column_data,
+    data_key,
+    encode,
+    path_shape,
+    polygon_shape,
+    rounded,
+    take,
+)
+from twin_dashboard.views.theme import BASE, LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, Theme
+
+if TYPE_CHECKING:
+    from twin_dashboard.domain.overlays import Overlays
+
+LayerDict = dict[str, Any]
+
+# Drawing order, bottom first (the script sorts by it; flat layers drawn later win).
+Z: dict[str, int] = {
+    "land": 0, "landcover": 1, "subdistricts": 2, "neighborhoods": 3, "patrol_zones": 4,
+    "roads": 5, "buildings": 6, "scope": 7, "device_columns": 8, "devices": 9, "alarms": 10,
+    "incident_halo": 11, "incidents": 12, "labels_sub": 13, "labels_nbh": 13,
+}
+# Worst first: an aggregate column takes the colour of the worst state among its devices.
+WORST_FIRST: tuple[str, ...] = ("alarm", "fault", "offline", "low_battery", "normal")
+COVERAGE_CLASSES: tuple[str, ...] = ("covered", "late", "uncovered")
+COVERAGE_COLORS: dict[str, list[int]] = {
+    "covered": [52, 199, 89, 255], "late": [255, 159, 10, 255], "uncovered": [255, 69, 58, 255],
+}
+ALARM_STATES: tuple[str, ...] = ("open", "escalated", "acknowledged", "closed")
+# Drawn over the extruded buildings: a device inside a block must not be hidden by its roof.
+ON_TOP = {"depthCompare": "always", "depthWriteEnabled": False}
+DEVICE_RADIUS_M: dict[str, float] = {"normal": 3.0, "low_battery": 4.0, "offline": 4.0,
+                                     "fault": 5.0, "alarm": 7.0}
+COLUMN_RADIUS_M = 70.0
+COLUMN_M_PER_DEVICE = 6.0  # column height per device that is not normal
+
+
+def camel(name: str) -> str:
+    """``get_fill_color`` → ``getFillColor`` (deck.gl's prop names on the wire)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def layer(kind: str, layer_id: str, data: Any, *, pick: str | None = None, tooltip: str = "",
+          min_zoom: float | None = None, max_zoom: float | None = None,
+          **props: Any) -> LayerDict:
+    """One layer in pydeck's JSON vocabulary with our ``meta`` (see the module docstring);
+    ``min_zoom``/``max_zoom`` make the script show the layer only within that zoom band."""
+    meta = {"z": Z[layer_id], "pick": pick, "tooltip": tooltip,
+            "key": data_key(data), "minZoom": min_zoom, "maxZoom": max_zoom}
+    out: LayerDict = {"@@type": kind, "id": layer_id, "data": data}
+    out.update({camel(k): v for k, v in props.items()})
+    out["pickable"] = pick is not None
+    out["meta"] = meta
+    return out
+
+
+def label_of(row_names: pd.Series, row_names_en: pd.Series | None, lang: str) -> list[str]:
+    """Names in the page's language, falling back to Chinese where English is missing."""
+    if lang != "en" or row_names_en is None:
+        return row_names.fillna("").astype(str).tolist()
+    english = row_names_en.fillna("").astype(str)
+    return english.where(english != "", row_names.fillna("").astype(str)).tolist()
+
+
+def labels(prefix: str, values: tuple[str, ...], lang: str) -> dict[str, str]:
+    """``{value: translated label}`` for a vocabulary (``map.state.alarm`` …)."""
+    return {v: t(f"{prefix}.{v}", lang) for v in values}
+
+
+def places(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """``neighborhood_id`` and ``subdistrict_id`` dictionary-encoded: a few ids repeated per row
+    cost one byte each instead of a quoted string."""
+    columns: dict[str, np.ndarray] = {}
+    codes: dict[str, list[str]] = {}
+    for name in ("neighborhood_id", "subdistrict_id"):
+        values = frame[name].fillna("").astype(str) if name in frame else [""] * len(frame)
+        columns[name], codes[name] = encode(values)
+    return columns, codes
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+def device_points(states: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
+    """Every device of the scope as a dot coloured by state; alarms larger and ringed.
+
+    ``states``: ``id``, ``category``, ``state``, ``lon``, ``lat``, ``subdistrict_id``,
+    ``neighborhood_id`` and optionally ``name`` (as from ``domain.overlays``).
+    """
+    state, state_vocab = encode(states["state"], DEVICE_STATES)
+    category, category_vocab = encode(states["category"], [c.code for c in DEVICE_CATEGORIES])
+    ring = BASE[theme]["text"][:3] + [230]
+    place_columns, place_codes = places(states)
+    data = column_data(len(states), {
+        "id": states["id"].astype(str).tolist(),
+        "name": states["name"].fillna("").astype(str).tolist() if "name" in states
+        else [""] * len(states),
+        "lon": rounded(states["lon"]), "lat": rounded(states["lat"]),
+        "state": state, "category": category, **place_columns,
+    }, codes={"state": state_vocab, "category": category_vocab, **place_codes}, derive={
+        "color": ("state", STATE_COLORS),
+        "line": ("state", {s: (ring if s == "alarm" else [0, 0, 0, 0]) for s in DEVICE_STATES}),
+        "radius": ("state", DEVICE_RADIUS_M),
+        "state_label": ("state", labels("map.state", DEVICE_STATES, lang)),
+        "category_label": ("category", _category_labels(lang)),
+    })
+    return layer("ScatterplotLayer", "devices", data, pick="devices",
+                 tooltip=t("map.tip.device", lang),
+                 get_position="@@=[lon, lat]", get_fill_color="@@=color",
+                 get_line_color="@@=line", get_radius="@@=radius", stroked=True,
+                 radius_min_pixels=2.5, radius_max_pixels=14, line_width_min_pixels=1.5,
+                 parameters=ON_TOP)
+
+
+def _category_labels(lang: str) -> dict[str, str]:
+    return {c.code: (c.en if lang == "en" else c.zh) for c in DEVICE_CATEGORIES}
+
+
+def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
+    """Per neighborhood, a column as tall as its devices not normal, coloured by the worst.
+
+    Keeps 25k devices readable at district zoom. ``counts``: ``neighborhood_id``,
+    ``subdistrict_id``, ``name``, ``lon``, ``lat`` and one integer column per device state.
+    """
+    states = counts[list(WORST_FIRST)].to_numpy(int)
+    worst_index = np.argmax(states[:, :-1] > 0, axis=1)
+    has_issue = states[:, :-1].sum(axis=1) > 0
+    worst = np.where(has_issue, np.asarray(WORST_FIRST)[worst_index], "normal")
+    code, vocab = encode(worst, DEVICE_STATES)
+    columns = {
+        "id": counts["neighborhood_id"].astype(str).tolist(),
+        "subdistrict_id": counts["subdistrict_id"].fillna("").astype(str).tolist(),
+        "name": counts["name"].astype(str).tolist(),
+        "lon": rounded(counts["lon"]), "lat": rounded(counts["lat"]),
+        "worst": code, "total": states.sum(axis=1).astype(np.int32),
+        "height": (states[:, :-1].sum(axis=1) * COLUMN_M_PER_DEVICE + 20).astype(np.int32),
+    }
+    columns.update({s: states[:, i].astype(np.int32) for i, s in enumerate(WORST_FIRST)})
+    data = column_data(len(counts), columns, codes={"worst": vocab},
+                       derive={"color": ("worst", STATE_COLORS)})
+    return layer("ColumnLayer", "device_columns", data, pick="neighborhoods",
+                 tooltip=t("map.tip.aggregate", lang),
+                 get_position="@@=[lon, lat]", get_fill_color="@@=color",
+                 get_elevation="@@=height", radius=COLUMN_RADIUS_M, disk_resolution=24,
+                 extruded=True, elevation_scale=1)
+
+
+# --- alarms, incidents, patrol zones ---------------------------------------------------------
+
+def alarm_rings(alarms: pd.DataFrame, lang: str) -> LayerDict:
+    """Open alarms as hollow rings in their severity's colour, over the device dots."""
+    severity, severity_vocab = encode(alarms["severity"], tuple(SEVERITY_COLORS))
+    place_columns, place_codes = places(alarms)
+    data = column_data(len(alarms), {
+        "id": alarms["id"].astype(str).tolist(),
+        "rule": alarms["rule"].fillna("").astype(str).tolist(),
+        "device_id": alarms["device_id"].fillna("").astype(str).tolist(),
+        "lon": rounded(alarms["lon"]), "lat": rounded(alarms["lat"]), "severity": severity,
+        **place_columns,
+    }, codes={"severity": severity_vocab, **place_codes}, derive={
+        "color": ("severity", SEVERITY_COLORS),
+        "severity_label": ("severity", labels("map.severity", tuple(SEVERITY_COLORS), lang)),
+    })
+    return layer("ScatterplotLayer", "alarms", data, pick="alarms",
+                 tooltip=t("map.tip.alarm", lang), get_position="@@=[lon, lat]",
+                 get_line_color="@@=color", get_radius=14, filled=False, stroked=True,
+                 radius_min_pixels=4.5, line_width_min_pixels=2, parameters=ON_TOP)
+
+
+def incident_marks(incidents: pd.DataFrame, theme: Theme, lang: str) -> list[LayerDict]:
+    """Open incidents coloured by level; reported (not yet dispatched) ones hollow; a breach of
+    the SLA adds a wide halo ring (the script pulses it on the wall).
+
+    ``incidents``: ``id``, ``title``, ``level``, ``status``, ``breach`` (bool), ``lon``, ``lat``,
+    ``neighborhood_id``, ``subdistrict_id``.
+    """
+    looks = [f"{lv}:{st}" for lv, st in zip(incidents["level"], incidents["status"], strict=True)]
+    look_vocab = [f"{lv}:{st}" for lv in LEVELS for st in OPEN_STATUSES]
+    look, _ = encode(looks, look_vocab)
+    level, level_vocab = encode(incidents["level"], LEVELS)
+    status, status_vocab = encode(incidents["status"], OPEN_STATUSES)
+    breach = incidents["breach"].fillna(False).astype(bool).to_numpy()
+    place_columns, place_codes = places(incidents)
+    data = column_data(len(incidents), {
+        "id": incidents["id"].astype(str).tolist(),
+        "title": incidents["title"].fillna("").astype(str).tolist(),
+        "lon": rounded(incidents["lon"]), "lat": rounded(incidents["lat"]),
+        "look": look, "level": level, "status": status, "breach": breach.astype(np.uint8),
+        **place_columns,
+    }, codes={"look": look_vocab, "level": level_vocab, "status": status_vocab,
+              "breach": ["0", "1"], **place_codes},
+        derive=_incident_derive(theme, lang))
+    marks = layer("ScatterplotLayer", "incidents", data, pick="incidents",
+                  tooltip=t("map.tip.incident", lang), get_position="@@=[lon, lat]",
+                  get_fill_color="@@=fill", get_line_color="@@=line", get_radius=10,
+                  stroked=True, radius_min_pixels=4.5, line_width_min_pixels=1.5,
+                  parameters=ON_TOP)
+    return [incident_halo(incidents[breach], lang), marks]
+
+
+def _incident_derive(theme: Theme, lang: str) -> dict[str, tuple[str, Mapping[str, Any]]]:
+    edge = BASE[theme]["background"]
+    fill = {f"{lv}:{st}": (LEVEL_COLORS[lv][:3] + [60] if st == "reported" else LEVEL_COLORS[lv])
+            for lv in LEVELS for st in OPEN_STATUSES}
+    line = {f"{lv}:{st}": (LEVEL_COLORS[lv] if st == "reported" else edge)
+            for lv in LEVELS for st in OPEN_STATUSES}
+    return {"fill": ("look", fill), "line": ("look", line),
+            "level_label": ("level", labels("map.level", LEVELS, lang)),
+            "status_label": ("status", labels("map.status", OPEN_STATUSES, lang)),
+            "breach_label": ("breach", {"0": "", "1": t("map.tip.breach", lang)})}
+
+
+def incident_halo(breached: pd.DataFrame, lang: str) -> LayerDict:
+    """Wide red rings around incidents past their SLA deadline."""
+    data = column_data(len(breached), {
+        "id": breached["id"].astype(str).tolist(),
+        "lon": rounded(breached["lon"]), "lat": rounded(breached["lat"]),
+    })
+    return layer("ScatterplotLayer", "incident_halo", data, get_position="@@=[lon, lat]",
+                 get_line_color=SEVERITY_COLORS["critical"], get_radius=26, filled=False,
+                 stroked=True, radius_min_pixels=9, line_width_min_pixels=2.5,
+                 parameters=ON_TOP)
+
+
+def patrol_zones(zones: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
+    """Road-chief patrol zones filled by coverage: in time, overdue, or not patrolled.
+
+    ``zones``: ``id``, ``name``, ``subdistrict_id``, ``coverage`` (one of
+    ``COVERAGE_CLASSES``) and a polygon ``geometry``.
+    """
+    shape, source = polygon_shape(zones.geometry.to_numpy())
+    coverage, vocab = encode(take(zones["coverage"], source), COVERAGE_CLASSES)
+    alpha = 34 if theme == "dark" else 30
+    data = column_data(len(source), {
+        "id": take(zones["id"].astype(str), source),
+        "name": take(zones["name"].fillna("").astype(str), source),
+        "subdistrict_id": take(zones["subdistrict_id"].fillna("").astype(str), source),
+        "coverage": coverage,
+    }, codes={"coverage": vocab}, shapes={"polygon": shape}, derive={
+        "fill": ("coverage", {c: rgb[:3] + [alpha] for c, rgb in COVERAGE_COLORS.items()}),
+        "line": ("coverage", COVERAGE_COLORS),
+        "coverage_label": ("coverage", labels("map.coverage", COVERAGE_CLASSES, lang)),
+    })
+    return layer("PolygonLayer", "patrol_zones", data, pick="patrol_zones",
+                 tooltip=t("map.tip.zone", lang), get_polygon="@@=polygon",
+                 get_fill_color="@@=fill", get_line_color="@@=line", stroked=True,
+                 filled=True, line_width_min_pixels=1.5)
+
+
+def scope_outline(geometry: Any, theme: Theme) -> LayerDict:
+    """The selected subdistrict or neighborhood, outlined in the theme's highlight colour."""
+    shape, source = path_shape([geometry] if geometry is not None else [])
+    data = column_data(len(source), {}, shapes={"path": shape})
+    return layer("PathLayer", "scope", data, get_path="@@=path",
+                 get_color=BASE[theme]["selected"], get_width=6, width_min_pixels=3,
+                 joint_rounded=True, parameters=ON_TOP)
+
+
+# --- the overlay description of one scope ----------------------------------------------------
+
+def overlay_spec(overlays: Overlays, theme: Theme, lang: str) -> dict[str, Any]:
+    """``MAP_DATA``: the scope's key and its live layers (switched-off layers are absent)."""
+    found: list[LayerDict] = []
+    if overlays.zones is not None:
+        found.append(patrol_zones(overlays.zones, theme, lang))
+    if overlays.columns is not None:
+        columns = overlays.columns.assign(
+            name=label_of(overlays.columns["name"], overlays.columns.get("name_en"), lang))
+        found.append(device_columns(columns, lang))
+    if overlays.devices is not None:
+        found.append(device_points(overlays.devices, theme, lang))
+    if overlays.alarms is not None:
+        found.append(alarm_rings(overlays.alarms, lang))
+    if overlays.incidents is not None:
+        found.extend(incident_marks(overlays.incidents, theme, lang))
+    if overlays.outline is not None:
+        found.append(scope_outline(overlays.outline, theme))
+    return {"scope": overlays.scope.key, "layers": found}

@@ -1,0 +1,154 @@
+"""Rows for the incident table, the live feed and the KPI tiles: pure, frames in, plain data out.
+
+Times are shown on the district's clock; every label comes from the catalog, names of places
+and titles are data and pass through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from twin_dashboard.catalog import LEVELS, OPEN_STATUSES
+from twin_dashboard.domain.time import LOCAL_TZ, as_utc, as_utc_series
+from twin_dashboard.i18n import t
+from twin_dashboard.views.charts import rule_name
+
+TABLE_MAX_ROWS = 1_000  # open incidents first, then the newest closed ones: a browser-sized table
+FLASH_MINUTES = 10  # a critical alarm this new flashes on the wall
+TABLE_FIELDS: tuple[str, ...] = ("id", "title", "neighborhood", "source", "level", "status",
+                                 "reported", "due")
+
+
+def incident_columns(lang: str) -> list[dict[str, str]]:
+    """DataTable columns; ``overdue`` travels in each row but is not a column."""
+    return [{"name": t(f"table.col.{field}", lang), "id": field} for field in TABLE_FIELDS]
+
+
+def _local(values: pd.Series) -> pd.Series:
+    """``MM-DD HH:MM`` on the district's clock (sortable as text within a year)."""
+    return as_utc_series(values).dt.tz_convert(LOCAL_TZ).dt.strftime("%m-%d %H:%M").fillna("")
+
+
+def incident_rows(incidents: pd.DataFrame, names: Mapping[str, str], now: pd.Timestamp,
+                  lang: str) -> list[dict[str, Any]]:
+    """One row per incident, open ones first then newest first, at most ``TABLE_MAX_ROWS``."""
+    if incidents.empty:
+        return []
+    frame = incidents.assign(_open=incidents["status"].isin(OPEN_STATUSES))
+    frame = frame.sort_values(["_open", "reported_at"], ascending=False, kind="stable")
+    frame = frame.head(TABLE_MAX_ROWS)
+    due = as_utc_series(frame["sla_due_at"])
+    overdue = frame["_open"] & (due < as_utc(now))
+    return pd.DataFrame({
+        "id": frame["id"], "title": frame["title"].fillna(""),
+        "neighborhood": frame["neighborhood_id"].map(names).fillna(""),
+        "source": frame["source"].map(lambda s: t(f"source.{s}", lang)),
+        "level": frame["level"].map(lambda s: t(f"level.{s}", lang)),
+        "status": frame["status"].map(lambda s: t(f"status.{s}", lang)),
+        "reported": _local(frame["reported_at"]), "due": _local(frame["sla_due_at"]),
+        "overdue": overdue.astype(bool),
+    }).to_dict("records")
+
+
+def ago(moment: pd.Timestamp, now: pd.Timestamp, lang: str) -> str:
+    """How long ago, in the largest whole unit (``3 分钟前`` / ``3 min ago``)."""
+    return age_text((as_utc(now) - as_utc(moment)).total_seconds(), lang)
+
+
+def age_text(seconds: float, lang: str) -> str:
+    """An age in the largest whole unit; under a minute is "just now"."""
+    minutes = int(max(seconds, 0) // 60)
+    if minutes < 1:
+        return t("feed.just_now", lang)
+    if minutes < 60:
+        return t("feed.minutes_ago", lang, n=minutes)
+    if minutes < 48 * 60:
+        return t("feed.hours_ago", lang, n=minutes // 60)
+    return t("feed.days_ago", lang, n=minutes // (24 * 60))
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One line of the live feed: an open alarm or an open incident."""
+
+    kind: str  # "alarm" | "incident"
+    id: str
+    label: str  # what happened (catalog text for alarms, the incident's title — data)
+    place: str  # neighborhood name (data)
+    tag: str  # severity or level label
+    tone: str  # css modifier: critical | major | minor | property | committee | subdistrict
+    ago: str
+    at: pd.Timestamp
+    flash: bool = False
+
+
+def _alarm_items(alarms: pd.DataFrame, names: Mapping[str, str], now: pd.Timestamp,
+                 lang: str) -> list[FeedItem]:
+    fresh_after = as_utc(now) - pd.Timedelta(minutes=FLASH_MINUTES)
+    return [FeedItem("alarm", row.id, rule_name(row.rule, lang),
+                     names.get(row.neighborhood_id, ""), t(f"severity.{row.severity}", lang),
+                     row.severity, ago(row.raised_at, now, lang), as_utc(row.raised_at),
+                     row.severity == "critical" and as_utc(row.raised_at) >= fresh_after)
+            for row in alarms.itertuples(index=False)]
+
+
+def _incident_items(incidents: pd.DataFrame, names: Mapping[str, str], now: pd.Timestamp,
+                    lang: str) -> list[FeedItem]:
+    return [FeedItem("incident", row.id, row.title or t(f"source.{row.source}", lang),
+                     _place_unless_named(names.get(row.neighborhood_id, ""), row.title),
+                     t(f"level.{row.level}", lang),
+                     row.level if row.level in LEVELS else "property",
+                     ago(row.reported_at, now, lang), as_utc(row.reported_at))
+            for row in incidents.itertuples(index=False)]
+
+
+def _place_unless_named(place: str, title: str | None) -> str:
+    """The place, unless the title already names it (titles often end in the neighborhood)."""
+    return "" if place and title and place in title else place
+
+
+def feed_items(alarms: pd.DataFrame, incidents: pd.DataFrame, names: Mapping[str, str],
+               now: pd.Timestamp, lang: str, limit: int = 12) -> list[FeedItem]:
+    """Open alarms and open incidents merged, newest first, critical alarms ahead of ties."""
+    items = (_alarm_items(alarms.head(limit), names, now, lang)
+             + _incident_items(incidents.head(limit), names, now, lang))
+    items.sort(key=lambda item: (item.at, item.tone == "critical"), reverse=True)
+    return items[:limit]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI tile: its key (stable, for tests), shown value, raw value and sub-line."""
+
+    key: str
+    value: str
+    raw: float
+    sub: str
+    alert: bool = False
+    levels: tuple[tuple[str, int], ...] = ()  # (level, open incidents): drawn as coloured dots
+
+
+def kpis(summary: Mapping[str, Any], lang: str) -> list[Kpi]:
+    """The five KPI tiles from ``summarize()``'s dict — the same figures as /api/v1/summary."""
+    devices, alarms = summary["devices"], summary["alarms"]
+    incidents, patrols = summary["incidents"], summary["patrols"]
+    by_level = " · ".join(f"{t(f'level.{lv}', lang)} {incidents['open_by_level'].get(lv, 0)}"
+                          for lv in LEVELS)
+    critical = alarms["by_severity"].get("critical", 0)
+    return [
+        Kpi("online", f"{devices['online_share']:.1%}", devices["online_share"],
+            t("kpi.online.sub", lang, n=f"{devices['total']:,}")),
+        Kpi("alarms", f"{alarms['open']:,}", alarms["open"],
+            t("kpi.alarms.sub", lang, n=critical), critical > 0),
+        Kpi("incidents", f"{incidents['open']:,}", incidents["open"], by_level,
+            levels=tuple((lv, int(incidents["open_by_level"].get(lv, 0))) for lv in LEVELS)),
+        Kpi("sla", f"{incidents['sla_breaches']:,}", incidents["sla_breaches"],
+            t("kpi.sla.sub", lang), incidents["sla_breaches"] > 0),
+        Kpi("coverage", f"{patrols['coverage_share']:.1%}", patrols["coverage_share"],
+            t("kpi.coverage.sub", lang, covered=patrols["segments_covered"],
+              total=patrols["segments"])),
+    ]
