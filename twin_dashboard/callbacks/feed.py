@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pandas as pd
 from dash import Dash, Input, Output, State
 
-from twin_dashboard.api.health import DEFAULT_STALE_AFTER_S, STALE_AFTER_S
 from twin_dashboard.callbacks._context import lang_of, scope_of, screen_of
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
+from twin_dashboard.domain.freshness import source_freshness
 from twin_dashboard.domain.incidents import open_incidents
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import feed_entries, freshness_badges
@@ -53,12 +52,8 @@ async def refresh_feed(selection: dict | None, _tick, screen: dict | None) -> li
 def _ages() -> list[tuple[str, float, bool]]:
     """(source, age in seconds, stale) per data source, as /healthz judges them."""
     rt = runtime()
-    now = rt.now()
-    rows = []
-    for row in rt.store.sources().itertuples(index=False):
-        age = (now - pd.Timestamp(row.updated_at)).total_seconds()
-        rows.append((row.name, age, age > STALE_AFTER_S.get(row.name, DEFAULT_STALE_AFTER_S)))
-    return rows
+    return [(f.name, f.age_seconds, f.stale)
+            for f in source_freshness(rt.store.sources(), rt.now())]
 
 
 async def refresh_freshness(_tick, screen: dict | None) -> list:
