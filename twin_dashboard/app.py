@@ -69,6 +69,7 @@ def run(settings: Settings) -> None:
 
     stop_live = start_live(rt.runtime())  # rules ticker, simulator, MQTT as configured
     try:
-        uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
+                    timeout_graceful_shutdown=5)  # open event streams must not hold exit
     finally:
         stop_live()

@@ -29,7 +29,10 @@ def start_live(rt: Runtime) -> Callable[[], None]:
     """Start what ``rt.settings`` asks for; returns a function stopping all of it."""
     ingestor = ingestor_for(rt.store, clock=rt.now, notifier=notifier_from_env(),
                             background_notify=True)
-    stops = [start_ticker(ingestor, TICK_S)]
+    from twin_dashboard.domain.live_feed import hub_for, stop_hubs
+
+    hub_for(rt.store, rt.now)  # buffer live events from start-up, not from the first screen
+    stops = [stop_hubs, start_ticker(ingestor, TICK_S)]
     if rt.settings.simulate:
         from twin_dashboard.simulate import start_simulator
 

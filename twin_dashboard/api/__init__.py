@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from twin_dashboard.api import health, layers, readings, summary
+from twin_dashboard.api import alarms, health, layers, live, readings, summary
 
 
 def register_api(server: FastAPI) -> None:
@@ -12,3 +12,5 @@ def register_api(server: FastAPI) -> None:
     server.include_router(summary.router)
     server.include_router(layers.router)
     server.include_router(readings.router)
+    server.include_router(alarms.router)
+    server.include_router(live.router)

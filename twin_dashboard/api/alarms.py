@@ -1,0 +1,274 @@
+"""Alarms and inboxes under /api/v1: list, details with every step, and the actions on an alarm.
+
+Who acts is, for now, the ``X-Actor`` header naming a person id of ``people`` (422 when it is
+missing or unknown). That is an identity claim, not authentication: real sign-in (and roles that
+limit what a person may see and do) comes later and will replace the header, not the routes.
+Acknowledging and closing are for the alarm's recipients (those it was routed or escalated to);
+escalating and opening an incident are for anyone known. Every action is recorded as a step with
+who and when (``domain/routing.py``), and screens hear of it through the live stream (``updates``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Header, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.catalog import ALARM_STATUSES, LEVELS
+from twin_dashboard.domain import routing
+from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES
+from twin_dashboard.domain.ingest import ingestor_for
+from twin_dashboard.domain.live_feed import current_hub
+from twin_dashboard.runtime import runtime
+from twin_dashboard.store.base import Store
+
+router = APIRouter(prefix="/api/v1", tags=["alarms"])
+MAX_LIMIT = 5000  # alarms per list response; ``count`` still tells how many matched
+ACTOR_DOC = "person id of who acts (from `people`); stands in for real sign-in, which comes later"
+Level = Literal[LEVELS]  # type: ignore[valid-type]
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class Alarm(BaseModel):
+    id: str
+    rule: str = Field(description="device category code or elderly-care rule name")
+    severity: str
+    status: str = Field(description="open | acknowledged | escalated | closed")
+    device_id: str | None
+    household_id: str | None
+    subdistrict_id: str | None
+    neighborhood_id: str | None
+    lon: float | None
+    lat: float | None
+    raised_at: datetime
+    acked_at: datetime | None
+    acked_by: str | None
+    escalated_at: datetime | None
+    closed_at: datetime | None
+    incident_id: str | None
+
+
+class AlarmList(BaseModel):
+    count: int = Field(description="alarms matching, before `limit`")
+    alarms: list[Alarm] = Field(description="newest first")
+
+
+class Step(BaseModel):
+    ts: datetime
+    action: str = Field(description="raised, notified, acknowledged, escalated, escalated_to, "
+                                    "incident, closed, notify_failed")
+    actor: str = Field(description="person id, or 'system' for automatic steps")
+    person_id: str | None = Field(description="whom the step concerns (e.g. who was notified)")
+    note: str | None
+
+
+class Recipient(BaseModel):
+    person_id: str
+    role: str = Field(description="cadre | buddy | duty_officer")
+    since: datetime
+
+
+class AlarmDetail(Alarm):
+    recipients: list[Recipient]
+    steps: list[Step] = Field(description="in order: who did what and when")
+
+
+class InboxAlarm(Alarm):
+    role: str = Field(description="why it is in this inbox: cadre | buddy | duty_officer")
+
+
+class Inbox(BaseModel):
+    person_id: str
+    count: int = Field(description="alarms waiting for this person (open or escalated)")
+    alarms: list[InboxAlarm] = Field(description="newest first")
+
+
+class CloseRequest(BaseModel):
+    note: str | None = Field(None, max_length=500, description="e.g. what a visit found")
+
+
+class IncidentRequest(BaseModel):
+    level: Level = Field("committee", description="level that handles the incident first")
+
+
+class IncidentCreated(BaseModel):
+    incident_id: str
+    alarm: AlarmDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": Problem, "description": "the actor was not sent this alarm"},
+    404: {"model": Problem, "description": "unknown alarm"},
+    409: {"model": Problem, "description": "not possible in the alarm's current status"},
+    422: {"model": Problem, "description": "X-Actor missing or not a known person"}}
+
+
+@router.get("/alarms", response_model=AlarmList, summary="Alarms within a scope, newest first")
+def list_alarms(
+    status: str | None = Query(None, description="comma-separated statuses; default: the "
+                               "waiting ones (open,escalated); 'all' for every status"),
+    subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
+    neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
+    limit: int = Query(500, ge=1, le=MAX_LIMIT),
+) -> AlarmList:
+    """Alarms of the scope with the given statuses."""
+    statuses = _statuses(status)
+    scope = scope_from_query(subdistrict, neighborhood)
+    frame = runtime().store.read_records("alarms", scope, where={"status": list(statuses)})
+    frame = frame.sort_values(["raised_at", "id"], ascending=[False, True], kind="stable")
+    return AlarmList(count=len(frame), alarms=[Alarm(**r) for r in _records(frame[:limit])])
+
+
+@router.get("/alarms/{alarm_id}", response_model=AlarmDetail, responses={404: ERRORS[404]},
+            summary="One alarm with its recipients and every step (who and when)")
+def get_alarm(alarm_id: str) -> AlarmDetail:
+    return _detail(runtime().store, alarm_id)
+
+
+@router.post("/alarms/{alarm_id}/ack", response_model=AlarmDetail, responses=ERRORS,
+             summary="Acknowledge: the actor (a recipient) takes the alarm on")
+def ack_alarm(alarm_id: str, x_actor: str | None = Header(None, description=ACTOR_DOC)
+              ) -> AlarmDetail:
+    store, actor = _acting(x_actor)
+    _recipient_only(store, alarm_id, actor, "acknowledge")
+    _attempt(routing.acknowledge, store, alarm_id, actor, runtime().now())
+    return _announce(store, alarm_id, "acknowledged", actor)
+
+
+@router.post("/alarms/{alarm_id}/escalate", response_model=AlarmDetail, responses=ERRORS,
+             summary="Escalate to the subdistrict's duty officer now")
+def escalate_alarm(alarm_id: str, x_actor: str | None = Header(None, description=ACTOR_DOC)
+                   ) -> AlarmDetail:
+    store, actor = _acting(x_actor)
+    _detail(store, alarm_id)  # 404 first
+    ingestor = ingestor_for(store, clock=runtime().now)
+    notices = _attempt(routing.escalate, store, alarm_id, actor, runtime().now(),
+                       ingestor.directory())
+    routing.deliver(store, ingestor.notifier, notices)
+    return _announce(store, alarm_id, "escalated", actor)
+
+
+@router.post("/alarms/{alarm_id}/close", response_model=AlarmDetail, responses=ERRORS,
+             summary="Close: the actor (a recipient) has dealt with the alarm")
+def close_alarm(alarm_id: str, body: CloseRequest | None = None,
+                x_actor: str | None = Header(None, description=ACTOR_DOC)) -> AlarmDetail:
+    store, actor = _acting(x_actor)
+    _recipient_only(store, alarm_id, actor, "close")
+    note = body.note if body else None
+    _attempt(routing.close, store, alarm_id, actor, runtime().now(), note)
+    return _announce(store, alarm_id, "closed", actor)
+
+
+@router.post("/alarms/{alarm_id}/incident", response_model=IncidentCreated, status_code=201,
+             responses=ERRORS, summary="Open an incident (work order) from the alarm")
+def alarm_to_incident(alarm_id: str, body: IncidentRequest | None = None,
+                      x_actor: str | None = Header(None, description=ACTOR_DOC)
+                      ) -> IncidentCreated:
+    store, actor = _acting(x_actor)
+    _detail(store, alarm_id)
+    level = body.level if body else "committee"
+    incident_id = _attempt(routing.to_incident, store, alarm_id, actor, runtime().now(), level)
+    return IncidentCreated(incident_id=incident_id,
+                           alarm=_announce(store, alarm_id, "incident", actor))
+
+
+@router.get("/inbox/{person_id}", response_model=Inbox, responses={404: ERRORS[404]},
+            summary="A person's inbox: the alarms waiting for them, with a count")
+def inbox(person_id: str) -> Inbox:
+    store = runtime().store
+    if store.read_records("people", where={"id": person_id}).empty:
+        raise HTTPException(404, f"unknown person {person_id!r}")
+    frame = routing.inbox(store, person_id)
+    return Inbox(person_id=person_id, count=len(frame),
+                 alarms=[InboxAlarm(**r) for r in _records(frame)])
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _statuses(status: str | None) -> tuple[str, ...]:
+    """The statuses asked for; 422 naming any unknown one."""
+    if not status:
+        return OPEN_ALARM_STATUSES
+    asked = tuple(s.strip() for s in status.split(",") if s.strip())
+    if asked == ("all",):
+        return ALARM_STATUSES
+    unknown = [s for s in asked if s not in ALARM_STATUSES]
+    if unknown or not asked:
+        raise HTTPException(422, f"unknown status {', '.join(map(repr, unknown)) or status!r}:"
+                                 f" one of {', '.join(ALARM_STATUSES)} or 'all'")
+    return asked
+
+
+def _acting(x_actor: str | None) -> tuple[Store, str]:
+    """The store and the acting person; 422 when the header is missing or names nobody."""
+    store = runtime().store
+    actor = (x_actor or "").strip()
+    if not actor:
+        raise HTTPException(422, "X-Actor header missing: name the person id who acts")
+    if store.read_records("people", where={"id": actor}).empty:
+        raise HTTPException(422, f"unknown actor {actor!r}: X-Actor must name a person id "
+                                 "of people")
+    return store, actor
+
+
+def _recipient_only(store: Store, alarm_id: str, actor: str, verb: str) -> None:
+    """404 for an unknown alarm; 403 when ``actor`` was never sent it."""
+    detail = _detail(store, alarm_id)
+    if actor not in {r.person_id for r in detail.recipients}:
+        raise HTTPException(403, f"{actor!r} was not sent alarm {alarm_id!r}: only its "
+                                 f"recipients may {verb} it")
+
+
+def _attempt(action: Any, *args: Any) -> Any:
+    """Run a routing action; its ValueError (a status that does not allow it) becomes 409."""
+    try:
+        return action(*args)
+    except ValueError as err:
+        raise HTTPException(409, str(err)) from err
+
+
+def _detail(store: Store, alarm_id: str) -> AlarmDetail:
+    found = store.read_records("alarms", where={"id": alarm_id})
+    if found.empty:
+        raise HTTPException(404, f"unknown alarm {alarm_id!r}")
+    held = store.read_records("alarm_inbox", where={"alarm_id": alarm_id})
+    held = held.sort_values(["since", "person_id"], kind="stable")
+    steps = routing.history(store, alarm_id)
+    return AlarmDetail(**_records(found)[0],
+                       recipients=[Recipient(**r) for r in _records(held)],
+                       steps=[Step(**r) for r in _records(steps)])
+
+
+def _announce(store: Store, alarm_id: str, action: str, actor: str) -> AlarmDetail:
+    """The alarm after an action, also told to open screens (``updates`` of the live stream)."""
+    detail = _detail(store, alarm_id)
+    hub = current_hub(store)
+    if hub is not None:
+        hub.publish_update({
+            "id": detail.id, "status": detail.status, "action": action, "actor": actor,
+            "at": runtime().now().isoformat(), "incident_id": detail.incident_id,
+            "subdistrict_id": detail.subdistrict_id, "neighborhood_id": detail.neighborhood_id})
+    return detail
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with NaN/NaT as ``None`` and timestamps as datetimes."""
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({k: _plain(v) for k, v in row.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value

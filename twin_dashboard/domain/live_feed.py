@@ -1,0 +1,380 @@
+"""The fan-out hub of live changes: ingest deltas in, one small event per moment to each screen.
+
+Ingest calls its listeners from worker threads right after a commit, so the hub's listener only
+puts the delta on a queue and returns: a slow or stuck screen can never hold up ingest. One
+dispatcher thread per hub drains that queue at most ``1 / MIN_INTERVAL_S`` times a second
+(leading edge: a lone change goes out at once), merges what arrived into one :class:`FeedEvent`
+(later states win), keeps it in a ring buffer for reconnecting screens, and hands it to every
+connected :class:`Client`'s asyncio queue with ``loop.call_soon_threadsafe``. A client whose
+bounded queue overflows is dropped; its browser reconnects with ``Last-Event-ID`` and catches up
+from the ring (or is told to reload, ``reset``).
+
+Event ids are ``<boot>-<seq>``: ``boot`` changes with each server start, so an id from before a
+restart is recognised as unusable instead of silently matching a new, unrelated ``seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from twin_dashboard.domain import ingest
+from twin_dashboard.store.base import Scope, Store
+
+log = logging.getLogger(__name__)
+MIN_INTERVAL_S = 0.25  # at most ~4 events a second reach a screen; states in between merge
+RING_SIZE = 512  # events kept for reconnecting screens (~2 min at the full rate)
+CLIENT_QUEUE = 64  # events waiting for one screen; beyond that it is too slow and is dropped
+DEVICE_RELOAD_S = 5.0  # an unknown device id rereads the device places at most this often
+ALARM_FIELDS: tuple[str, ...] = ("id", "rule", "severity", "device_id", "household_id",
+                                 "subdistrict_id", "neighborhood_id", "lon", "lat", "raised_at")
+Place = tuple[str | None, str | None]  # (subdistrict_id, neighborhood_id)
+
+
+def iso(value: Any) -> str | None:
+    """Epoch seconds or a timestamp as ISO 8601 UTC (``None`` stays ``None``)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, int | float):
+        return pd.Timestamp(int(value), unit="s", tz="UTC").isoformat()
+    return pd.Timestamp(value).tz_convert("UTC").isoformat()
+
+
+def in_scope(scope: Scope, place: Place) -> bool:
+    """True when a thing at ``place`` is visible within ``scope``."""
+    sub, nbh = place
+    return ((scope.subdistrict_ids is None or sub in scope.subdistrict_ids)
+            and (scope.neighborhood_ids is None or nbh in scope.neighborhood_ids))
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One moment of change for everybody; :meth:`payload` cuts it to one screen's scope."""
+
+    seq: int
+    ts: str
+    states: dict[Place, dict[str, str]]  # grouped by place, so scoping is a few dict merges
+    alarms: list[dict[str, Any]]  # ALARM_FIELDS, raised_at in ISO
+    sources: dict[str, str]  # data source -> updated_at (ISO), only those that moved
+    updates: list[dict[str, Any]] = field(default_factory=list)  # alarm status changes
+
+    def payload(self, scope: Scope) -> dict[str, Any]:
+        """The event as a screen of ``scope`` receives it (JSON-ready)."""
+        states: dict[str, str] = {}
+        for place, group in self.states.items():
+            if in_scope(scope, place):
+                states.update(group)
+        out: dict[str, Any] = {
+            "seq": self.seq, "ts": self.ts, "states": states,
+            "alarms": [a for a in self.alarms if in_scope(scope, _place(a))],
+            "sources": dict(self.sources)}
+        updates = [u for u in self.updates if in_scope(scope, _place(u))]
+        if updates:
+            out["updates"] = updates
+        return out
+
+
+def _place(record: dict[str, Any]) -> Place:
+    return record.get("subdistrict_id"), record.get("neighborhood_id")
+
+
+def merge(payloads: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """Several payloads as one: later states win, alarms and updates add up, last seq/ts."""
+    out: dict[str, Any] | None = None
+    for p in payloads:
+        if out is None:
+            out = {**p, "states": dict(p["states"]), "alarms": list(p["alarms"]),
+                   "sources": dict(p["sources"])}
+            continue
+        out.update(seq=p["seq"], ts=p["ts"])
+        out["states"].update(p["states"])
+        out["alarms"] += p["alarms"]
+        out["sources"].update(p["sources"])
+        if p.get("updates"):
+            out["updates"] = out.get("updates", []) + p["updates"]
+    return out
+
+
+def is_empty(payload: dict[str, Any]) -> bool:
+    """Nothing a screen of this scope would draw (sources alone do not count)."""
+    return not (payload["states"] or payload["alarms"] or payload.get("updates"))
+
+
+class Client:
+    """One open screen: its scope and a bounded queue of events, owned by its event loop."""
+
+    def __init__(self, scope: Scope, loop: asyncio.AbstractEventLoop,
+                 maxsize: int = CLIENT_QUEUE) -> None:
+        self.scope, self.loop = scope, loop
+        self.queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue(maxsize)
+        self.closed = False
+        self.dropped = False
+
+    def offer(self, event: FeedEvent) -> None:
+        """Queue an event (in the loop's thread); a full queue drops this client."""
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped = True
+            self.close()
+
+    def close(self) -> None:
+        """End the stream: the reader gets ``None`` next (in the loop's thread)."""
+        self.closed = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+    def drain(self) -> list[FeedEvent | None]:
+        """Whatever else is queued now, so a reader that fell behind sends one merged event."""
+        items: list[FeedEvent | None] = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
+
+
+class DevicePlaces:
+    """device id -> (subdistrict, neighborhood), read once and reread when an id is new."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.places: dict[str, Place] = {}
+        self.loaded_at = float("-inf")
+
+    def group(self, states: dict[str, str]) -> dict[Place, dict[str, str]]:
+        """``states`` grouped by the place of each device (unknown ones under (None, None))."""
+        if any(d not in self.places for d in states) and self._stale():
+            self.load()
+        out: dict[Place, dict[str, str]] = {}
+        for device_id, state in states.items():
+            out.setdefault(self.places.get(device_id, (None, None)), {})[device_id] = state
+        return out
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self.loaded_at > DEVICE_RELOAD_S
+
+    def load(self) -> None:
+        read_columns = getattr(self.store, "read_columns", None)  # SQLite's fast path
+        frame = (read_columns("devices", ["id", "subdistrict_id", "neighborhood_id"])
+                 if read_columns else self.store.read_layer("devices"))
+        self.places = dict(zip(frame["id"], zip(frame["subdistrict_id"],
+                                                frame["neighborhood_id"], strict=True),
+                               strict=True))
+        self.loaded_at = time.monotonic()
+
+
+class LiveHub:
+    """Subscribes to ingest once and fans each merged change out to every connected screen."""
+
+    def __init__(self, store: Store, clock: Callable[[], pd.Timestamp]) -> None:
+        self.store, self.clock = store, clock
+        self.boot = format(time.time_ns() // 1_000_000, "x")
+        self.seq = 0
+        self.ring: deque[FeedEvent] = deque(maxlen=RING_SIZE)
+        self.clients: set[Client] = set()
+        self.places = DevicePlaces(store)
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._sources: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle ---
+    def start(self) -> LiveHub:
+        self._unsubscribe = ingest.add_listener(self._inbox.put)
+        self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Unsubscribe, stop the dispatcher and end every open stream."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._stop.set()
+        self._inbox.put(None)
+        self.close_all()
+
+    def close_all(self) -> None:
+        """End every open stream (server shutdown); safe from any thread or a signal handler."""
+        with self._lock:
+            clients = list(self.clients)
+        for client in clients:
+            _call_in_loop(client, client.close)
+
+    # --- screens ---
+    def connect(self, scope: Scope,
+                last_event_id: str | None) -> tuple[Client, list[FeedEvent] | None]:
+        """Register a screen (call in its event loop); returns it and the events it missed,
+        ``None`` when ``last_event_id`` is absent or can no longer be caught up."""
+        client = Client(scope, asyncio.get_running_loop())
+        with self._lock:
+            self.clients.add(client)
+            return client, self.missed_since(last_event_id)
+
+    def missed_since(self, last_event_id: str | None) -> list[FeedEvent] | None:
+        """Ring events after ``last_event_id``; ``None`` when the gap cannot be filled."""
+        seq = self.parse_id(last_event_id)
+        if seq is None:
+            return None
+        if seq == self.seq:
+            return []
+        if seq > self.seq or not self.ring or self.ring[0].seq > seq + 1:
+            return None
+        return [e for e in self.ring if e.seq > seq]
+
+    def parse_id(self, last_event_id: str | None) -> int | None:
+        """The seq of an event id of this server run; ``None`` for anything else."""
+        boot, _, seq = (last_event_id or "").strip().partition("-")
+        return int(seq) if boot == self.boot and seq.isdigit() else None
+
+    def event_id(self, seq: int) -> str:
+        return f"{self.boot}-{seq}"
+
+    def disconnect(self, client: Client) -> None:
+        with self._lock:
+            self.clients.discard(client)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A first payload for a screen that cannot catch up: current seq and every source."""
+        sources = {row.name: iso(row.updated_at)
+                   for row in self.store.sources().itertuples(index=False)}
+        return {"seq": self.seq, "ts": iso(self.clock()), "states": {}, "alarms": [],
+                "sources": sources}
+
+    def publish_update(self, update: dict[str, Any]) -> None:
+        """An alarm's status changed by a person (ack, escalate, close, incident)."""
+        self._inbox.put(("update", update))
+
+    # --- dispatcher ---
+    def _run(self) -> None:
+        try:  # read device places and source times now, not on the first (urgent) change
+            self.places.load()
+            self._moved_sources()
+        except Exception:  # e.g. an empty store: the first event reads them instead
+            log.exception("warming the live feed failed")
+        last = 0.0
+        while not self._stop.is_set():
+            first = self._inbox.get()
+            if first is None:
+                break
+            time.sleep(max(0.0, last + MIN_INTERVAL_S - time.monotonic()))
+            items = [first, *self._drain()]
+            try:
+                event = self._build([i for i in items if i is not None])
+            except Exception:  # a bad delta must not end the feed for everyone
+                log.exception("building a live event failed")
+                continue
+            last = time.monotonic()
+            if event is not None:
+                self._publish(event)
+
+    def _drain(self) -> list[Any]:
+        items = []
+        while True:
+            try:
+                items.append(self._inbox.get_nowait())
+            except queue.Empty:
+                return items
+
+    def _build(self, items: list[Any]) -> FeedEvent | None:
+        """Merge queued deltas and updates into the next event (``None`` if nothing changed)."""
+        states: dict[str, str] = {}
+        alarms: dict[str, dict[str, Any]] = {}
+        updates: list[dict[str, Any]] = []
+        for item in items:
+            if isinstance(item, ingest.LiveDelta):
+                states.update(item.states)
+                alarms.update((a["id"], _alarm_fields(a)) for a in item.alarms)
+            else:
+                updates.append(item[1])
+        if not (states or alarms or updates):
+            return None
+        return FeedEvent(0, iso(self.clock()) or "", self.places.group(states),
+                         list(alarms.values()), self._moved_sources(), updates)
+
+    def _moved_sources(self) -> dict[str, str]:
+        """Sources whose ``updated_at`` changed since the last event."""
+        now = {row.name: iso(row.updated_at) or ""
+               for row in self.store.sources().itertuples(index=False)}
+        moved = {k: v for k, v in now.items() if self._sources.get(k) != v}
+        self._sources = now
+        return moved
+
+    def _publish(self, event: FeedEvent) -> None:
+        """Number the event, keep it, hand it out (numbering and keeping under the lock, so a
+        screen connecting meanwhile sees each event either in the ring or in its queue)."""
+        with self._lock:
+            self.seq += 1
+            event = replace(event, seq=self.seq)
+            self.ring.append(event)
+            clients = list(self.clients)
+        for client in clients:
+            if not _call_in_loop(client, client.offer, event):
+                self.disconnect(client)
+
+
+def _alarm_fields(alarm: dict[str, Any]) -> dict[str, Any]:
+    out = {k: alarm.get(k) for k in ALARM_FIELDS}
+    out["raised_at"] = iso(out["raised_at"])
+    return out
+
+
+def _call_in_loop(client: Client, fn: Callable[..., None], *args: Any) -> bool:
+    """Run ``fn`` in the client's loop; False when that loop is gone."""
+    try:
+        client.loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:  # loop closed: the server is going away
+        return False
+    return True
+
+
+_hubs: dict[int, LiveHub] = {}
+_hubs_lock = threading.Lock()
+
+
+def hub_for(store: Store, clock: Callable[[], pd.Timestamp]) -> LiveHub:
+    """The running hub of ``store`` (started on first use); hubs of other stores are stopped."""
+    with _hubs_lock:
+        hub = _hubs.get(id(store))
+        if hub is None or hub.store is not store:
+            for old in _hubs.values():
+                old.stop()
+            _hubs.clear()
+            hub = _hubs[id(store)] = LiveHub(store, clock).start()
+        return hub
+
+
+def stop_hubs() -> None:
+    """Stop every hub (server shutdown, tests)."""
+    with _hubs_lock:
+        for hub in _hubs.values():
+            hub.stop()
+        _hubs.clear()
+
+
+def close_all_streams() -> None:
+    """End every open stream now, keeping the hubs (graceful shutdown)."""
+    with _hubs_lock:
+        hubs = list(_hubs.values())
+    for hub in hubs:
+        hub.close_all()
+
+
+def current_hub(store: Store) -> LiveHub | None:
+    """The store's hub if one runs (screens are open or were), else ``None``."""
+    with _hubs_lock:
+        hub = _hubs.get(id(store))
+    return hub if hub is not None and hub.store is store else None
