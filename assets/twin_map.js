@@ -127,17 +127,24 @@
     var entry = {id: desc.id, sig: sig, meta: meta, rows: rows, desc: desc, version: 0};
     props.data = rows;
     props.updateTriggers = triggers(0);
-    if (desc["@@type"] === "TextLayer") props.sizeScale = textScale();
+    // A big wall draws everything bigger in pixels, so that marks keep their share of the map.
+    var scale = textScale();
+    if (desc["@@type"] === "TextLayer") props.sizeScale = scale;
+    Object.keys(props).forEach(function (key) {
+      if (/MinPixels$/.test(key) && typeof props[key] === "number") props[key] *= scale;
+    });
     props.visible = inBand(meta);
     entry.layer = new Layer(props);
     state.cache.set(desc.id, entry);
     return entry;
   }
 
-  /** Labels are sized for a 1400 px wide map; a video wall gets them larger. */
+  /** Labels are sized for a map of about 1100 × 700 px; a larger one (a big video wall)
+   * gets them larger, in step with the map, so they keep their share of it. */
   function textScale() {
-    var width = state.host ? state.host.clientWidth : 0;
-    return Math.min(Math.max(width / 1400, 1), 3);
+    var host = state.host;
+    if (!host) return 1;
+    return Math.min(Math.max(Math.min(host.clientWidth / 1100, host.clientHeight / 700), 1), 3);
   }
 
   function inBand(meta) {
@@ -213,12 +220,15 @@
       var pad = Math.min(view.padding || 40, width / 4, height / 4);
       var legend = document.getElementById(LEGEND_ID);
       var below = legend ? Math.min(legend.offsetHeight + 8, height / 3) : 0;
-      out = fitTilted(view.bounds, width, height,
-                      {top: pad, bottom: pad + below, left: pad, right: pad},
-                      view.pitch || 0, view.bearing || 0);
+      var pads = {top: pad, bottom: pad + below, left: pad, right: pad};
+      (view.bearings || [view.bearing || 0]).forEach(function (bearing, i) {
+        var fit = fitTilted(view.bounds, width, height, pads, view.pitch || 0, bearing);
+        // Turning the camera must earn its keep: a clearly closer view, not a marginal one.
+        if (i === 0 || fit.zoom > out.zoom + 0.25) { out = fit; out.bearing = bearing; }
+      });
     }
     out.pitch = view.pitch || 0;
-    out.bearing = view.bearing || 0;
+    if (out.bearing === undefined) out.bearing = view.bearing || 0;
     out.minZoom = MIN_ZOOM;
     out.maxZoom = MAX_ZOOM;
     out.maxPitch = 70;
@@ -226,7 +236,8 @@
   }
 
   function sameView(a, b) {
-    return a.key === b.key && a.pitch === b.pitch && a.bearing === b.bearing &&
+    return a.key === b.key && a.pitch === b.pitch &&
+      JSON.stringify(a.bearings) === JSON.stringify(b.bearings) &&
       JSON.stringify(a.bounds) === JSON.stringify(b.bounds);
   }
 

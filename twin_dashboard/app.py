@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 
 import dash
@@ -53,10 +55,20 @@ def create_app(settings: Settings | None = None, *, seed: bool = True) -> dash.D
     )
     register_pages()
     register_all(app)
-    # Dash's FastAPI backend reads assets/ on its first request to / or /_dash-*; set up now
-    # so that a first visit straight to /wall gets our CSS and twin_map.js too.
-    app._setup_server()
+    _run_first_request_hooks(app)
     return app
+
+
+def _run_first_request_hooks(app: dash.Dash) -> None:
+    """Run Dash's once-only set-up now rather than on the first request to / or /_dash-*.
+
+    The FastAPI backend reads assets/ and registers the pages router in those hooks, so a
+    first visit straight to /wall would otherwise get no CSS and a broken router callback.
+    """
+    for hook in list(app.backend._before_request_funcs):
+        result = hook()
+        if inspect.iscoroutine(result):
+            asyncio.run(result)
 
 
 def run(settings: Settings) -> None:

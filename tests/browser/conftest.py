@@ -138,7 +138,7 @@ def element_colors(driver: webdriver.Chrome, css: str) -> int:
 
     png = driver.find_element(By.CSS_SELECTOR, css).screenshot_as_png
     image = Image.open(io.BytesIO(png)).convert("RGB").resize((200, 120))
-    return len(set(image.getdata()))
+    return len(image.getcolors(maxcolors=200 * 120) or [])
 
 
 def screenshot_dir() -> Path:

@@ -8,7 +8,6 @@ projecting a known place through the deck's own viewport.
 from __future__ import annotations
 
 import json
-from urllib.request import urlopen
 
 import pytest
 from conftest import console_errors, element_colors, requested_hosts, wait_for
@@ -19,18 +18,6 @@ pytestmark = pytest.mark.browser
 
 DRAW_TIMEOUT_S = 120  # the first frame of the whole district in software WebGL
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-
-
-@pytest.fixture(scope="module")
-def server(live_server) -> str:
-    """The served app, asked once for ``/`` so that Dash has set up its assets.
-
-    Dash's FastAPI middleware walks the assets folder on the first request to a Dash route
-    (``/`` or ``/_dash-*``); a first request straight to ``/desk`` is served without them.
-    """
-    with urlopen(f"{live_server}/", timeout=60) as response:
-        response.read()
-    return live_server
 
 
 def open_map(browser, width: int, height: int, url: str):
@@ -80,8 +67,8 @@ def assert_clean(driver) -> None:
 @pytest.mark.parametrize(("screen", "width", "height"), [
     ("wall", 1920, 1080), ("desk", 1920, 1080), ("tablet", 1024, 768),
 ])
-def test_map001_each_screen_draws_the_district(server, browser, screen, width, height):
-    driver = open_map(browser, width, height, f"{server}/{screen}")
+def test_map001_each_screen_draws_the_district(live_server, browser, screen, width, height):
+    driver = open_map(browser, width, height, f"{live_server}/{screen}")
     drawn = wait_drawn(driver, "district")
     assert {"buildings", "neighborhoods", "devices", "device_columns", "incidents"} <= set(
         drawn["layers"])
@@ -93,8 +80,8 @@ def test_map001_each_screen_draws_the_district(server, browser, screen, width, h
     assert_clean(driver)
 
 
-def test_map002_neighborhood_from_the_url(server, browser):
-    driver = open_map(browser, 1920, 1080, f"{server}/desk?neighborhood=yunfang")
+def test_map002_neighborhood_from_the_url(live_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{live_server}/desk?neighborhood=yunfang")
     drawn = wait_drawn(driver, "nbh:yunfang")
     assert 500 < drawn["counts"]["devices"] < 2000  # every device of one neighborhood
     assert "device_columns" not in drawn["layers"] and "scope" in drawn["layers"]
@@ -102,15 +89,16 @@ def test_map002_neighborhood_from_the_url(server, browser):
     assert_clean(driver)
 
 
-def test_map003_selector_moves_the_map(server, browser):
-    driver = open_map(browser, 1920, 1080, f"{server}/desk")
+def test_map003_selector_moves_the_map(live_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{live_server}/desk")
     before = wait_drawn(driver, "district")
     # The screens' neighborhood selector, set as a user's choice would set it.
     driver.execute_script(
         "window.dash_clientside.set_props('neighborhood-select', {value: 'yunfang'});")
     wait_drawn(driver, "nbh:yunfang", 60)
+    # The camera comes in its own response, then flies: wait for it to arrive and land.
+    wait_for(driver, f"window.twinMap.status().view.zoom > {before['view']['zoom'] + 1.5}", 60)
     after = wait_still(driver)
-    assert after["view"]["zoom"] > before["view"]["zoom"] + 1.5
     assert abs(after["view"]["longitude"] - 121.50) < 0.01  # 云舫小区 is in 北外滩
     assert_clean(driver)
 
@@ -150,8 +138,8 @@ return null;
 """
 
 
-def test_map004_click_on_a_device_sets_map_pick(server, browser):
-    driver = open_map(browser, 1920, 1080, f"{server}/desk?neighborhood=yunfang")
+def test_map004_click_on_a_device_sets_map_pick(live_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{live_server}/desk?neighborhood=yunfang")
     wait_drawn(driver, "nbh:yunfang")
     wait_still(driver)
     found = driver.execute_script(FIND_DEVICE)
@@ -165,8 +153,8 @@ def test_map004_click_on_a_device_sets_map_pick(server, browser):
     assert_clean(driver)
 
 
-def test_map005_click_on_a_neighborhood_sets_map_pick(server, browser):
-    driver = open_map(browser, 1920, 1080, f"{server}/desk")
+def test_map005_click_on_a_neighborhood_sets_map_pick(live_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{live_server}/desk")
     renders = wait_drawn(driver, "district")["renders"]
     # Overlays off: the neighborhood's own polygon is what lies under the pointer.
     driver.execute_script("window.dash_clientside.set_props('map-layers', {value: []});")
@@ -185,8 +173,8 @@ def test_map005_click_on_a_neighborhood_sets_map_pick(server, browser):
     assert_clean(driver)
 
 
-def test_map006_delta_recolours_devices_in_place(server, browser):
-    driver = open_map(browser, 1920, 1080, f"{server}/desk?neighborhood=yunfang")
+def test_map006_delta_recolours_devices_in_place(live_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{live_server}/desk?neighborhood=yunfang")
     wait_drawn(driver, "nbh:yunfang")
     ids = driver.execute_script(
         "return window.twinMap.rows('devices').filter(function (r) {"
@@ -205,8 +193,8 @@ def test_map006_delta_recolours_devices_in_place(server, browser):
     assert_clean(driver)
 
 
-def test_map007_survives_page_navigation(server, browser):
-    driver = open_map(browser, 1920, 1080, f"{server}/desk")
+def test_map007_survives_page_navigation(live_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{live_server}/desk")
     wait_drawn(driver, "district")
     driver.execute_script(
         "window.dash_clientside.set_props('_pages_location', {pathname: '/desk', "
@@ -217,8 +205,8 @@ def test_map007_survives_page_navigation(server, browser):
     assert_clean(driver)
 
 
-def test_map008_data_strings_are_never_evaluated(server, browser):
-    driver = open_map(browser, 800, 600, f"{server}/desk")
+def test_map008_data_strings_are_never_evaluated(live_server, browser):
+    driver = open_map(browser, 800, 600, f"{live_server}/desk")
     wait_for(driver, "window.twinMap && typeof window.twinMap.rowsOf === 'function'", 60)
     rows = driver.execute_script(
         "return window.twinMap.rowsOf({length: 1, columns: {name: ['@@=1+1'], k: [0]},"

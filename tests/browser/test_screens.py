@@ -24,14 +24,6 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 OUR_HOSTS = {"127.0.0.1", "localhost"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _warm(live_server: str) -> None:
-    """Dash's FastAPI backend reads assets/ on its first request to ``/`` or ``/_dash-*``:
-    until then ``/wall`` comes without CSS and scripts (app.py should set up eagerly)."""
-    with urlopen(f"{live_server}/", timeout=30):
-        pass
-
-
 def _db_path(server_db: str) -> str:
     return server_db.removeprefix("sqlite:///")
 

@@ -22,6 +22,9 @@ NOMINAL_SIZE: dict[str, tuple[int, int]] = {
     "wall": (1300, 880), "desk": (1200, 780), "tablet": (1000, 480),
 }
 DEFAULT_MODE: dict[str, str] = {"wall": "3d", "desk": "3d", "tablet": "2d"}
+# The wall may turn the camera so that a tall area fills a wide wall (the script keeps the
+# bearing that gives the closest view, preferring the first).
+WALL_BEARINGS: tuple[float, ...] = (-18.0, -45.0, -70.0)
 
 
 class ViewState(TypedDict):
@@ -34,6 +37,7 @@ class ViewState(TypedDict):
     padding: int
     transitionDuration: int
     key: str
+    bearings: list[float]
 
 
 def mercator(lon: float, lat: float) -> tuple[float, float]:
@@ -80,4 +84,5 @@ def view_for(bounds: tuple[float, float, float, float], screen: str, mode: str |
     return {"longitude": round(lon, 6), "latitude": round(lat, 6), "zoom": round(zoom, 3),
             "pitch": pitch, "bearing": bearing, "bounds": [round(b, 6) for b in bounds],
             "padding": padding, "transitionDuration": FLY_MS if fly else 0,
-            "key": f"{scope_key}:{mode}"}
+            "key": f"{scope_key}:{mode}",
+            "bearings": list(WALL_BEARINGS) if screen == "wall" and mode == "3d" else [bearing]}
