@@ -189,13 +189,14 @@
 
   /** Centre and zoom that show the bounds whole on the real canvas, tilt and bearing included:
    * start from the flat fit, then project the corners and correct, a few times. */
-  function fitTilted(b, width, height, pad, pitch, bearing) {
+  function fitTilted(b, width, height, pad, pitch, bearing, outline) {
     var flat = new window.deck.WebMercatorViewport({width: width, height: height})
       .fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: pad});
     var roomW = width - pad.left - pad.right, roomH = height - pad.top - pad.bottom;
     var vs = {longitude: flat.longitude, latitude: flat.latitude, zoom: flat.zoom,
               pitch: pitch, bearing: bearing};
-    var corners = [[b[0], b[1]], [b[0], b[3]], [b[2], b[1]], [b[2], b[3]]];
+    var corners = (outline && outline.length) ? outline
+      : [[b[0], b[1]], [b[0], b[3]], [b[2], b[1]], [b[2], b[3]]];
     for (var i = 0; i < 5; i++) {
       var vp = new window.deck.WebMercatorViewport(Object.assign({width: width, height: height}, vs));
       var xs = [], ys = [];
@@ -222,7 +223,8 @@
       var below = legend ? Math.min(legend.offsetHeight + 8, height / 3) : 0;
       var pads = {top: pad, bottom: pad + below, left: pad, right: pad};
       (view.bearings || [view.bearing || 0]).forEach(function (bearing, i) {
-        var fit = fitTilted(view.bounds, width, height, pads, view.pitch || 0, bearing);
+        var fit = fitTilted(view.bounds, width, height, pads, view.pitch || 0, bearing,
+                            view.outline);
         // Turning the camera must earn its keep: a clearly closer view, not a marginal one.
         if (i === 0 || fit.zoom > out.zoom + 0.25) { out = fit; out.bearing = bearing; }
       });

@@ -146,14 +146,15 @@ def test_device_columns_aggregate_by_worst_state():
     assert [r["color"] for r in got] == [STATE_COLORS["fault"], STATE_COLORS["alarm"],
                                          STATE_COLORS["normal"]]
     assert [r["total"] for r in got] == [14, 8, 7]
-    assert [r["height"] for r in got] == [4 * 6 + 20, 3 * 6 + 20, 20]
+    # 4 and 3 devices not normal: the worst at full height, the next in proportion.
+    assert [r["height"] for r in got] == [20 + 450, int(20 + 450 * 3 / 4), 20]
     assert layer["meta"]["pick"] == "neighborhoods" and got[1]["id"] == "b"
 
 
 # --- alarms, incidents, zones, outline ------------------------------------------------------
 
 def test_alarm_rings_by_severity():
-    alarms = pd.DataFrame({"id": ["a1", "a2"], "rule": ["smoke", "no_activity"],
+    alarms = pd.DataFrame({"id": ["a1", "a2"], "rule": ["smoke", "no_activity_12h"],
                            "severity": ["critical", "minor"], "device_id": ["d1", None],
                            "neighborhood_id": ["n", "n"], "subdistrict_id": ["s", "s"],
                            "lon": [121.0, 121.1], "lat": [31.0, 31.1]})

@@ -58,7 +58,7 @@ def store(tmp_path):
          "rule": "elevator", "severity": "major", "status": "closed", "raised_at": NOW - HOUR,
          "lon": 2.5, "lat": 0.5},
         {"id": "al3", "household_id": "h1", "subdistrict_id": "s1", "neighborhood_id": "a",
-         "rule": "no_activity", "severity": "major", "status": "escalated",
+         "rule": "no_activity_12h", "severity": "major", "status": "escalated",
          "raised_at": NOW - HOUR}]))  # no position: cannot be drawn
     s.replace_records("incidents", pd.DataFrame([
         {"id": "i1", "source": "sensor", "title": "烟感", "subdistrict_id": "s1",

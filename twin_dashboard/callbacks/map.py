@@ -47,8 +47,9 @@ def map_view(selection: dict[str, Any] | None, mode: str | None,
              screen: dict[str, Any] | None) -> ViewState:
     """``MAP_VIEW``: fly to the selection's bounds, tilted unless the mode is 2D."""
     scope = _scope(selection)
-    bounds = ov.scope_bounds(ov.base_geo(runtime().store), scope)
-    return view_for(bounds, _screen(screen)[0], mode, scope.key)
+    geo = ov.base_geo(runtime().store)
+    return view_for(ov.scope_bounds(geo, scope), _screen(screen)[0], mode, scope.key,
+                    outline=ov.scope_outline(geo, scope))
 
 
 def register(app: Dash) -> None:

@@ -165,6 +165,17 @@ def scope_bounds(geo: BaseGeo, scope: MapScope) -> tuple[float, float, float, fl
     return tuple(float(v) for v in shapely.bounds(geometry))  # type: ignore[return-value]
 
 
+def scope_outline(geo: BaseGeo, scope: MapScope) -> list[list[float]]:
+    """The corners of the scope's convex hull: what a turned camera must keep in view."""
+    geometry = scope_geometry(geo, scope)
+    if geometry is None:
+        district = geo.layers["district"]
+        frame = district if len(district) else geo.layers["subdistricts"]
+        geometry = shapely.union_all(frame.geometry.to_numpy())
+    hull = shapely.convex_hull(geometry).simplify(0.0003)
+    return [[round(float(x), 6), round(float(y), 6)] for x, y in shapely.get_coordinates(hull)]
+
+
 def map_overlays(store: Store, scope: MapScope, now: pd.Timestamp,
                  layers: Iterable[str] = OVERLAYS) -> Overlays:
     """The live overlays of ``scope`` at ``now``, only for the ``layers`` switched on."""

@@ -57,7 +57,8 @@ def map_panel(screen: str, lang: str, subdistrict: str | None,
     geo = ov.base_geo(rt.store)
     scope = ov.resolve_scope(geo, subdistrict, neighborhood)
     overlays = ov.map_overlays(rt.store, scope, rt.now(), DEFAULT_LAYERS)
-    view = view_for(ov.scope_bounds(geo, scope), screen, None, scope.key, fly=False)
+    view = view_for(ov.scope_bounds(geo, scope), screen, None, scope.key, fly=False,
+                    outline=ov.scope_outline(geo, scope))
     return html.Div(className=f"twin-map-panel twin-map--{theme} twin-map--{screen}", children=[
         html.Div(id=ids.TWIN_MAP, className="twin-map", children=[
             html.Div(className="twin-map-canvas"), _loading(lang)]),

@@ -24,7 +24,7 @@ NOMINAL_SIZE: dict[str, tuple[int, int]] = {
 DEFAULT_MODE: dict[str, str] = {"wall": "3d", "desk": "3d", "tablet": "2d"}
 # The wall may turn the camera so that a tall area fills a wide wall (the script keeps the
 # bearing that gives the closest view, preferring the first).
-WALL_BEARINGS: tuple[float, ...] = (-18.0, -45.0, -70.0)
+WALL_BEARINGS: tuple[float, ...] = (-18.0, -45.0, -70.0, 25.0, 50.0, 70.0)
 
 
 class ViewState(TypedDict):
@@ -38,6 +38,7 @@ class ViewState(TypedDict):
     transitionDuration: int
     key: str
     bearings: list[float]
+    outline: list[list[float]] | None  # the scope's hull corners, [lon, lat]
 
 
 def mercator(lon: float, lat: float) -> tuple[float, float]:
@@ -71,10 +72,12 @@ def fit_zoom(bounds: tuple[float, float, float, float], width: int, height: int,
 
 
 def view_for(bounds: tuple[float, float, float, float], screen: str, mode: str | None,
-             scope_key: str, *, fly: bool = True, padding: int = 40) -> ViewState:
+             scope_key: str, *, fly: bool = True, padding: int = 40,
+             outline: list[list[float]] | None = None) -> ViewState:
     """The camera for a scope on a screen: fitted to ``bounds``, tilted when in 3D.
 
-    ``key`` names scope and mode, so the script can tell a camera it already shows."""
+    ``key`` names scope and mode, so the script can tell a camera it already shows;
+    ``outline`` (the scope's hull) lets it fit a turned camera tighter than the bounds would."""
     mode = mode if mode in ("2d", "3d") else DEFAULT_MODE.get(screen, "3d")
     pitch, bearing = CAMERA_3D.get(screen, CAMERA_3D["desk"]) if mode == "3d" else (0.0, 0.0)
     width, height = NOMINAL_SIZE.get(screen, NOMINAL_SIZE["desk"])
@@ -85,4 +88,5 @@ def view_for(bounds: tuple[float, float, float, float], screen: str, mode: str |
             "pitch": pitch, "bearing": bearing, "bounds": [round(b, 6) for b in bounds],
             "padding": padding, "transitionDuration": FLY_MS if fly else 0,
             "key": f"{scope_key}:{mode}",
-            "bearings": list(WALL_BEARINGS) if screen == "wall" and mode == "3d" else [bearing]}
+            "bearings": list(WALL_BEARINGS) if screen == "wall" and mode == "3d" else [bearing],
+            "outline": outline}

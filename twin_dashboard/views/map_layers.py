@@ -54,7 +54,7 @@ ON_TOP = {"depthCompare": "always", "depthWriteEnabled": False}
 DEVICE_RADIUS_M: dict[str, float] = {"normal": 3.0, "low_battery": 4.0, "offline": 4.0,
                                      "fault": 5.0, "alarm": 7.0}
 COLUMN_RADIUS_M = 70.0
-COLUMN_M_PER_DEVICE = 6.0  # column height per device that is not normal
+COLUMN_MAX_M = 450.0  # the tallest column (most devices not normal); the rest in proportion
 
 
 def camel(name: str) -> str:
@@ -138,6 +138,12 @@ def _category_labels(lang: str) -> dict[str, str]:
     return {c.code: (c.en if lang == "en" else c.zh) for c in DEVICE_CATEGORIES}
 
 
+def _column_heights(issues: np.ndarray) -> np.ndarray:
+    """Heights relative to the worst neighborhood, so a stale feed cannot pierce the sky."""
+    top = max(int(issues.max(initial=0)), 1)
+    return (20 + COLUMN_MAX_M * issues / top).astype(np.int32)
+
+
 def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
     """Per neighborhood, a column as tall as its devices not normal, coloured by the worst.
 
@@ -155,7 +161,7 @@ def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
         "name": counts["name"].astype(str).tolist(),
         "lon": rounded(counts["lon"]), "lat": rounded(counts["lat"]),
         "worst": code, "total": states.sum(axis=1).astype(np.int32),
-        "height": (states[:, :-1].sum(axis=1) * COLUMN_M_PER_DEVICE + 20).astype(np.int32),
+        "height": _column_heights(states[:, :-1].sum(axis=1)),
     }
     columns.update({s: states[:, i].astype(np.int32) for i, s in enumerate(WORST_FIRST)})
     data = column_data(len(counts), columns, codes={"worst": vocab},
