@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,14 +33,9 @@ from tests._live_fixtures import load_district  # noqa: E402
 from twin_dashboard.domain.ingest import Ingestor  # noqa: E402
 from twin_dashboard.domain.tokens import create_token  # noqa: E402
 from twin_dashboard.store.base import open_store  # noqa: E402
+from twin_dashboard.testing import free_port
 
 EVENTS = ("heartbeat", "open", "close", "motion", None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_readings(n: int, devices: int, prefix: str) -> list[dict]:

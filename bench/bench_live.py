@@ -21,7 +21,6 @@ import argparse
 import gzip
 import json
 import queue
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from twin_dashboard.domain import overlays as ov
 from twin_dashboard.domain.ingest import LiveDelta
 from twin_dashboard.domain.live_feed import LiveHub
 from twin_dashboard.store.base import ALL, open_store
+from twin_dashboard.testing import free_port
 
 AIM_KB, AIM_RATIO = 10.0, 50.0  # issue 4: ≤ 10 KB and ≥ 50× fewer bytes than a re-send
 
@@ -121,12 +121,6 @@ def changed_states(store, n: int) -> dict[str, str]:
 
 
 # --- end to end --------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()

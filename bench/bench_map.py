@@ -18,7 +18,6 @@ import argparse
 import gzip
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from twin_dashboard import runtime as rt
 from twin_dashboard.config import GEODATA_DIR, Settings
 from twin_dashboard.domain import overlays as ov
 from twin_dashboard.store.base import open_store
+from twin_dashboard.testing import free_port
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
@@ -136,12 +136,6 @@ def naive_layers(store, now: pd.Timestamp) -> Callable[[str], str]:
 
 
 # --- over HTTP -------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def http_switch(db_url: str, hoods: list[str], runs: int) -> dict[str, Any]:
     """POST the map-data and map-view callbacks to a served app, as the browser does."""

@@ -13,16 +13,9 @@ from twin_dashboard.app import create_app
 from twin_dashboard.config import Settings
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.runtime import runtime
+from twin_dashboard.testing import FixedClock
 
 T0 = pd.Timestamp("2026-03-02T02:00:00Z")
-
-
-class Clock:
-    def __init__(self, at: pd.Timestamp) -> None:
-        self.at = at
-
-    def __call__(self) -> pd.Timestamp:
-        return self.at
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def api(tmp_path):
     """An app on a tiny district with one smoke alarm (h1, yunfang) raised at T0."""
     app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/a.db", simulate=False), seed=False)
     rt = runtime()
-    rt.clock = clock = Clock(T0)
+    rt.clock = clock = FixedClock(T0)
     load_district(rt.store)
     add_other_neighborhood(rt.store)
     ingestor = Ingestor(rt.store, clock=clock)

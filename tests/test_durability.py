@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +16,10 @@ import pytest
 from tests._live_fixtures import load_district, reading
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.store.base import open_store
+from twin_dashboard.testing import free_port
 
 pytestmark = pytest.mark.slow
 N, BATCH, KILLS = 3000, 50, 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -25,15 +25,10 @@ from twin_dashboard.domain import live_feed
 from twin_dashboard.domain.ingest import LiveDelta
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.store.base import Scope, open_store
+from twin_dashboard.testing import free_port
 
 WAIT_S = 2.0  # a change must reach an open stream within this
 _ids = count()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

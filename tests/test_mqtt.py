@@ -15,16 +15,11 @@ from tests._live_fixtures import load_district, reading
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.mqtt import MqttIngest, parse_mqtt_url
 from twin_dashboard.store.base import open_store
+from twin_dashboard.testing import free_port
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 pytestmark = pytest.mark.skipif(not shutil.which(MOSQUITTO),
                                 reason="Debian's mosquitto is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from twin_dashboard.domain import routing
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.domain.routing import Notice, WebhookNotifier
 from twin_dashboard.store.base import open_store
+from twin_dashboard.testing import FixedClock
 
 T0 = pd.Timestamp("2026-03-02T02:00:00Z")
 
@@ -28,19 +29,11 @@ class Recorder:
         self.notices.append(notice)
 
 
-class Clock:
-    def __init__(self, at: pd.Timestamp) -> None:
-        self.at = at
-
-    def __call__(self) -> pd.Timestamp:
-        return self.at
-
-
 @pytest.fixture
 def live(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
     load_district(store)
-    clock, recorder = Clock(T0), Recorder()
+    clock, recorder = FixedClock(T0), Recorder()
     yield store, Ingestor(store, clock=clock, notifier=recorder), clock, recorder
     store.close()
 
@@ -178,7 +171,7 @@ def test_background_delivery_does_not_hold_up_ingest(tmp_path):
             release.wait(10)
             recorder.notify(notice)
 
-    ingestor = Ingestor(store, clock=Clock(T0), notifier=Slow(), background_notify=True)
+    ingestor = Ingestor(store, clock=FixedClock(T0), notifier=Slow(), background_notify=True)
     smoke(ingestor, T0)  # returns although the notifier is still blocked
     assert recorder.notices == []
     release.set()

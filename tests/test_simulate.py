@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import datetime
@@ -20,6 +19,7 @@ from twin_dashboard.live import start_live
 from twin_dashboard.runtime import runtime
 from twin_dashboard.simulate import Simulator, run_gateway, start_simulator
 from twin_dashboard.store.base import open_store
+from twin_dashboard.testing import free_port
 
 
 def devices() -> list[dict]:
@@ -65,12 +65,6 @@ def test_start_simulator_feeds_the_store(tmp_path):
         stop()
     assert store.count("readings") >= 100
     assert store.count("device_status") > 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from twin_dashboard.testing import free_port
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 START_TIMEOUT_S = 120  # seeding the district once, then uvicorn start-up
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
@@ -56,7 +51,7 @@ def server_db(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def live_server(server_db, tmp_path_factory) -> Iterator[str]:
     """Base URL of ``twin-dashboard serve`` on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server-log") / "serve.log"
     cmd = [sys.executable, "-m", "twin_dashboard", "serve", "--port", str(port),
            "--db", server_db, "--no-simulate"]
