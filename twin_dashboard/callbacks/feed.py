@@ -1,4 +1,4 @@
-"""Live parts of every screen, refreshed by ids.CLOCK: alarm/incident feed, freshness, clock."""
+"""Live parts of every screen, refreshed by ids.CLOCK and live events: feed, freshness, clock."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 from dash import Dash, Input, Output, State
 
 from twin_dashboard.callbacks._context import lang_of, scope_of, screen_of
+from twin_dashboard.domain import routing
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
 from twin_dashboard.domain.freshness import source_freshness
 from twin_dashboard.domain.incidents import open_incidents
@@ -32,21 +33,30 @@ function(_screen) { return {width: window.innerWidth, height: window.innerHeight
 """
 
 
-def _feed(selection: dict | None, screen: str, lang: str) -> list:
-    """Open alarms and incidents; the tablet's inbox holds alarms only."""
+def _feed(selection: dict | None, screen: str, lang: str,
+          actor: str | None = None) -> tuple[list, str]:
+    """Open alarms and incidents, and the count of open alarms; the tablet's inbox holds the
+    alarms routed to ``actor`` (its area's cadre) with an acknowledge button each."""
     rt = runtime()
     scope, now = scope_of(selection), rt.now()
-    alarms = open_alarms(rt.store.read_records(
-        "alarms", scope, where={"status": list(OPEN_ALARM_STATUSES)}))
+    if screen == "tablet" and actor:
+        alarms = routing.inbox(rt.store, actor)
+    else:
+        alarms = open_alarms(rt.store.read_records(
+            "alarms", scope, where={"status": list(OPEN_ALARM_STATUSES)}))
     incidents = open_incidents(rt.store.read_records("incidents", scope))
     incidents = incidents.iloc[0:0] if screen == "tablet" else incidents
     items = feed_items(alarms, incidents, places().neighborhoods, now, lang,
                        FEED_LIMIT.get(screen, 14))
-    return feed_entries(items, lang)
+    ack = screen == "tablet" and bool(actor)
+    return feed_entries(items, lang, ack=ack), f"{len(alarms):,}"
 
 
-async def refresh_feed(selection: dict | None, _tick, screen: dict | None) -> list:
-    return await asyncio.to_thread(_feed, selection, screen_of(screen), lang_of(screen))
+async def refresh_feed(selection: dict | None, _tick, _event, screen: dict | None,
+                       live: dict | None) -> tuple[list, str]:
+    """Also on a live event (new or acted-on alarms), so the feed follows without a reload."""
+    return await asyncio.to_thread(_feed, selection, screen_of(screen), lang_of(screen),
+                                   (live or {}).get("actor"))
 
 
 def _ages() -> list[tuple[str, float, bool]]:
@@ -61,8 +71,10 @@ async def refresh_freshness(_tick, screen: dict | None) -> list:
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.ALARM_FEED, "children"), Input(ids.SELECTION, "data"),
-                 Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))(refresh_feed)
+    app.callback(Output(ids.ALARM_FEED, "children"), Output(ids.INBOX_COUNT, "children"),
+                 Input(ids.SELECTION, "data"), Input(ids.CLOCK, "n_intervals"),
+                 Input(ids.LIVE_EVENT, "data"), State(ids.SCREEN, "data"),
+                 State(ids.LIVE_CONFIG, "data"))(refresh_feed)
     app.callback(Output(ids.FRESHNESS, "children"), Input(ids.CLOCK, "n_intervals"),
                  State(ids.SCREEN, "data"))(refresh_freshness)
     app.clientside_callback(CLOCK_JS, Output(ids.CLOCK_TEXT, "children"),

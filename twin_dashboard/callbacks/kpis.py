@@ -20,7 +20,10 @@ from twin_dashboard.runtime import runtime
 from twin_dashboard.views.tables import kpis
 
 
-async def refresh_summary(selection: dict | None, _tick: int | None) -> dict[str, Any]:
+async def refresh_summary(selection: dict | None, _tick: int | None,
+                          _live: dict | None = None) -> dict[str, Any]:
+    """Also a few seconds after live events raised or changed alarms (``ids.LIVE_FIGURES``:
+    live.js gathers them, because redrawing every chart per alarm delays the feed's paint)."""
     rt = runtime()
     return await asyncio.to_thread(summarize, rt.store, scope_of(selection), rt.now())
 
@@ -34,6 +37,7 @@ def show_kpis(summary: dict | None, screen: dict | None) -> list:
 
 def register(app: Dash) -> None:
     app.callback(Output(ids.SUMMARY, "data"), Input(ids.SELECTION, "data"),
-                 Input(ids.CLOCK, "n_intervals"))(refresh_summary)
+                 Input(ids.CLOCK, "n_intervals"),
+                 Input(ids.LIVE_FIGURES, "data"))(refresh_summary)
     app.callback(Output(ids.KPI_TILES, "children"), Input(ids.SUMMARY, "data"),
                  State(ids.SCREEN, "data"))(show_kpis)

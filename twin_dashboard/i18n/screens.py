@@ -185,4 +185,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "fresh.other": ("数据", "Data"),
     "fresh.stale": ("数据延迟", "stale"),
     "legend.states": ("设备状态", "Device states"),
+    # --- live (issue 4): assets/live.js, the stale banner, the wall's flash, the inbox ---
+    "live.stale.title": ("数据未实时更新", "Data is not live"),
+    "live.stale.stream": ("与服务器的实时连接已中断，正在自动重连",
+                          "Live connection lost, reconnecting"),
+    "live.stale.source": ("{source}数据已 {minutes} 分钟未更新",
+                          "{source}: no update for {minutes} min"),
+    "live.ack": ("确认", "Acknowledge"),
+    "live.acked": ("已确认", "Acknowledged"),
+    "live.ack_failed": ("确认失败，请重试", "Not acknowledged, try again"),
+    "live.flash": ("新的紧急告警", "New critical alarm"),
+    "live.inbox_count": ("待处置告警数", "Alarms waiting"),
 }

@@ -139,11 +139,14 @@ def funnel_card(lang: str) -> html.Section:
 def feed_panel(lang: str, title_key: str = "feed.title", class_name: str = "") -> html.Section:
     """The live alarm and incident feed (wall) or alarm inbox (tablet)."""
     body = html.Ul(id=ids.ALARM_FEED, className="feed", role="list")
-    return card(t(title_key, lang), [body], f"feed-card {class_name}")
+    count = html.Span("", id=ids.INBOX_COUNT, className="count-badge",
+                      title=t("live.inbox_count", lang))
+    return card(t(title_key, lang), [body], f"feed-card {class_name}", extra=[count])
 
 
-def feed_entries(items: Sequence[FeedItem], lang: str) -> list:
-    """The feed's ``<li>``s; a new critical alarm carries ``flash``."""
+def feed_entries(items: Sequence[FeedItem], lang: str, ack: bool = False) -> list:
+    """The feed's ``<li>``s; a new critical alarm carries ``flash``; ``ack`` adds, per alarm,
+    the button assets/live.js posts as the acknowledgement (tablet inbox)."""
     if not items:
         return [html.Li(t("feed.empty", lang), className="feed-empty")]
     return [html.Li([
@@ -153,9 +156,16 @@ def feed_entries(items: Sequence[FeedItem], lang: str) -> list:
                    else html.Span(item.label, className="feed-label"),
                    datum(item.place, className="feed-place")], className="feed-what"),
         html.Span(item.ago, className="feed-ago"),
+        *([ack_button(item.id, lang)] if ack and item.kind == "alarm" else []),
     ], id=ids.feed_item(item.kind, item.id), n_clicks=0,
         className=f"feed-item feed-{item.kind}" + (" flash" if item.flash else ""),
         **{"data-id": item.id}) for item in items]
+
+
+def ack_button(alarm_id: str, lang: str) -> html.Button:
+    """确认 / Acknowledge: a ≥ 44 px target; assets/live.js posts it (no Dash round trip)."""
+    return html.Button(t("live.ack", lang), className="ack-btn", type="button",
+                       **{"data-alarm": alarm_id})
 
 
 def incident_table(lang: str) -> html.Section:

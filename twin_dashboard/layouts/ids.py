@@ -55,3 +55,13 @@ FEED_ITEM = "feed-item"  # pattern-matching type of a feed line: tap it for its 
 def feed_item(kind: str, item_id: str) -> dict[str, str]:
     """Id of one feed line, ``{"type": "feed-item", "kind": "alarm"|"incident", "id": …}``."""
     return {"type": FEED_ITEM, "kind": kind, "id": item_id}
+
+# --- live (issue 4) ---
+# assets/live.js holds one EventSource on /api/v1/live per page; these connect it to the graph.
+LIVE_CONFIG = "live-config"  # dcc.Store: stale limits, the acting cadre, texts and names for JS
+LIVE_EVENT = "live-event"  # dcc.Store: the last live event that raised or changed alarms
+LIVE_FIGURES = "live-figures"  # dcc.Store: set by live.js a few s after alarm events (KPIs)
+LIVE_STATUS = "live-status"  # dcc.Store: {stale, reason, sources, offset_ms} kept by live.js
+STALE_BANNER = "stale-banner"  # the "data stale" banner, shown while the stream or a source lags
+ALARM_FLASH = "alarm-flash"  # the wall's banner for a new critical alarm (rule and place only)
+INBOX_COUNT = "inbox-count"  # count badge on the feed card (the tablet's inbox)

@@ -7,6 +7,7 @@ from dash import html
 from twin_dashboard.layouts import desk, tablet, wall
 from twin_dashboard.layouts.components import page_stores
 from twin_dashboard.layouts.context import ScreenContext
+from twin_dashboard.layouts.live import live_parts
 from twin_dashboard.layouts.places import Places, places
 from twin_dashboard.views.theme import SCREEN_THEME
 
@@ -39,6 +40,7 @@ def build(screen: str, *, subdistrict: str | None, neighborhood: str | None, lan
     ctx = ScreenContext(screen, lang, found.clean(subdistrict, neighborhood), found,
                         rotate_seconds(screen, rotate))
     stores = page_stores(screen, lang, ctx.selection, ctx.rotate_s, list(found.subdistricts))
-    return html.Div([*stores, COMPOSITIONS[screen](ctx)],
+    live = live_parts(screen, lang, ctx.selection, found)
+    return html.Div([*stores, *live, COMPOSITIONS[screen](ctx)],
                     className=f"screen screen-{screen} theme-{SCREEN_THEME[screen]}",
                     lang="en" if lang == "en" else "zh-CN")

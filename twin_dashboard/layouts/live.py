@@ -1,0 +1,91 @@
+"""The live parts of a page (issue 4): stores for assets/live.js, the stale banner, the flash.
+
+``assets/live.js`` keeps one ``EventSource`` on ``/api/v1/live`` per page. What it needs to know
+and cannot find in the DOM travels in ``ids.LIVE_CONFIG``, built here server-side: the stale
+limits of ``domain/freshness.py`` (not copied into JS), the acting person of the tablet's inbox,
+and the few texts and names it shows. Strings come from the catalog in the page's language.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dash import dcc, html
+
+from twin_dashboard.catalog import CATEGORY_BY_CODE
+from twin_dashboard.domain.freshness import DEFAULT_STALE_AFTER_S, STALE_AFTER_S
+from twin_dashboard.domain.rules import DEFAULT_RULES
+from twin_dashboard.i18n import TEXT, t
+from twin_dashboard.layouts import ids
+from twin_dashboard.layouts.places import Places
+from twin_dashboard.views.charts import rule_name
+
+LIVE_TEXT_KEYS: tuple[str, ...] = (
+    "live.stale.stream", "live.stale.source", "live.stale.title", "live.ack", "live.acked",
+    "live.ack_failed", "live.flash")
+
+
+def stale_limits() -> dict[str, float | None]:
+    """Seconds after which each source is stale; ``None`` for never (JSON has no infinity)."""
+    limits = {**STALE_AFTER_S, "*": DEFAULT_STALE_AFTER_S}
+    return {name: None if math.isinf(s) else s for name, s in limits.items()}
+
+
+def rule_names(lang: str) -> dict[str, str]:
+    """Every alarm rule the stream may name (device categories, elderly rules) → its name."""
+    rules = [*CATEGORY_BY_CODE, *DEFAULT_RULES.severity]
+    return {rule: rule_name(rule, lang) for rule in rules}
+
+
+def area_cadre(neighborhood: str | None) -> str | None:
+    """The person the tablet acts as: the neighborhood's first cadre, as alarm routing picks.
+
+    A stand-in until real sign-in: then the signed-in person replaces this guess.
+    """
+    if not neighborhood:
+        return None
+    try:
+        from twin_dashboard.domain.routing import Directory
+        from twin_dashboard.runtime import runtime
+
+        return Directory.from_store(runtime().store).cadres.get(neighborhood)
+    except Exception:  # no store yet (layout tests) or an unseeded one: no inbox actions
+        return None
+
+
+def live_config(screen: str, lang: str, selection: dict[str, str | None],
+                found: Places) -> dict[str, Any]:
+    """What live.js reads once per page (``ids.LIVE_CONFIG``)."""
+    actor = area_cadre(selection.get("neighborhood")) if screen == "tablet" else None
+    return {
+        "screen": screen, "lang": lang, "actor": actor, "stale_after": stale_limits(),
+        "text": {key.removeprefix("live."): t(key, lang) for key in LIVE_TEXT_KEYS},
+        "sources": {k.removeprefix("fresh."): t(k, lang) for k in TEXT if k.startswith("fresh.")},
+        "rules": rule_names(lang),
+        "places": {**found.subdistricts, **found.neighborhoods},
+    }
+
+
+def live_parts(screen: str, lang: str, selection: dict[str, str | None],
+               found: Places) -> list:
+    """The stores and banners every screen carries; the flash banner only on the wall."""
+    parts: list = [
+        dcc.Store(id=ids.LIVE_CONFIG, data=live_config(screen, lang, selection, found)),
+        dcc.Store(id=ids.LIVE_EVENT), dcc.Store(id=ids.LIVE_FIGURES),
+        dcc.Store(id=ids.LIVE_STATUS),
+        stale_banner(lang),
+    ]
+    if screen == "wall":
+        parts.append(html.Div(id=ids.ALARM_FLASH, className="alarm-flash", role="alert",
+                              **{"aria-live": "assertive"}))
+    return parts
+
+
+def stale_banner(lang: str) -> html.Div:
+    """Hidden until live.js reports the stream down or a source older than its limit."""
+    return html.Div([html.Span(className="stale-icon"),
+                     html.Span(t("live.stale.title", lang), className="stale-title"),
+                     html.Span(className="stale-reason")],
+                    id=ids.STALE_BANNER, className="stale-banner", role="status",
+                    hidden=True, **{"aria-live": "polite"})
