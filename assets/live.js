@@ -117,10 +117,10 @@
     Object.assign(state.sources, ev.sources || {});
     var states = ev.states || {};
     var applied = 0;
-    if (Object.keys(states).length && window.twinMap) {
-      applied = window.twinMap.applyDelta({states: states});
-    }
     var alarms = ev.alarms || [];
+    if ((Object.keys(states).length || alarms.length) && window.twinMap) {
+      applied = window.twinMap.applyDelta({states: states, alarms: alarms});
+    }
     alarms.forEach(function (alarm) { expect(alarm, received, applied); });
     if (alarms.length || (ev.updates && ev.updates.length) || ev.reset) {
       toDash(EVENT_ID, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
@@ -282,30 +282,38 @@
 
   // --- the tablet's acknowledge buttons -------------------------------------------------------
 
+  /** Post a button's action (data-action: ack by default, or escalate) for its alarm, as its
+   * data-actor (the desk's duty officer) or the page's actor (the tablet's cadre). */
   function acknowledge(button) {
-    var id = button.getAttribute("data-alarm"), actor = state.config.actor;
-    var text = state.config.text || {};
+    var id = button.getAttribute("data-alarm"), text = state.config.text || {};
+    var action = button.getAttribute("data-action") || "ack";
+    var actor = button.getAttribute("data-actor") || state.config.actor;
     if (!id || !actor || button.disabled) return;
     button.disabled = true;
     button.classList.add("is-busy");
-    fetch("/api/v1/alarms/" + encodeURIComponent(id) + "/ack",
+    fetch("/api/v1/alarms/" + encodeURIComponent(id) + "/" + action,
           {method: "POST", headers: {"X-Actor": actor}})
       .then(function (response) {
-        // 409: no longer open (someone else took it on): as good as acknowledged here.
+        // 409: no longer in that state (someone else acted): as good as done here.
         if (!response.ok && response.status !== 409) throw new Error(String(response.status));
-        button.textContent = text.acked;
-        button.classList.add("is-done");
-        var item = button.closest(".feed-item");
-        if (item) item.classList.add("is-acked");
-        toDash(EVENT_ID, {updates: [{id: id, status: "acknowledged", actor: actor}],
-                          alarms: [], local: true, at: Date.now()});
-        figuresLater();
+        done(button, id, action, actor, text);
       })
       .catch(function () {
         button.disabled = false;
         button.textContent = text.ack_failed;
       })
       .finally(function () { button.classList.remove("is-busy"); });
+  }
+
+  function done(button, id, action, actor, text) {
+    var escalated = action === "escalate";
+    button.textContent = escalated ? (text.escalated || text.acked) : text.acked;
+    button.classList.add("is-done");
+    var item = button.closest(".feed-item");
+    if (item && !escalated) item.classList.add("is-acked");
+    toDash(EVENT_ID, {updates: [{id: id, status: escalated ? "escalated" : "acknowledged",
+                                 actor: actor}], alarms: [], local: true, at: Date.now()});
+    figuresLater();
   }
 
   // Capture phase: the tap acknowledges and does not also open the alarm's details.

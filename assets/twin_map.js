@@ -392,30 +392,90 @@
     }
   }
 
-  /** Apply {device_id: state} to the device layer: only colours and sizes are recomputed. */
+  /** Apply an event ({states, alarms}) to the device and open-alarm layers; only what changed
+   * is recomputed. At district scope the device layer is sparse (alarm/fault only): a device
+   * entering alarm/fault is added at its alarm's position, one returning to normal dropped. */
   function applyDelta(delta) {
     var entry = state.cache.get("devices");
     if (!entry || !delta || !state.deck) return 0;
-    var changes = delta.states || delta, rules = (entry.desc.data || {}).derive || {};
-    if (!entry.index) {
-      entry.index = new Map();
-      entry.rows.forEach(function (row, i) { entry.index.set(row.id, i); });
-    }
-    var applied = 0;
+    var changes = delta.states || (delta.alarms ? {} : delta);
+    var rules = (entry.desc.data || {}).derive || {};
+    var sparse = state.cache.has("device_columns"), added = [], applied = 0;
+    var where = positions(delta.alarms);
+    indexRows(entry);
     Object.keys(changes).forEach(function (id) {
       var i = entry.index.get(id), row = i === undefined ? null : entry.rows[i];
+      if (!row && sparse && NOTABLE[changes[id]] && where[id]) {
+        row = Object.assign({id: id, state: null}, where[id]);
+        added.push(row);
+      }
       if (!row || row.state === changes[id]) return;
       row.state = changes[id];
       deriveRow(row, rules, "state");
       applied += 1;
     });
-    if (applied) {
-      entry.version += 1;
-      entry.layer = entry.layer.clone({updateTriggers: triggers(entry.version)});
-      state.deltas += applied;
-      updateLayers();
-    }
+    var dropped = sparse ? dropNormal(entry, changes) : 0;
+    if (added.length || dropped) resetRows(entry, entry.rows.concat(added));
+    if (applied) bump(entry);
+    var alarms = applyAlarms(delta.alarms);
+    if (applied || alarms) { state.deltas += applied; updateLayers(); }
     return applied;
+  }
+
+  var NOTABLE = {alarm: true, fault: true};  // what the district's device layer holds
+
+  function indexRows(entry) {
+    if (entry.index) return;
+    entry.index = new Map();
+    entry.rows.forEach(function (row, i) { entry.index.set(row.id, i); });
+  }
+
+  /** Device positions (and places) from an event's alarms: all a new row needs. */
+  function positions(alarms) {
+    var out = {};
+    (alarms || []).forEach(function (a) {
+      if (a.device_id && a.lon != null && a.lat != null) {
+        out[a.device_id] = {lon: a.lon, lat: a.lat, neighborhood_id: a.neighborhood_id,
+                            subdistrict_id: a.subdistrict_id};
+      }
+    });
+    return out;
+  }
+
+  function dropNormal(entry, changes) {
+    var n = entry.rows.length;
+    entry.rows = entry.rows.filter(function (row) {
+      return !(row.id in changes) || NOTABLE[row.state];
+    });
+    return n - entry.rows.length;
+  }
+
+  /** A new array (deck compares data by identity), re-indexed. */
+  function resetRows(entry, rows) {
+    entry.rows = rows; entry.index = null; indexRows(entry);
+    entry.layer = entry.layer.clone({data: rows});
+  }
+
+  function bump(entry) {
+    entry.version += 1;
+    entry.layer = entry.layer.clone({updateTriggers: triggers(entry.version)});
+  }
+
+  /** New open alarms from an event join the alarm layer (rings); known ids are left alone. */
+  function applyAlarms(alarms) {
+    var entry = state.cache.get("alarms");
+    if (!entry || !alarms || !alarms.length) return 0;
+    var rules = (entry.desc.data || {}).derive || {};
+    indexRows(entry);
+    var fresh = alarms.filter(function (a) {
+      return !entry.index.has(a.id) && a.lon != null && a.lat != null && !a.closed_at;
+    }).map(function (a) {
+      var row = Object.assign({}, a);
+      deriveRow(row, rules, null);
+      return row;
+    });
+    if (fresh.length) resetRows(entry, entry.rows.concat(fresh));
+    return fresh.length;
   }
 
   // --- for tests and screens ------------------------------------------------------------------

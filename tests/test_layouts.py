@@ -178,3 +178,32 @@ def test_lay008_selection_follows_selectors_picks_and_rotation() -> None:
                           PLACES) is None  # nothing changed
     options, kept = neighborhood_options("jiaxinglu", "yunfang", PLACES)
     assert options == [{"label": "瑞康小区", "value": "ruikang"}] and kept is None
+
+
+def _buttons(tree) -> list:
+    found = [tree] if isinstance(tree, html.Button) else []
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, list) else [children] if children else []:
+        found += _buttons(child)
+    return found
+
+
+@pytest.mark.parametrize(("status", "action"), [("open", "escalate"), ("escalated", "ack"),
+                                                ("closed", None)])
+def test_alarm_details_offer_the_desk_its_next_step(status: str, action: str | None) -> None:
+    """The desk acts as the duty officer: escalate an open alarm, acknowledge an escalated one
+    (only recipients may acknowledge); nothing without an actor or for a closed alarm."""
+    from twin_dashboard.i18n import t
+    from twin_dashboard.layouts.details import alarm_details
+    alarm = {"id": "A1", "rule": "smoke", "severity": "critical", "status": status,
+             "raised_at": "2026-01-01 08:00", "place": "云舫小区", "device": None}
+    assert _buttons(html.Div(alarm_details(alarm, "en"))) == []
+    buttons = _buttons(html.Div(alarm_details({**alarm, "actor": "P-duty-1"}, "zh")))
+    if action is None:
+        assert buttons == []
+        return
+    (button,) = buttons
+    props = button.to_plotly_json()["props"]
+    assert props["data-action"] == action and props["data-actor"] == "P-duty-1"
+    assert props["data-alarm"] == "A1" and "ack-btn" in props["className"]  # ≥ 44 px in live.css
+    assert button.children == t("live.escalate" if action == "escalate" else "live.ack", "zh")

@@ -167,6 +167,45 @@ def test_live001_reading_turns_the_device_and_feeds_the_wall_without_reload(
     assert console_errors(driver) == []
 
 
+def post_clear(url: str, token: str, device: str) -> None:
+    """Post a ``clear`` reading: the device returns to normal (it raises no alarm)."""
+    reading = {"reading_id": f"clear-{device}-{time.time_ns()}", "device_id": device,
+               "ts": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "event": "clear"}
+    response = httpx.post(f"{url}/api/v1/readings", json=[reading], timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+
+
+def test_live004_wall_district_adds_a_device_entering_alarm_and_drops_it_on_clear(
+        browser, live_server, server_db) -> None:
+    """At district scope the device layer holds only alarm/fault devices: a device that was
+    normal must join it (red) from the event alone, and leave it when it clears."""
+    token = make_token(server_db, "browser-live004")
+    hood, _ = smoke_devices(server_db)
+    driver = open_page(browser, f"{live_server}/wall")
+    wait_for(driver, MAP_DRAWN, timeout=120)
+    assert "device_columns" in driver.execute_script("return window.twinMap.status().layers")
+    device = next(d for d in public_devices(server_db, hood) if device_row(driver, d) is None)
+    alarms_before = driver.execute_script("return (window.twinMap.rows('alarms') || []).length")
+
+    alarm = post_reading(live_server, token, device)
+    wait_for(driver, f"(window.twinMap.rows('devices') || []).some("
+                     f"x => x.id === {json.dumps(device)} && x.state === 'alarm')", timeout=15)
+    assert device_row(driver, device)["color"][:3] == [255, 59, 48]
+    wait_for(driver, f"(window.twinMap.rows('alarms') || []).some("
+                     f"x => x.id === {json.dumps(alarm)})", timeout=15)
+    assert driver.execute_script(
+        "return window.twinMap.rows('alarms').length") == alarms_before + 1
+
+    time.sleep(1.1)  # readings are stamped to the second: the clear must come after the alarm
+    post_clear(live_server, token, device)
+    wait_for(driver, f"!(window.twinMap.rows('devices') || []).some("
+                     f"x => x.id === {json.dumps(device)})", timeout=15)
+    assert driver.execute_script(MARKER), "the page reloaded"
+    assert driver.execute_script("return window.twinMap.status().error") is None
+    assert console_errors(driver) == []
+
+
 class OwnServer:
     """A server of this test alone (the session's is shared): stopped and started again."""
 
@@ -250,3 +289,4 @@ def test_live003_tablet_acknowledges_from_its_inbox(browser, live_server, server
     assert any(s["action"] == "acknowledged" and s["actor"] == cadre for s in detail["steps"])
     assert driver.execute_script(MARKER), "the page reloaded"
     assert console_errors(driver) == []
+

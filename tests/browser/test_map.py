@@ -125,13 +125,24 @@ for (var i = 0; i < rows.length; i++) {
   var ring = rows[i].polygon[0], lon = 0, lat = 0;
   ring.forEach(function (c) { lon += c[0]; lat += c[1]; });
   var c = window.twinMap.project(lon / ring.length, lat / ring.length);
-  var steps = [[0, 0], [12, 0], [-12, 0], [0, 12], [0, -12], [20, 20], [-20, -20], [20, -20],
-               [-20, 20], [30, 0], [-30, 0], [0, 30], [0, -30]];
-  for (var k = 0; k < steps.length; k++) {
-    var x = Math.round(c[0] + steps[k][0]), y = Math.round(c[1] + steps[k][1]);
-    if (x < rect.left || x > rect.right || y < rect.top || y > rect.bottom) continue;
+  // A point whose neighbours 4 px around pick the same polygon: clear of any building's edge,
+  // so the real click (rounded to whole pixels) lands on the neighborhood too.
+  var ours = function (x, y) {
     var hit = window.twinMap.pickAt(x, y);
-    if (hit && hit.layer === 'neighborhoods' && hit.id === want) return [x, y];
+    return hit && hit.layer === 'neighborhoods' && hit.id === want;
+  };
+  for (var r = 0; r <= 40; r += 8) {
+    for (var a = 0; a < 8; a++) {
+      var x = Math.round(c[0] + r * Math.cos(a * Math.PI / 4));
+      var y = Math.round(c[1] + r * Math.sin(a * Math.PI / 4));
+      var inside = x > rect.left + 5 && x < rect.right - 5 && y > rect.top + 5 &&
+        y < rect.bottom - 5;
+      if (!inside) continue;
+      if (ours(x, y) && ours(x + 4, y) && ours(x - 4, y) && ours(x, y + 4) && ours(x, y - 4)) {
+        return [x, y];
+      }
+      if (r === 0) break;
+    }
   }
 }
 return null;

@@ -18,6 +18,7 @@ from twin_dashboard.callbacks._context import lang_of, screen_of
 from twin_dashboard.catalog import CATEGORY_BY_CODE
 from twin_dashboard.domain.incidents import sla_breaches
 from twin_dashboard.domain.patrols import zone_coverage
+from twin_dashboard.domain.routing import Directory
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc
 from twin_dashboard.layouts import details as view
@@ -146,7 +147,17 @@ def render(pick: Pick, screen: str, lang: str) -> list:
     if gather is None or not pick.get("id"):
         return view.not_found(lang)
     data = gather(pick, screen != "wall")
-    return view.not_found(lang) if data is None else draw(data, lang)
+    if data is None:
+        return view.not_found(lang)
+    if screen == "desk" and pick["layer"] == "alarms":
+        data = {**data, "actor": duty_officer(data.get("subdistrict_id"))}
+    return draw(data, lang)
+
+
+def duty_officer(subdistrict_id: str | None) -> str | None:
+    """Who the desk acts as for an alarm: its subdistrict's duty officer (DESIGN.md §2)."""
+    directory = Directory.from_store(runtime().store)
+    return directory.duty.get(subdistrict_id or "") or directory.any_duty
 
 
 async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,

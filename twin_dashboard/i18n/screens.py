@@ -194,6 +194,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "live.ack": ("确认", "Acknowledge"),
     "live.acked": ("已确认", "Acknowledged"),
     "live.ack_failed": ("确认失败，请重试", "Not acknowledged, try again"),
+    "live.escalate": ("升级至街道", "Escalate"),
+    "live.escalated": ("已升级", "Escalated"),
     "live.flash": ("新的紧急告警", "New critical alarm"),
     "live.inbox_count": ("待处置告警数", "Alarms waiting"),
 }

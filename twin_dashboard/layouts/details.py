@@ -74,7 +74,27 @@ def alarm_details(data: Mapping[str, Any], lang: str) -> list:
     device = data.get("device")
     body = device_details(device, lang)[1:] if device else []
     return [_head("details.alarm", rule_name(data["rule"], lang), lang,
-                  f"tone-{data.get('severity')}"), _rows(rows, lang), *body]
+                  f"tone-{data.get('severity')}"), _rows(rows, lang), *alarm_actions(data, lang),
+            *body]
+
+
+# Only recipients may acknowledge (domain/routing.py): the desk acts as the subdistrict's duty
+# officer, a recipient only once the alarm is escalated, so it escalates open alarms first.
+DESK_ACTIONS = {"open": ("escalate", "live.escalate"),
+                "acknowledged": ("escalate", "live.escalate"), "escalated": ("ack", "live.ack")}
+
+
+def alarm_actions(data: Mapping[str, Any], lang: str) -> list:
+    """The desk's one next step for an alarm, when the caller names who acts (``actor``);
+    assets/live.js posts it (the same handler as the tablet's acknowledge)."""
+    action = DESK_ACTIONS.get(data.get("status") or "")
+    if not data.get("actor") or action is None:
+        return []
+    verb, key = action
+    button = html.Button(t(key, lang), className="ack-btn details-action", type="button",
+                         **{"data-alarm": data["id"], "data-action": verb,
+                            "data-actor": data["actor"]})
+    return [html.Div(button, className="details-actions")]
 
 
 def incident_details(data: Mapping[str, Any], lang: str) -> list:

@@ -23,7 +23,7 @@ from twin_dashboard.views.charts import rule_name
 
 LIVE_TEXT_KEYS: tuple[str, ...] = (
     "live.stale.stream", "live.stale.source", "live.stale.title", "live.ack", "live.acked",
-    "live.ack_failed", "live.flash")
+    "live.ack_failed", "live.flash", "live.escalated")
 
 
 def stale_limits() -> dict[str, float | None]:
