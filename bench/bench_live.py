@@ -30,7 +30,6 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pandas as pd
@@ -42,20 +41,9 @@ from twin_dashboard.domain import overlays as ov
 from twin_dashboard.domain.ingest import LiveDelta
 from twin_dashboard.domain.live_feed import LiveHub
 from twin_dashboard.store.base import ALL, open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, timed
 
 AIM_KB, AIM_RATIO = 10.0, 50.0  # issue 4: ≤ 10 KB and ≥ 50× fewer bytes than a re-send
-
-
-def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    """Milliseconds of ``runs`` calls of ``fn`` (after one warm-up) and the last result."""
-    result = fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
 
 
 def pct(values: list[float], q: int) -> float:

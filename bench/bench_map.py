@@ -33,18 +33,7 @@ from twin_dashboard import runtime as rt
 from twin_dashboard.config import GEODATA_DIR, Settings
 from twin_dashboard.domain import overlays as ov
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port
-
-
-def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    """Milliseconds of ``runs`` calls of ``fn`` (after one warm-up) and the last result."""
-    result = fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return times, result
+from twin_dashboard.testing import free_port, timed
 
 
 def p(times: list[float], q: float) -> float:

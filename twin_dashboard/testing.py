@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -22,3 +25,14 @@ class FixedClock:
 
     def __call__(self) -> pd.Timestamp:
         return self.at
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    """Milliseconds of ``runs`` calls of ``fn`` (after one warm-up) and the last result."""
+    result = fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times, result
