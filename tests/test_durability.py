@@ -6,7 +6,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -16,7 +15,7 @@ import pytest
 from tests._live_fixtures import load_district, reading
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, serve_command, wait_healthy
 
 pytestmark = pytest.mark.slow
 N, BATCH, KILLS = 3000, 50, 3
@@ -26,22 +25,14 @@ class Server:
     """``twin-dashboard serve`` in a subprocess that can be killed and started again."""
 
     def __init__(self, db_url: str, port: int) -> None:
-        self.cmd = [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate",
-                    "--port", str(port), "--db", db_url]
+        self.cmd = serve_command(db_url, port)
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        wait_healthy(self.url, self.proc)
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -10,7 +10,6 @@ import queue
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from itertools import count
@@ -25,7 +24,7 @@ from twin_dashboard.domain import live_feed
 from twin_dashboard.domain.ingest import LiveDelta
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.store.base import Scope, open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, serve_command, wait_healthy
 
 WAIT_S = 2.0  # a change must reach an open stream within this
 _ids = count()
@@ -37,19 +36,13 @@ class Server:
     def __init__(self, db_url: str, token: str) -> None:
         port = free_port()
         self.url, self.token = f"http://127.0.0.1:{port}", token
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate", "--port",
-             str(port), "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start")
+        self.proc = subprocess.Popen(serve_command(db_url, port), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            wait_healthy(self.url, self.proc)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def post(self, device: str, **fields) -> dict:
         reading = {"reading_id": f"t{next(_ids)}-{time.time_ns()}", "device_id": device,

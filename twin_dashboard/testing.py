@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.request import urlopen
 
 import pandas as pd
 
@@ -36,3 +39,24 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
         result = fn()
         times.append((time.perf_counter() - start) * 1000)
     return times, result
+
+
+def serve_command(db_url: str, port: int) -> list[str]:
+    """The real ``twin-dashboard serve`` on loopback, without the simulator."""
+    return [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate",
+            "--port", str(port), "--db", db_url]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 60) -> None:
+    """Return once ``url``/healthz answers; RuntimeError if it does not or ``proc`` exits."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not become healthy in {timeout_s:.0f} s")

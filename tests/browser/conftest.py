@@ -7,12 +7,9 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
-from urllib.request import urlopen
 
 import pytest
 from selenium import webdriver
@@ -20,27 +17,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, serve_command, wait_healthy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 START_TIMEOUT_S = 120  # seeding the district once, then uvicorn start-up
 
 pytestmark = pytest.mark.browser
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +36,15 @@ def live_server(server_db, tmp_path_factory) -> Iterator[str]:
     """Base URL of ``twin-dashboard serve`` on a free loopback port."""
     port = free_port()
     log = tmp_path_factory.mktemp("server-log") / "serve.log"
-    cmd = [sys.executable, "-m", "twin_dashboard", "serve", "--port", str(port),
-           "--db", server_db, "--no-simulate"]
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(serve_command(server_db, port), stdout=out,
+                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        try:
+            wait_healthy(url, proc, START_TIMEOUT_S)
+        except RuntimeError as err:
+            raise RuntimeError(f"{err}:\n{log.read_text()[-3000:]}") from err
         yield url
     finally:
         proc.terminate()

@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import _wait_healthy, console_errors, screenshot_dir, wait_for
+from conftest import console_errors, screenshot_dir, wait_for
 from PIL import Image
 
 from twin_dashboard.domain.routing import Directory
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, serve_command, wait_healthy
 from twin_dashboard.views.charts import rule_name
 
 pytestmark = pytest.mark.browser
@@ -216,11 +216,9 @@ class OwnServer:
 
     def start(self) -> None:
         with self.log.open("a") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate", "--port",
-                 str(self.port), "--db", self.db_url], stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        _wait_healthy(self.url, self.proc, self.log)
+            self.proc = subprocess.Popen(serve_command(self.db_url, self.port), stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        wait_healthy(self.url, self.proc, 120)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
