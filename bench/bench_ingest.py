@@ -134,7 +134,7 @@ def start_broker(folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 def bench_mqtt(folder: Path, args: argparse.Namespace) -> float:
-    from twin_dashboard.mqtt import MqttIngest
+    from twin_dashboard.live.mqtt import MqttIngest
 
     (folder / "mqtt").mkdir()
     db_url, _ = setup_db(folder / "mqtt", args.devices)

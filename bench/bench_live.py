@@ -34,12 +34,14 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from twin_dashboard import runtime as rt
 from twin_dashboard.api.live import sse
-from twin_dashboard.config import GEODATA_DIR, Settings
+from twin_dashboard.config import GEODATA_DIR
 from twin_dashboard.domain import overlays as ov
+from twin_dashboard.domain.atlas import Atlas
 from twin_dashboard.domain.ingest import LiveDelta
-from twin_dashboard.domain.live_feed import LiveHub
+from twin_dashboard.domain.places import MapScope
+from twin_dashboard.domain.time import utc_now
+from twin_dashboard.live.hub import LiveHub
 from twin_dashboard.store.base import ALL, open_store
 from twin_dashboard.testing import free_port, timed
 
@@ -92,10 +94,10 @@ def resend_update(store, theme: str = "dark") -> Callable[[], bytes]:
 
     from twin_dashboard.views.map_layers import device_points
 
-    geo = ov.base_geo(store)
+    geo = Atlas(store).geo()
 
     def run() -> bytes:
-        states = ov.scoped_states(store, geo, ov.MapScope(), rt.runtime().now())
+        states = ov.scoped_states(store, geo, MapScope(), utc_now())
         return to_json(device_points(states, theme, "zh")).encode()  # type: ignore[arg-type]
 
     return run
@@ -103,7 +105,7 @@ def resend_update(store, theme: str = "dark") -> Callable[[], bytes]:
 
 def changed_states(store, n: int) -> dict[str, str]:
     """``n`` devices spread over the district with a state other than their current one."""
-    geo = ov.base_geo(store)
+    geo = Atlas(store).geo()
     ids = geo.devices["id"].iloc[:: max(len(geo.devices) // n, 1)].head(n)
     return {d: ("fault" if i % 3 else "alarm") for i, d in enumerate(ids)}
 
@@ -176,9 +178,9 @@ def _one(client: httpx.Client, base: str, arrivals: queue.Queue, device: str, i:
 
 def per_update(store, changed: int, runs: int) -> None:
     """Print bytes and server time of one live update: SSE delta vs device-layer re-send."""
-    hub = LiveHub(store, rt.runtime().now)  # not started: only its build step is timed
+    hub = LiveHub(store, utc_now)  # not started: only its build step is timed
     states = changed_states(store, changed)
-    n_devices = len(ov.base_geo(store).devices)
+    n_devices = len(Atlas(store).geo().devices)
     print(f"store: {store.url}  devices: {n_devices:,}  changed per update: {len(states)}\n")
     d_times, d_body = timed(delta_update(hub, states), runs)
     r_times, r_body = timed(resend_update(store), max(runs // 3, 5))
@@ -222,7 +224,6 @@ def main() -> None:
     args = parser.parse_args()
     db_url = args.db or seeded_db()
     store = open_store(db_url)
-    rt.bind(rt.Runtime(settings=Settings(db_url=db_url), store=store))
     per_update(store, args.changed, args.runs)
     if not args.no_http:
         e2e_report(store, db_url, args.readings, args.gap)

@@ -29,9 +29,11 @@ from typing import Any
 
 import pandas as pd
 
-from twin_dashboard import runtime as rt
+from twin_dashboard.app import build_services
 from twin_dashboard.config import GEODATA_DIR, Settings
 from twin_dashboard.domain import overlays as ov
+from twin_dashboard.domain.places import MapScope
+from twin_dashboard.services import Services
 from twin_dashboard.store.base import open_store
 from twin_dashboard.testing import free_port, timed
 
@@ -55,23 +57,24 @@ def dash_json(value: Any) -> str:
 
 # --- ours ------------------------------------------------------------------------------------
 
-def ours_initial(screen: str = "desk", lang: str = "zh") -> str:
-    """The map part of a page's layout: spec (cached per process) + overlays + camera."""
+def ours_initial(services: Services, screen: str = "desk", lang: str = "zh") -> str:
+    """The map part of a page's layout: spec (cached per app) + overlays + camera."""
+    from twin_dashboard.callbacks.map import first_paint
     from twin_dashboard.layouts.map_panel import map_panel
 
-    return dash_json(map_panel(screen, lang, None, None))
+    return dash_json(map_panel(screen, lang, first_paint(services, MapScope(), screen, lang)))
 
 
-def ours_switch(hoods: list[str]) -> Callable[[], str]:
+def ours_switch(services: Services, hoods: list[str]) -> Callable[[], str]:
     from twin_dashboard.callbacks.map import map_data, map_view
 
     cycle = iter(hoods * 1000)
-    screen = {"screen": "desk", "lang": "zh"}
+    places = services.atlas.places()
 
     def switch() -> str:
-        selection = {"subdistrict": None, "neighborhood": next(cycle)}
-        data = map_data(selection, list(ov.OVERLAYS), screen)
-        view = map_view(selection, "3d", screen)
+        scope = places.resolve(None, next(cycle))
+        data = map_data(services, scope, list(ov.OVERLAYS), "desk", "zh")
+        view = map_view(services, scope, "3d", "desk")
         return dash_json({"multi": True, "response": {"map-data": {"data": data},
                                                       "map-view": {"data": view}}})
 
@@ -80,11 +83,11 @@ def ours_switch(hoods: list[str]) -> Callable[[], str]:
 
 # --- the naive way ---------------------------------------------------------------------------
 
-def naive_layers(store, now: pd.Timestamp) -> Callable[[str], str]:
+def naive_layers(services: Services, now: pd.Timestamp) -> Callable[[str], str]:
     """A Streamlit+pydeck app: every layer rebuilt as row objects and ``to_json`` per switch."""
     import pydeck as pdk
 
-    geo = ov.base_geo(store)
+    store, geo = services.store, services.atlas.geo()
 
     def polygons(frame) -> list[dict]:
         out = []
@@ -101,8 +104,8 @@ def naive_layers(store, now: pd.Timestamp) -> Callable[[str], str]:
              if g.geom_type == "LineString"]
 
     def deck(neighborhood: str) -> str:
-        over = ov.map_overlays(store, ov.MapScope(), now)
-        states = ov.scoped_states(store, geo, ov.MapScope(), now)  # every device, as objects
+        over = services.atlas.overlays(MapScope(), now)
+        states = ov.scoped_states(store, geo, MapScope(), now)  # every device, as objects
         devices = states[["id", "category", "state", "lon", "lat"]].to_dict("records")
         layers = [pdk.Layer("PolygonLayer", base[n], get_polygon="polygon", id=n)
                   for n in ("landcover", "subdistricts", "neighborhoods", "patrol_zones")]
@@ -115,7 +118,7 @@ def naive_layers(store, now: pd.Timestamp) -> Callable[[str], str]:
                              .to_dict("records"), get_position=["lon", "lat"], id="incidents"),
                    pdk.Layer("ScatterplotLayer", over.alarms[["id", "severity", "lon", "lat"]]
                              .to_dict("records"), get_position=["lon", "lat"], id="alarms")]
-        bounds = ov.scope_bounds(geo, ov.resolve_scope(geo, None, neighborhood))
+        bounds = ov.scope_bounds(geo, geo.places.resolve(None, neighborhood))
         view = pdk.ViewState(longitude=(bounds[0] + bounds[2]) / 2,
                              latitude=(bounds[1] + bounds[3]) / 2, zoom=16, pitch=40)
         return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None,
@@ -231,29 +234,30 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     db_url = args.db or seeded_db(GEODATA_DIR)
-    store = open_store(db_url)
-    rt.bind(rt.Runtime(settings=Settings(db_url=db_url), store=store))
-    now = rt.runtime().now()
-    geo = ov.base_geo(store)
+    services = build_services(Settings(db_url=db_url), seed=False)
+    now = services.now()
+    geo = services.atlas.geo()
     hoods = geo.layers["neighborhoods"]["id"].tolist()
     print(f"store: {db_url}  devices: {len(geo.devices):,}  buildings: "
           f"{len(geo.layers['buildings']):,}  neighborhoods: {len(hoods)}\n")
 
-    from twin_dashboard.layouts.map_panel import static_spec
+    def cold_initial() -> str:
+        services.atlas.clear()
+        services.specs.clear()
+        return ours_initial(services)
 
     rows = []
-    cold, text = timed(lambda: (ov.clear_cache(), static_spec.cache_clear(), ours_initial())[2],
-                       max(args.runs // 3, 5))
+    cold, text = timed(cold_initial, max(args.runs // 3, 5))
     rows.append(row("ours: first map (cold: nothing cached)", cold, *sizes(text)))
-    warm, text = timed(ours_initial, args.runs)
+    warm, text = timed(lambda: ours_initial(services), args.runs)
     rows.append(row("ours: first map (per page, spec cached)", warm, *sizes(text)))
-    times, text = timed(ours_switch(hoods), args.runs)
+    times, text = timed(ours_switch(services, hoods), args.runs)
     rows.append(row("ours: neighborhood switch (callbacks)", times, *sizes(text)))
     if not args.no_http:
         http = http_switch(db_url, hoods, args.runs)
         rows.append(row("ours: neighborhood switch (HTTP POST x2)", http["times"], http["raw"],
                         http["gzip"]))
-    naive = naive_layers(store, now)
+    naive = naive_layers(services, now)
     cycle = iter(hoods * 1000)
     times, text = timed(lambda: naive(next(cycle)), args.runs)
     rows.append(row("naive: pydeck to_json, all layers, per switch", times, *sizes(text)))

@@ -9,10 +9,9 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box
 
 from tests._live_fixtures import devices_frame, load_district
-from twin_dashboard.app import create_app
+from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
 from twin_dashboard.domain.ingest import Ingestor
-from twin_dashboard.runtime import runtime
 from twin_dashboard.testing import FixedClock
 
 T0 = pd.Timestamp("2026-03-02T02:00:00Z")
@@ -21,16 +20,17 @@ T0 = pd.Timestamp("2026-03-02T02:00:00Z")
 @pytest.fixture
 def api(tmp_path):
     """An app on a tiny district with one smoke alarm (h1, yunfang) raised at T0."""
-    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/a.db", simulate=False), seed=False)
-    rt = runtime()
-    rt.clock = clock = FixedClock(T0)
-    load_district(rt.store)
-    add_other_neighborhood(rt.store)
-    ingestor = Ingestor(rt.store, clock=clock)
+    clock = FixedClock(T0)
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/a.db", simulate=False), seed=False,
+                     clock=clock)
+    store = services_of_app(app).store
+    load_district(store)
+    add_other_neighborhood(store)
+    ingestor = Ingestor(store, clock=clock)
     alarm_id = ingestor.ingest([{"reading_id": "s1", "device_id": "h1-smoke", "ts": T0,
                                  "event": "smoke"}]).alarms[0]
     with TestClient(app.server) as client:
-        yield client, rt.store, clock, ingestor, alarm_id
+        yield client, store, clock, ingestor, alarm_id
 
 
 def add_other_neighborhood(store) -> None:

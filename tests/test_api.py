@@ -8,16 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box
 
-from twin_dashboard.app import create_app
+from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
 
 
 @pytest.fixture
 def client(tmp_path):
     app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/t.db", simulate=False), seed=False)
-    from twin_dashboard.runtime import runtime
-
-    store = runtime().store
+    store = services_of_app(app).store
     store.replace_layer("subdistricts", gpd.GeoDataFrame(
         {"id": ["s1", "s2"], "name": ["甲街道", "乙街道"]},
         geometry=[box(121.46, 31.25, 121.47, 31.26), box(121.47, 31.25, 121.48, 31.26)],

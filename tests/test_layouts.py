@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import dash
 import pytest
-from dash import dcc, html
+from dash import html
 
 from twin_dashboard.callbacks import register_all
+from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import components, ids, screens
-from twin_dashboard.layouts.places import Places
 
 SCREENS = ("wall", "desk", "tablet")
 PLACES = Places({"beiwaitan": "北外滩街道", "jiaxinglu": "嘉兴路街道"},
@@ -28,25 +28,11 @@ STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
 FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM})
 
 
-@pytest.fixture(autouse=True)
-def fake_world(monkeypatch) -> None:
-    """Names without a store, and a stand-in map with the map panel's ids."""
-    monkeypatch.setattr(screens, "places", lambda: PLACES)
-
-    def fake_map(screen: str, lang: str, selection: dict) -> html.Div:
-        stores = [dcc.Store(id=i) for i in (ids.MAP_SPEC, ids.MAP_DATA, ids.MAP_VIEW,
-                                             ids.MAP_DELTA, ids.MAP_PICK)]
-        controls = [] if screen == "wall" else [dcc.Checklist(id=ids.MAP_LAYERS)]
-        controls += [dcc.RadioItems(id=ids.MAP_MODE)] if screen == "desk" else []
-        return html.Div([html.Div(id=ids.TWIN_MAP), *stores, *controls,
-                         html.Div(id=ids.MAP_LEGEND)], className="map-slot")
-
-    monkeypatch.setattr(components, "map_slot", fake_map)
-
-
 def _build(screen: str, lang: str = "zh", **query: str | None) -> html.Div:
-    args = {"subdistrict": None, "neighborhood": None, "rotate": None, **query}
-    return screens.build(screen, lang=lang, **args)
+    """The page as ``callbacks/pages.py`` builds it, without a map paint (no store here)."""
+    selection = PLACES.clean(query.get("subdistrict"), query.get("neighborhood"))
+    return screens.build(screen, lang=lang, places=PLACES, selection=selection,
+                         rotate=query.get("rotate"))
 
 
 def _walk(node, inside_datum: bool = False) -> Iterator[tuple[object, bool]]:
@@ -88,7 +74,7 @@ def _ui_strings(layout) -> list[str]:
 
 def _callback_ids() -> set[str]:
     app = dash.Dash(__name__, suppress_callback_exceptions=True)
-    register_all(app)
+    register_all(app, None)  # type: ignore[arg-type]  # registering reads no services
     found: set[str] = set()
     for callback in app._callback_list:
         for dep in callback["inputs"] + callback["state"]:

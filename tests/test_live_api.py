@@ -20,9 +20,9 @@ import pytest
 
 from tests._live_fixtures import iso_now, load_district
 from tests.test_alarms_api import add_other_neighborhood
-from twin_dashboard.domain import live_feed
-from twin_dashboard.domain.ingest import LiveDelta
+from twin_dashboard.domain.ingest import Ingestor, LiveDelta
 from twin_dashboard.domain.tokens import create_token
+from twin_dashboard.live import hub as live_feed
 from twin_dashboard.store.base import Scope, open_store
 from twin_dashboard.testing import free_port, serve_command, wait_healthy
 
@@ -282,7 +282,7 @@ def test_liv007_a_slow_client_is_dropped_not_waited_for():
 def test_liv008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
     db_url, _ = make_district(tmp_path)
     store = open_store(db_url)
-    hub = live_feed.LiveHub(store, lambda: pd.Timestamp.now(tz="UTC")).start()
+    hub = live_feed.LiveHub(store, lambda: pd.Timestamp.now(tz="UTC")).start(Ingestor(store))
     try:
         for i in range(20):  # 20 batches in a burst: at most ~4 events a second go out
             hub._inbox.put(LiveDelta({"mh-1": "fault" if i % 2 else "normal", f"x{i}": "n"},

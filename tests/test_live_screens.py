@@ -12,17 +12,17 @@ from dash import html
 
 from tests._live_fixtures import load_district
 from tests.test_alarms_api import add_other_neighborhood
-from twin_dashboard.app import create_app
+from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.callbacks import feed
 from twin_dashboard.callbacks import live as live_callbacks
+from twin_dashboard.callbacks.pages import screen_page
 from twin_dashboard.config import Settings
 from twin_dashboard.domain.freshness import DEFAULT_STALE_AFTER_S, STALE_AFTER_S
 from twin_dashboard.domain.ingest import Ingestor
+from twin_dashboard.domain.places import Places
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts import live as live_layout
-from twin_dashboard.layouts.places import Places
-from twin_dashboard.runtime import runtime
 from twin_dashboard.testing import FixedClock
 
 PLACES = Places({"beiwaitan": "北外滩街道"}, {"yunfang": "云舫小区"}, {"yunfang": "beiwaitan"})
@@ -31,17 +31,17 @@ T0 = pd.Timestamp("2026-03-02T02:00:00Z")
 
 
 @pytest.fixture
-def world(tmp_path, monkeypatch):
+def world(tmp_path):
     """An app on the tiny district with one smoke alarm in h1 (cadre p-cadre) raised at T0."""
-    create_app(Settings(db_url=f"sqlite:///{tmp_path}/l.db", simulate=False), seed=False)
-    rt = runtime()
-    rt.clock = clock = FixedClock(T0)
-    load_district(rt.store)
-    add_other_neighborhood(rt.store)
-    alarm = Ingestor(rt.store, clock=clock).ingest(
+    clock = FixedClock(T0)
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/l.db", simulate=False), seed=False,
+                     clock=clock)
+    services = services_of_app(app)
+    load_district(services.store)
+    add_other_neighborhood(services.store)
+    alarm = Ingestor(services.store, clock=clock).ingest(
         [{"reading_id": "s1", "device_id": "h1-smoke", "ts": T0, "event": "smoke"}]).alarms[0]
-    monkeypatch.setattr(feed, "places", lambda: PLACES)
-    return rt, alarm
+    return services, alarm
 
 
 def test_liv001_stale_limits_come_from_freshness_and_survive_json() -> None:
@@ -53,8 +53,8 @@ def test_liv001_stale_limits_come_from_freshness_and_survive_json() -> None:
 
 
 def test_liv002_config_speaks_the_page_language_and_names_rules_and_places() -> None:
-    zh = live_layout.live_config("wall", "zh", HERE, PLACES)
-    en = live_layout.live_config("wall", "en", HERE, PLACES)
+    zh = live_layout.live_config("wall", "zh", PLACES)
+    en = live_layout.live_config("wall", "en", PLACES)
     assert zh["text"]["stale.title"] == t("live.stale.title", "zh") != en["text"]["stale.title"]
     assert zh["rules"]["smoke"] == "烟感" and en["rules"]["smoke"] == "Smoke detector"
     assert en["rules"]["no_activity_12h"] == t("rule.no_activity", "en")
@@ -62,20 +62,32 @@ def test_liv002_config_speaks_the_page_language_and_names_rules_and_places() -> 
     assert zh["actor"] is None  # only the tablet acts on alarms
 
 
+def _live_config(page) -> dict:
+    found = [n for n in _walk(page) if getattr(n, "id", None) == ids.LIVE_CONFIG]
+    return found[0].data
+
+
+def _walk(node):
+    if isinstance(node, list | tuple):
+        for child in node:
+            yield from _walk(child)
+    elif hasattr(node, "to_plotly_json"):
+        yield node
+        yield from _walk(getattr(node, "children", None))
+
+
 def test_liv003_tablet_acts_as_the_neighborhoods_first_cadre(world) -> None:
-    assert live_layout.area_cadre("yunfang") == "p-cadre"
-    assert live_layout.area_cadre(None) is None
-    assert live_layout.live_config("tablet", "zh", HERE, PLACES)["actor"] == "p-cadre"
-    tablet_sub = {"subdistrict": "beiwaitan", "neighborhood": None}
-    assert live_layout.live_config("tablet", "zh", tablet_sub, PLACES)["actor"] is None
+    services, _ = world
+    assert _live_config(screen_page(services, "tablet", neighborhood="yunfang"))["actor"] == \
+        "p-cadre"
+    assert _live_config(screen_page(services, "tablet", subdistrict="beiwaitan"))["actor"] is None
+    assert _live_config(screen_page(services, "desk", neighborhood="yunfang"))["actor"] is None
 
 
-def test_liv004_no_store_means_no_actor(monkeypatch) -> None:
-    def broken():
-        raise RuntimeError("no app")
-
-    monkeypatch.setattr("twin_dashboard.runtime.runtime", broken)
-    assert live_layout.area_cadre("yunfang") is None
+def test_liv004_an_unknown_neighborhood_means_no_actor(world) -> None:
+    services, _ = world
+    page = screen_page(services, "tablet", neighborhood="nowhere")
+    assert _live_config(page)["actor"] is None
 
 
 def _ack_buttons(entries: list) -> list[html.Button]:
@@ -85,29 +97,29 @@ def _ack_buttons(entries: list) -> list[html.Button]:
 
 def test_liv005_tablet_inbox_holds_the_cadres_alarms_with_acknowledge(world) -> None:
     rt, alarm = world
-    entries, count = feed._feed(HERE, "tablet", "en", "p-cadre")
+    entries, count = feed.feed_panel(rt, HERE, "tablet", "en", "p-cadre")
     assert count == "1"
     buttons = _ack_buttons(entries)
     assert [b.to_plotly_json()["props"]["data-alarm"] for b in buttons] == [alarm]
     assert buttons[0].children == "Acknowledge" and "ack-btn" in buttons[0].className
-    assert feed._feed(HERE, "tablet", "zh", "p-duty")[1] == "0"  # not routed to the officer
+    assert feed.feed_panel(rt, HERE, "tablet", "zh", "p-duty")[1] == "0"  # not the officer's
     from twin_dashboard.domain import routing
 
     routing.acknowledge(rt.store, alarm, "p-cadre", T0 + pd.Timedelta(minutes=1))
-    entries, count = feed._feed(HERE, "tablet", "zh", "p-cadre")
+    entries, count = feed.feed_panel(rt, HERE, "tablet", "zh", "p-cadre")
     assert count == "0" and not _ack_buttons(entries)
 
 
 def test_liv006_wall_feed_counts_open_alarms_without_buttons(world) -> None:
-    _rt, alarm = world
-    entries, count = feed._feed(HERE, "wall", "zh")
+    rt, alarm = world
+    entries, count = feed.feed_panel(rt, HERE, "wall", "zh")
     assert count == "1" and not _ack_buttons(entries)
     assert any(li.to_plotly_json()["props"].get("data-id") == alarm for li in entries)
 
 
 def test_liv007_live_parts_only_the_wall_flashes() -> None:
     def found(screen: str) -> set[str]:
-        parts = live_layout.live_parts(screen, "zh", HERE, PLACES)
+        parts = live_layout.live_parts(screen, "zh", PLACES)
         return {p.id for p in parts}
 
     common = {ids.LIVE_CONFIG, ids.LIVE_EVENT, ids.LIVE_FIGURES, ids.LIVE_STATUS,
@@ -121,8 +133,8 @@ def test_liv007_live_parts_only_the_wall_flashes() -> None:
 
 def test_liv008_the_graph_wires_the_stream_banner_flash_and_refreshes() -> None:
     app = dash.Dash(__name__, suppress_callback_exceptions=True)
-    live_callbacks.register(app)
-    feed.register(app)
+    live_callbacks.register(app, None)  # type: ignore[arg-type]  # registering reads none
+    feed.register(app, None)  # type: ignore[arg-type]
     outputs = " ".join(c["output"] for c in app._callback_list)
     assert f"{ids.STALE_BANNER}.hidden" in outputs and f"{ids.ALARM_FLASH}.className" in outputs
     feed_inputs = next(c["inputs"] for c in app._callback_list

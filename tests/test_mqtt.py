@@ -13,7 +13,7 @@ import pytest
 
 from tests._live_fixtures import load_district, reading
 from twin_dashboard.domain.ingest import Ingestor
-from twin_dashboard.mqtt import MqttIngest, parse_mqtt_url
+from twin_dashboard.live.mqtt import MqttIngest, parse_mqtt_url
 from twin_dashboard.store.base import open_store
 from twin_dashboard.testing import free_port
 
@@ -89,17 +89,16 @@ def test_round_trip_validation_and_idempotency(broker, tmp_path):
 
 
 def test_serve_settings_start_the_subscriber(broker, tmp_path):
-    """What ``serve --mqtt URL`` runs: start_live subscribes when settings.mqtt_url is set."""
-    from twin_dashboard.app import create_app
+    """What ``serve --mqtt URL`` runs: the background subscribes when settings.mqtt_url is set."""
+    from twin_dashboard.app import create_app, services_of_app
     from twin_dashboard.config import Settings
-    from twin_dashboard.live import start_live
-    from twin_dashboard.runtime import runtime
+    from twin_dashboard.live.background import start_background
 
-    create_app(Settings(db_url=f"sqlite:///{tmp_path / 's.db'}", simulate=False,
-                        mqtt_url=f"mqtt://127.0.0.1:{broker}/gw/+/readings"), seed=False)
-    rt = runtime()
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 's.db'}", simulate=False,
+                              mqtt_url=f"mqtt://127.0.0.1:{broker}/gw/+/readings"), seed=False)
+    rt = services_of_app(app)
     load_district(rt.store)
-    stop = start_live(rt)
+    stop = start_background(rt)
     try:
         pub = publisher(broker)
         deadline = time.monotonic() + 10

@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from twin_dashboard.domain import overlays as ov
+from twin_dashboard.domain.atlas import Atlas
 from twin_dashboard.store.base import open_store
 
 NOW = pd.Timestamp("2026-11-01T00:00:00Z")
@@ -77,30 +78,28 @@ def store(tmp_path):
         {"id": "p2", "zone_id": "z2", "subdistrict_id": "s1", "started_at": NOW - 40 * HOUR,
          "ended_at": NOW - 39 * HOUR, "road_ids": ""}]),
         geometry=[LineString([(0, 0), (1, 1)])] * 2, crs="EPSG:4326"))
-    ov.clear_cache()
     yield s
-    ov.clear_cache()
     s.close()
 
 
 def test_resolve_scope_fills_the_parent_and_drops_unknown_ids(store):
-    geo = ov.base_geo(store)
-    assert ov.resolve_scope(geo, None, "b") == ov.MapScope("s1", "b")
-    assert ov.resolve_scope(geo, "s2", "b") == ov.MapScope("s1", "b")  # the neighborhood wins
-    assert ov.resolve_scope(geo, "s2", None).key == "sub:s2"
-    assert ov.resolve_scope(geo, "nowhere", "nothing") == ov.MapScope()
+    geo = Atlas(store).geo()
+    assert geo.places.resolve(None, "b") == ov.MapScope("s1", "b")
+    assert geo.places.resolve("s2", "b") == ov.MapScope("s1", "b")  # the neighborhood wins
+    assert geo.places.resolve("s2", None).key == "sub:s2"
+    assert geo.places.resolve("nowhere", "nothing") == ov.MapScope()
     assert ov.MapScope().key == "district"
 
 
 def test_scope_bounds(store):
-    geo = ov.base_geo(store)
+    geo = Atlas(store).geo()
     assert ov.scope_bounds(geo, ov.MapScope()) == (0.0, 0.0, 3.0, 1.0)
     assert ov.scope_bounds(geo, ov.MapScope("s1", "b")) == (1.0, 0.0, 2.0, 0.5)
     assert ov.scope_bounds(geo, ov.MapScope("s2")) == (2.0, 0.0, 3.0, 1.0)
 
 
 def test_neighborhood_scope_has_every_device_as_a_point(store):
-    out = ov.map_overlays(store, ov.MapScope("s1", "a"), NOW)
+    out = Atlas(store).overlays(ov.MapScope("s1", "a"), NOW)
     assert out.columns is None
     assert out.devices[["id", "state", "name"]].to_dict("records") == [
         {"id": "d1", "state": "alarm", "name": "dev d1"},
@@ -109,7 +108,7 @@ def test_neighborhood_scope_has_every_device_as_a_point(store):
 
 
 def test_district_scope_aggregates_and_keeps_notable_points(store):
-    out = ov.map_overlays(store, ov.MapScope(), NOW)
+    out = Atlas(store).overlays(ov.MapScope(), NOW)
     counts = out.columns.set_index("neighborhood_id")
     assert counts.loc["a", ["normal", "alarm"]].tolist() == [1, 1]
     assert counts.loc["b", "fault"] == 1
@@ -119,7 +118,7 @@ def test_district_scope_aggregates_and_keeps_notable_points(store):
 
 
 def test_only_open_located_alarms_and_open_incidents(store):
-    out = ov.map_overlays(store, ov.MapScope(), NOW, ["alarms", "incidents"])
+    out = Atlas(store).overlays(ov.MapScope(), NOW, ["alarms", "incidents"])
     assert out.devices is None and out.zones is None
     assert out.alarms["id"].tolist() == ["al1"]
     assert sorted(out.incidents["id"]) == ["i1", "i2"]
@@ -128,15 +127,15 @@ def test_only_open_located_alarms_and_open_incidents(store):
 
 
 def test_incidents_follow_the_scope(store):
-    out = ov.map_overlays(store, ov.MapScope("s2", "c"), NOW, ["incidents"])
+    out = Atlas(store).overlays(ov.MapScope("s2", "c"), NOW, ["incidents"])
     assert out.incidents["id"].tolist() == ["i2"]
 
 
 def test_patrol_zones_by_coverage_class(store):
-    out = ov.map_overlays(store, ov.MapScope(), NOW, ["patrol_zones"])
+    out = Atlas(store).overlays(ov.MapScope(), NOW, ["patrol_zones"])
     assert dict(zip(out.zones["id"], out.zones["coverage"], strict=True)) == {
         "z1": "covered", "z2": "late", "z3": "uncovered"}
-    scoped = ov.map_overlays(store, ov.MapScope("s2"), NOW, ["patrol_zones"])
+    scoped = Atlas(store).overlays(ov.MapScope("s2"), NOW, ["patrol_zones"])
     assert scoped.zones["id"].tolist() == ["z3"]
 
 
@@ -145,7 +144,20 @@ def test_notable_is_capped_worst_first():
     assert ov.notable(states, limit=2)["id"].tolist() == ["c", "a"]
 
 
-def test_base_geo_is_read_once(store):
-    assert ov.base_geo(store) is ov.base_geo(store)
-    ov.clear_cache()
-    assert ov.base_geo(store) is not None
+def test_base_geo_is_read_once_until_the_layers_change(store):
+    atlas = Atlas(store, version_check_s=0)  # no grace: the store's version is asked each time
+    first = atlas.geo()
+    assert atlas.geo() is first
+    store.replace_layer("subdistricts", first.layers["subdistricts"].iloc[:1])
+    again = atlas.geo()
+    assert again is not first and len(again.layers["subdistricts"]) == 1
+    assert list(again.places.subdistricts) == ["s1"]
+
+
+def test_atlases_of_two_stores_keep_apart(store, tmp_path):
+    other = open_store(f"sqlite:///{tmp_path}/other.db")
+    try:
+        assert len(Atlas(other).geo().layers["subdistricts"]) == 0
+        assert len(Atlas(store).geo().layers["subdistricts"]) == 2
+    finally:
+        other.close()

@@ -8,11 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests._live_fixtures import iso_now, load_district, reading
-from twin_dashboard.app import create_app
+from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
-from twin_dashboard.domain.ingest import MAX_BODY_BYTES
 from twin_dashboard.domain.tokens import create_token, revoke_token
-from twin_dashboard.runtime import runtime
 
 URL = "/api/v1/readings"
 
@@ -20,7 +18,7 @@ URL = "/api/v1/readings"
 @pytest.fixture
 def api(tmp_path):
     app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/t.db", simulate=False), seed=False)
-    store = runtime().store
+    store = services_of_app(app).store
     load_district(store)
     token = create_token(store, "gw-test")
     with TestClient(app.server) as client:
@@ -103,12 +101,12 @@ def test_revoked_token_is_401(api):
 
 def test_oversize_body_is_413_before_parsing(api):
     client, store = api
-    huge = b"[" + b" " * (MAX_BODY_BYTES + 10) + b"]"
+    huge = b"[" + b" " * (Settings.max_batch_bytes + 10) + b"]"
     assert client.post(URL, content=huge,
                        headers={"Content-Type": "application/json"}).status_code == 413
 
     def chunks():  # no Content-Length: the limit holds while streaming too
-        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+        for _ in range(Settings.max_batch_bytes // 65536 + 2):
             yield b" " * 65536
 
     assert client.post(URL, content=chunks(),

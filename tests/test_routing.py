@@ -15,6 +15,7 @@ from tests._live_fixtures import load_district
 from twin_dashboard.domain import routing
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.domain.routing import Notice, WebhookNotifier
+from twin_dashboard.live.workers import NoticeOutbox
 from twin_dashboard.store.base import open_store
 from twin_dashboard.testing import FixedClock
 
@@ -171,11 +172,15 @@ def test_background_delivery_does_not_hold_up_ingest(tmp_path):
             release.wait(10)
             recorder.notify(notice)
 
-    ingestor = Ingestor(store, clock=FixedClock(T0), notifier=Slow(), background_notify=True)
-    smoke(ingestor, T0)  # returns although the notifier is still blocked
-    assert recorder.notices == []
-    release.set()
-    deadline = time.monotonic() + 10
-    while len(recorder.notices) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert {n.person_id for n in recorder.notices} == {"p-cadre", "p-buddy"}
+    outbox = NoticeOutbox(store, Slow()).start()
+    ingestor = Ingestor(store, clock=FixedClock(T0), deliver=outbox.put)
+    try:
+        smoke(ingestor, T0)  # returns although the notifier is still blocked
+        assert recorder.notices == []
+        release.set()
+        deadline = time.monotonic() + 10
+        while len(recorder.notices) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert {n.person_id for n in recorder.notices} == {"p-cadre", "p-buddy"}
+    finally:
+        outbox.stop()

@@ -10,14 +10,13 @@ import pytest
 import uvicorn
 
 from tests._live_fixtures import devices_frame, load_district
-from twin_dashboard.app import create_app
+from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
-from twin_dashboard.domain.ingest import READINGS
+from twin_dashboard.domain.ingest import READINGS, Ingestor
 from twin_dashboard.domain.time import LOCAL_TZ
 from twin_dashboard.domain.tokens import create_token
-from twin_dashboard.live import start_live
-from twin_dashboard.runtime import runtime
-from twin_dashboard.simulate import Simulator, run_gateway, start_simulator
+from twin_dashboard.live.background import start_background
+from twin_dashboard.live.simulate import Simulator, run_gateway, start_simulator
 from twin_dashboard.store.base import open_store
 from twin_dashboard.testing import free_port
 
@@ -56,7 +55,7 @@ def test_every_device_heartbeats_within_its_window():
 def test_start_simulator_feeds_the_store(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     load_district(store, extra_devices=200)
-    stop = start_simulator(store, rate=200, tick_s=0.2, seed=2)
+    stop = start_simulator(Ingestor(store), rate=200, tick_s=0.2, seed=2)
     try:
         deadline = time.monotonic() + 10
         while store.count("readings") < 100 and time.monotonic() < deadline:
@@ -70,7 +69,7 @@ def test_start_simulator_feeds_the_store(tmp_path):
 @pytest.fixture
 def server(tmp_path):
     app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/g.db", simulate=False), seed=False)
-    store = runtime().store
+    store = services_of_app(app).store
     load_district(store, extra_devices=300)
     port = free_port()
     uv = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port,
@@ -94,15 +93,15 @@ def test_run_gateway_posts_to_a_server(server):
     assert store.count("readings") >= 200
 
 
-def test_start_live_runs_the_simulator_when_asked(tmp_path):
-    create_app(Settings(db_url=f"sqlite:///{tmp_path}/l.db", simulate=True), seed=False)
-    rt = runtime()
-    load_district(rt.store, extra_devices=50)
-    stop = start_live(rt)
+def test_start_background_runs_the_simulator_when_asked(tmp_path):
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/l.db", simulate=True), seed=False)
+    services = services_of_app(app)
+    load_district(services.store, extra_devices=50)
+    stop = start_background(services)
     try:
         deadline = time.monotonic() + 10
-        while rt.store.count("readings") == 0 and time.monotonic() < deadline:
+        while services.store.count("readings") == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         stop()
-    assert rt.store.count("readings") > 0
+    assert services.store.count("readings") > 0

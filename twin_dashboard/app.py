@@ -5,27 +5,33 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import Callable
 
 import dash
+import pandas as pd
 import pydeck
 import uvicorn
 from fastapi import FastAPI
 
-from twin_dashboard import runtime as rt
 from twin_dashboard.api import register_api
 from twin_dashboard.callbacks import register_all
+from twin_dashboard.callbacks.pages import register_pages
 from twin_dashboard.config import ASSETS_DIR, Settings
+from twin_dashboard.domain.atlas import Atlas
+from twin_dashboard.domain.ingest import Ingestor
+from twin_dashboard.domain.time import utc_now
 from twin_dashboard.i18n import t
-from twin_dashboard.layouts.pages import register_pages
+from twin_dashboard.live.hub import LiveHub
+from twin_dashboard.services import Services, ServicesMiddleware
 from twin_dashboard.store.base import open_store
 from twin_dashboard.vendor import DECK_SCRIPT_URL, register_vendor
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, seed: bool = True) -> dash.Dash:
-    """Build the app on ``settings``' store, seeding an empty store from geodata/ first."""
-    settings = settings or Settings()
+def build_services(settings: Settings, *, seed: bool = True,
+                   clock: Callable[[], pd.Timestamp] = utc_now) -> Services:
+    """Open the store (seeding an empty one from geodata/) and build what the app shares."""
     store = open_store(settings.db_url)
     if seed:
         from twin_dashboard.store.seed import ensure_seeded
@@ -33,11 +39,24 @@ def create_app(settings: Settings | None = None, *, seed: bool = True) -> dash.D
         report = ensure_seeded(store, settings.geodata_dir)
         if report is not None:
             log.info("seeded an empty store: %s", report)
-    rt.bind(rt.Runtime(settings=settings, store=store))
+    return Services(settings=settings, store=store, atlas=Atlas(store),
+                    ingestor=Ingestor(store, clock=clock), hub=LiveHub(store, clock),
+                    clock=clock)
 
-    # Our own FastAPI instance so the API's OpenAPI document sits where DESIGN.md §4 says.
+
+def create_app(settings: Settings | None = None, *, seed: bool = True,
+               clock: Callable[[], pd.Timestamp] = utc_now) -> dash.Dash:
+    """Build the app on ``settings``' store, seeding an empty store from geodata/ first.
+
+    ``clock`` (a callable returning a UTC timestamp) is what every part of the app calls "now";
+    tests pass a ``twin_dashboard.testing.FixedClock``.
+    """
+    services = build_services(settings or Settings(), seed=seed, clock=clock)
+    # Our own FastAPI instance so the API's OpenAPI document sits at /api/v1/openapi.json.
     server = FastAPI(title="twin-dashboard API", version="1",
                      openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+    server.state.services = services
+    server.add_middleware(ServicesMiddleware, services=services)
     register_vendor(server)
     register_api(server)  # before Dash adds its catch-all route
     app = dash.Dash(
@@ -54,9 +73,14 @@ def create_app(settings: Settings | None = None, *, seed: bool = True) -> dash.D
         update_title=None,
     )
     register_pages()
-    register_all(app)
+    register_all(app, services)
     _run_first_request_hooks(app)
     return app
+
+
+def services_of_app(app: dash.Dash) -> Services:
+    """The services an app was built with (tests, benchmarks, ``serve``)."""
+    return app.server.state.services
 
 
 def _run_first_request_hooks(app: dash.Dash) -> None:
@@ -75,13 +99,15 @@ def run(settings: Settings) -> None:
     """``twin-dashboard serve``: build the app and serve it with uvicorn."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(settings)
+    services = services_of_app(app)
     log.info("serving on http://%s:%s (pydeck %s)", settings.host, settings.port,
              pydeck.__version__)
-    from twin_dashboard.live import start_live
+    from twin_dashboard.live.background import start_background
 
-    stop_live = start_live(rt.runtime())  # rules ticker, simulator, MQTT as configured
+    stop_background = start_background(services)  # rules ticker, simulator, MQTT as configured
     try:
         uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
                     timeout_graceful_shutdown=5)  # open event streams must not hold exit
     finally:
-        stop_live()
+        stop_background()
+        services.close()

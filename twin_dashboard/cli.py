@@ -172,7 +172,7 @@ def token_revoke(name: str, db_url: str | None) -> None:
               help="gateway token (or $TWIN_GATEWAY_TOKEN)")
 def simulate(url: str, rate: float, token_value: str) -> None:
     """A sensor gateway that posts realistic readings to URL."""
-    from twin_dashboard.simulate import run_gateway
+    from twin_dashboard.live.simulate import run_gateway
 
     run_gateway(url, rate=rate, token=token_value)
 

@@ -37,4 +37,5 @@ class Settings:
     simulate: bool = True
     host: str = "127.0.0.1"
     port: int = 8050
-    mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic (issue 4)
+    mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic
+    max_batch_bytes: int = 5 * 1024 * 1024  # a larger batch of readings is refused before parsing

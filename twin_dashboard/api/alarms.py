@@ -17,23 +17,17 @@ import pandas as pd
 from fastapi import APIRouter, Header, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.catalog import ALARM_STATUSES, LEVELS
 from twin_dashboard.domain import routing
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES
-from twin_dashboard.domain.ingest import ingestor_for
-from twin_dashboard.domain.live_feed import current_hub
-from twin_dashboard.runtime import runtime
-from twin_dashboard.store.base import Store
+from twin_dashboard.services import Services, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 MAX_LIMIT = 5000  # alarms per list response; ``count`` still tells how many matched
 ACTOR_DOC = "person id of who acts (from `people`); stands in for real sign-in, which comes later"
 Level = Literal[LEVELS]  # type: ignore[valid-type]
-
-
-class Problem(BaseModel):
-    detail: str
 
 
 class Alarm(BaseModel):
@@ -112,6 +106,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get("/alarms", response_model=AlarmList, summary="Alarms within a scope, newest first")
 def list_alarms(
+    services: ServicesDep,
     status: str | None = Query(None, description="comma-separated statuses; default: the "
                                "waiting ones (open,escalated); 'all' for every status"),
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
@@ -120,69 +115,71 @@ def list_alarms(
 ) -> AlarmList:
     """Alarms of the scope with the given statuses."""
     statuses = _statuses(status)
-    scope = scope_from_query(subdistrict, neighborhood)
-    frame = runtime().store.read_records("alarms", scope, where={"status": list(statuses)})
+    scope = scope_from_query(services, subdistrict, neighborhood)
+    frame = services.store.read_records("alarms", scope, where={"status": list(statuses)})
     frame = frame.sort_values(["raised_at", "id"], ascending=[False, True], kind="stable")
     return AlarmList(count=len(frame), alarms=[Alarm(**r) for r in _records(frame[:limit])])
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetail, responses={404: ERRORS[404]},
             summary="One alarm with its recipients and every step (who and when)")
-def get_alarm(alarm_id: str) -> AlarmDetail:
-    return _detail(runtime().store, alarm_id)
+def get_alarm(services: ServicesDep, alarm_id: str) -> AlarmDetail:
+    return _detail(services, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/ack", response_model=AlarmDetail, responses=ERRORS,
              summary="Acknowledge: the actor (a recipient) takes the alarm on")
-def ack_alarm(alarm_id: str, x_actor: str | None = Header(None, description=ACTOR_DOC)
+def ack_alarm(services: ServicesDep, alarm_id: str,
+              x_actor: str | None = Header(None, description=ACTOR_DOC)
               ) -> AlarmDetail:
-    store, actor = _acting(x_actor)
-    _recipient_only(store, alarm_id, actor, "acknowledge")
-    _attempt(routing.acknowledge, store, alarm_id, actor, runtime().now())
-    return _announce(store, alarm_id, "acknowledged", actor)
+    actor = _acting(services, x_actor)
+    _recipient_only(services, alarm_id, actor, "acknowledge")
+    _attempt(routing.acknowledge, services.store, alarm_id, actor, services.now())
+    return _announce(services, alarm_id, "acknowledged", actor)
 
 
 @router.post("/alarms/{alarm_id}/escalate", response_model=AlarmDetail, responses=ERRORS,
              summary="Escalate to the subdistrict's duty officer now")
-def escalate_alarm(alarm_id: str, x_actor: str | None = Header(None, description=ACTOR_DOC)
+def escalate_alarm(services: ServicesDep, alarm_id: str,
+                   x_actor: str | None = Header(None, description=ACTOR_DOC)
                    ) -> AlarmDetail:
-    store, actor = _acting(x_actor)
-    _detail(store, alarm_id)  # 404 first
-    ingestor = ingestor_for(store, clock=runtime().now)
-    notices = _attempt(routing.escalate, store, alarm_id, actor, runtime().now(),
+    actor = _acting(services, x_actor)
+    _detail(services, alarm_id)  # 404 first
+    ingestor = services.ingestor
+    notices = _attempt(routing.escalate, services.store, alarm_id, actor, services.now(),
                        ingestor.directory())
-    routing.deliver(store, ingestor.notifier, notices)
-    return _announce(store, alarm_id, "escalated", actor)
+    ingestor.deliver(notices)
+    return _announce(services, alarm_id, "escalated", actor)
 
 
 @router.post("/alarms/{alarm_id}/close", response_model=AlarmDetail, responses=ERRORS,
              summary="Close: the actor (a recipient) has dealt with the alarm")
-def close_alarm(alarm_id: str, body: CloseRequest | None = None,
+def close_alarm(services: ServicesDep, alarm_id: str, body: CloseRequest | None = None,
                 x_actor: str | None = Header(None, description=ACTOR_DOC)) -> AlarmDetail:
-    store, actor = _acting(x_actor)
-    _recipient_only(store, alarm_id, actor, "close")
+    actor = _acting(services, x_actor)
+    _recipient_only(services, alarm_id, actor, "close")
     note = body.note if body else None
-    _attempt(routing.close, store, alarm_id, actor, runtime().now(), note)
-    return _announce(store, alarm_id, "closed", actor)
+    _attempt(routing.close, services.store, alarm_id, actor, services.now(), note)
+    return _announce(services, alarm_id, "closed", actor)
 
 
 @router.post("/alarms/{alarm_id}/incident", response_model=IncidentCreated, status_code=201,
              responses=ERRORS, summary="Open an incident (work order) from the alarm")
-def alarm_to_incident(alarm_id: str, body: IncidentRequest | None = None,
-                      x_actor: str | None = Header(None, description=ACTOR_DOC)
-                      ) -> IncidentCreated:
-    store, actor = _acting(x_actor)
-    _detail(store, alarm_id)
+def alarm_to_incident(services: ServicesDep, alarm_id: str, body: IncidentRequest | None = None,
+                      x_actor: str | None = Header(None, description=ACTOR_DOC)) -> IncidentCreated:
+    actor = _acting(services, x_actor)
+    _detail(services, alarm_id)
     level = body.level if body else "committee"
-    incident_id = _attempt(routing.to_incident, store, alarm_id, actor, runtime().now(), level)
+    incident_id = _attempt(routing.to_incident, services.store, alarm_id, actor,
+                           services.now(), level)
     return IncidentCreated(incident_id=incident_id,
-                           alarm=_announce(store, alarm_id, "incident", actor))
+                           alarm=_announce(services, alarm_id, "incident", actor))
 
 
 @router.get("/inbox/{person_id}", response_model=Inbox, responses={404: ERRORS[404]},
             summary="A person's inbox: the alarms waiting for them, with a count")
-def inbox(person_id: str) -> Inbox:
-    store = runtime().store
+def inbox(services: ServicesDep, person_id: str) -> Inbox:
+    store = services.store
     if store.read_records("people", where={"id": person_id}).empty:
         raise HTTPException(404, f"unknown person {person_id!r}")
     frame = routing.inbox(store, person_id)
@@ -206,21 +203,21 @@ def _statuses(status: str | None) -> tuple[str, ...]:
     return asked
 
 
-def _acting(x_actor: str | None) -> tuple[Store, str]:
-    """The store and the acting person; 422 when the header is missing or names nobody."""
-    store = runtime().store
+def _acting(services: Services, x_actor: str | None) -> str:
+    """The acting person; 422 when the header is missing or names nobody."""
+    store = services.store
     actor = (x_actor or "").strip()
     if not actor:
         raise HTTPException(422, "X-Actor header missing: name the person id who acts")
     if store.read_records("people", where={"id": actor}).empty:
         raise HTTPException(422, f"unknown actor {actor!r}: X-Actor must name a person id "
                                  "of people")
-    return store, actor
+    return actor
 
 
-def _recipient_only(store: Store, alarm_id: str, actor: str, verb: str) -> None:
+def _recipient_only(services: Services, alarm_id: str, actor: str, verb: str) -> None:
     """404 for an unknown alarm; 403 when ``actor`` was never sent it."""
-    detail = _detail(store, alarm_id)
+    detail = _detail(services, alarm_id)
     if actor not in {r.person_id for r in detail.recipients}:
         raise HTTPException(403, f"{actor!r} was not sent alarm {alarm_id!r}: only its "
                                  f"recipients may {verb} it")
@@ -234,7 +231,8 @@ def _attempt(action: Any, *args: Any) -> Any:
         raise HTTPException(409, str(err)) from err
 
 
-def _detail(store: Store, alarm_id: str) -> AlarmDetail:
+def _detail(services: Services, alarm_id: str) -> AlarmDetail:
+    store = services.store
     found = store.read_records("alarms", where={"id": alarm_id})
     if found.empty:
         raise HTTPException(404, f"unknown alarm {alarm_id!r}")
@@ -246,15 +244,13 @@ def _detail(store: Store, alarm_id: str) -> AlarmDetail:
                        steps=[Step(**r) for r in _records(steps)])
 
 
-def _announce(store: Store, alarm_id: str, action: str, actor: str) -> AlarmDetail:
+def _announce(services: Services, alarm_id: str, action: str, actor: str) -> AlarmDetail:
     """The alarm after an action, also told to open screens (``updates`` of the live stream)."""
-    detail = _detail(store, alarm_id)
-    hub = current_hub(store)
-    if hub is not None:
-        hub.publish_update({
-            "id": detail.id, "status": detail.status, "action": action, "actor": actor,
-            "at": runtime().now().isoformat(), "incident_id": detail.incident_id,
-            "subdistrict_id": detail.subdistrict_id, "neighborhood_id": detail.neighborhood_id})
+    detail = _detail(services, alarm_id)
+    services.hub.publish_update({
+        "id": detail.id, "status": detail.status, "action": action, "actor": actor,
+        "at": services.now().isoformat(), "incident_id": detail.incident_id,
+        "subdistrict_id": detail.subdistrict_id, "neighborhood_id": detail.neighborhood_id})
     return detail
 
 

@@ -8,18 +8,17 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from twin_dashboard.domain.freshness import source_freshness
-from twin_dashboard.runtime import runtime
+from twin_dashboard.services import ServicesDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> JSONResponse:
+def healthz(services: ServicesDep) -> JSONResponse:
     """200 with status ok/degraded while the store answers; 503 when it does not."""
-    rt = runtime()
-    now = rt.now()
+    now = services.now()
     try:
-        sources = rt.store.sources()
+        sources = services.store.sources()
     except Exception as err:  # the store itself is down: that is the one unhealthy state
         return JSONResponse({"status": "down", "error": str(err)}, status_code=503)
     report: dict[str, Any] = {

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.geo.layers import LAYER_NAMES
-from twin_dashboard.runtime import runtime
+from twin_dashboard.services import ServicesDep
 from twin_dashboard.store.base import StoreError
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["layers"])
 @router.get("/layers/{layer}", response_class=Response,
             responses={200: {"content": {"application/geo+json": {}}}})
 def layer(
+    services: ServicesDep,
     layer: str,
     subdistrict: str | None = Query(None),
     neighborhood: str | None = Query(None),
@@ -23,9 +24,9 @@ def layer(
     """The features of ``layer`` within the caller's scope."""
     if layer not in LAYER_NAMES:
         raise HTTPException(404, f"unknown layer {layer!r}: one of {', '.join(LAYER_NAMES)}")
-    scope = scope_from_query(subdistrict, neighborhood)
+    scope = scope_from_query(services, subdistrict, neighborhood)
     try:
-        frame = runtime().store.read_layer(layer, scope)
+        frame = services.store.read_layer(layer, scope)
     except StoreError as err:
         raise HTTPException(500, str(err)) from err
     for column in frame.columns:

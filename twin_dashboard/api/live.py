@@ -28,16 +28,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from twin_dashboard.api.scope import scope_from_query
-from twin_dashboard.domain.live_feed import (
-    Client,
-    FeedEvent,
-    LiveHub,
-    close_all_streams,
-    hub_for,
-    is_empty,
-    merge,
-)
-from twin_dashboard.runtime import runtime
+from twin_dashboard.live.hub import Client, FeedEvent, LiveHub, is_empty, merge
+from twin_dashboard.services import ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 HEARTBEAT_S = 15.0  # a comment line this often keeps proxies and the browser from timing out
@@ -49,7 +41,6 @@ EVENT_DOC = ("One JSON object per event: seq, ts, states {device_id: state}, ala
              "raised_at}], sources {name: updated_at}; optional updates [{id, status, action, "
              "actor, at, …}] and reset (true: reload the view). Event ids are '<boot>-<seq>'.")
 _EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-_hooked = False
 
 
 @router.get("/live", response_class=StreamingResponse,
@@ -57,16 +48,16 @@ _hooked = False
             responses={200: {"content": {"text/event-stream": {
                 "schema": {"type": "string", "description": EVENT_DOC}}}}})
 async def live(
+    services: ServicesDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
     accept_encoding: str = Header("", include_in_schema=False),
 ) -> StreamingResponse:
     """Stream live deltas within the scope; resumes after ``Last-Event-ID`` when it can."""
-    rt = runtime()
-    scope = await run_in_threadpool(scope_from_query, subdistrict, neighborhood)
-    hub = await run_in_threadpool(hub_for, rt.store, rt.now)
-    _hook_exit_signals()
+    scope = await run_in_threadpool(scope_from_query, services, subdistrict, neighborhood)
+    hub = services.hub.start(services.ingestor)
+    _hook_exit_signals(hub)
     client, missed = hub.connect(scope, last_event_id)
     if missed is None:  # a new screen, or one that cannot catch up: everything from now on
         first: dict[str, Any] | None = await run_in_threadpool(hub.snapshot)
@@ -104,10 +95,9 @@ class LiveStatus(BaseModel):
 
 
 @router.get("/live/status", response_model=LiveStatus, summary="The live stream's own state")
-def live_status() -> LiveStatus:
+def live_status(services: ServicesDep) -> LiveStatus:
     """How many screens listen and how far the feed has counted (operations, tests)."""
-    rt = runtime()
-    hub = hub_for(rt.store, rt.now)
+    hub = services.hub.start(services.ingestor)
     return LiveStatus(boot=hub.boot, seq=hub.seq, clients=len(hub.clients))
 
 
@@ -173,22 +163,22 @@ class _SourcesPacer:
         return payload
 
 
-def _hook_exit_signals() -> None:
-    """Chain SIGTERM/SIGINT so that streams end before uvicorn waits for open responses.
+def _hook_exit_signals(hub: LiveHub) -> None:
+    """Chain SIGTERM/SIGINT so that ``hub``'s streams end before uvicorn waits for open
+    responses.
 
     Only from the main thread (where uvicorn runs its loop; signals can be set nowhere else).
     uvicorn restores its own original handlers when it exits, dropping this chain with them.
     """
-    global _hooked
-    if _hooked or threading.current_thread() is not threading.main_thread():
+    if hub.exit_hooked or threading.current_thread() is not threading.main_thread():
         return
     for sig in _EXIT_SIGNALS:
         previous = signal.getsignal(sig)
 
         def handler(signum: int, frame: Any, previous: Any = previous) -> None:
-            close_all_streams()
+            hub.close_all()
             if callable(previous):
                 previous(signum, frame)
 
         signal.signal(sig, handler)
-    _hooked = True
+    hub.exit_hooked = True

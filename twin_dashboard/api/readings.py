@@ -7,28 +7,23 @@ NDJSON is accepted beside JSON; the request schema is still declared for the Ope
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from twin_dashboard.domain.ingest import (
-    MAX_BODY_BYTES,
-    MAX_ERRORS,
-    READING,
-    BatchRefused,
-    ingestor_for,
-)
+from twin_dashboard.api.problems import Problem
+from twin_dashboard.domain.ingest import MAX_ERRORS, READING, BatchRefused
 from twin_dashboard.domain.tokens import verify_token
-from twin_dashboard.runtime import runtime
+from twin_dashboard.services import ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
-# SQLite takes one writer at a time anyway; one thread keeps one connection whose page cache
-# stays warm (connections of other threads would see it invalidated by each commit): 2x faster.
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+# auto_error=False: a missing token is answered by us, 401 with the reason, not FastAPI's 403.
+gateway_token = HTTPBearer(auto_error=False, scheme_name="GatewayToken",
+                           description="a gateway token from `twin-dashboard token create`")
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 JSON_TYPES = ("application/json", "")
 _ARRAY = {"type": "array", "items": READING.json_schema()}
@@ -52,10 +47,6 @@ class Refused(BaseModel):
     errors: list[ItemError]  # the first MAX_ERRORS
 
 
-class Problem(BaseModel):
-    detail: str
-
-
 @router.post(
     "/readings", response_model=Accepted,
     summary="Ingest a batch of readings (JSON array or NDJSON), idempotent on reading_id",
@@ -66,23 +57,26 @@ class Problem(BaseModel):
         "application/x-ndjson": {"schema": {"type": "string", "description":
                                             "one Reading object per line"}}}}},
 )
-async def post_readings(request: Request) -> Any:
+async def post_readings(
+    services: ServicesDep,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(gateway_token)],
+) -> Any:
     """Store a batch; any invalid item refuses the whole batch (422, per-item errors)."""
-    rt = runtime()
-    token = _bearer(request.headers.get("authorization", ""))
-    if await run_in_threadpool(verify_token, rt.store, token) is None:
+    token = credentials.credentials if credentials else None
+    if await run_in_threadpool(verify_token, services.store, token) is None:
         return JSONResponse({"detail": "missing, unknown or revoked gateway token"}, 401,
                             headers={"WWW-Authenticate": "Bearer"})
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in JSON_TYPES + NDJSON_TYPES:
         return JSONResponse({"detail": f"unsupported content type {media!r}"}, 415)
-    body = await _read_limited(request, MAX_BODY_BYTES)
+    limit = services.settings.max_batch_bytes
+    body = await _read_limited(request, limit)
     if body is None:
-        return JSONResponse({"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, 413)
-    ingestor = ingestor_for(rt.store, clock=rt.now)
+        return JSONResponse({"detail": f"body larger than {limit} bytes"}, 413)
     loop = asyncio.get_running_loop()
     try:
-        result = await loop.run_in_executor(_WRITER, ingestor.ingest_body, body,
+        result = await loop.run_in_executor(services.writer, services.ingestor.ingest_body, body,
                                             media in NDJSON_TYPES)
     except BatchRefused as err:
         return JSONResponse({"detail": "batch refused: nothing was stored",
@@ -90,11 +84,6 @@ async def post_readings(request: Request) -> Any:
                              "errors": err.errors[:MAX_ERRORS]}, 422)
     return Accepted(accepted=result.accepted, duplicates=result.duplicates,
                     alarms=result.alarms)
-
-
-def _bearer(header: str) -> str | None:
-    scheme, _, value = header.partition(" ")
-    return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:

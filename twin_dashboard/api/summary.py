@@ -8,16 +8,17 @@ from fastapi import APIRouter, Query
 
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.domain.summary import summarize
-from twin_dashboard.runtime import runtime
+from twin_dashboard.services import ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["summary"])
 
 
 @router.get("/summary")
 def summary(
+    services: ServicesDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
 ) -> dict[str, Any]:
     """Device states by category, open alarms, incidents by level and status, patrol coverage."""
-    rt = runtime()
-    return summarize(rt.store, scope_from_query(subdistrict, neighborhood), rt.now())
+    scope = scope_from_query(services, subdistrict, neighborhood)
+    return summarize(services.store, scope, services.now())

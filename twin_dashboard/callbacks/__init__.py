@@ -1,7 +1,8 @@
 """The one callback graph: each feature module registers its callbacks once, for every layout.
 
 Listed explicitly (datasette's DEFAULT_PLUGINS) so the order of registration is plain to see.
-Each module has ``register(app)``; registering per app (not at import) lets tests build many apps.
+Each module has ``register(app, services)``: registering per app (not at import), with the app's
+own services in hand, lets one process build many apps that never see each other's state.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import importlib
 
 from dash import Dash
+
+from twin_dashboard.services import Services
 
 FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.pages",
@@ -25,6 +28,6 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-def register_all(app: Dash) -> None:
+def register_all(app: Dash, services: Services) -> None:
     for name in FEATURES:
-        importlib.import_module(name).register(app)
+        importlib.import_module(name).register(app, services)

@@ -6,23 +6,20 @@ import asyncio
 
 from dash import Dash, Input, Output, State
 
-from twin_dashboard.callbacks._context import lang_of, scope_of
+from twin_dashboard.callbacks._context import page_lang, scope_of
+from twin_dashboard.domain.queries import incidents_in
 from twin_dashboard.layouts import ids
-from twin_dashboard.layouts.places import places
-from twin_dashboard.runtime import runtime
+from twin_dashboard.services import Services
 from twin_dashboard.views.tables import incident_rows
 
 
-def _rows(selection: dict | None, lang: str) -> list[dict]:
-    rt = runtime()
-    incidents = rt.store.read_records("incidents", scope_of(selection))
-    return incident_rows(incidents, places().neighborhoods, rt.now(), lang)
+def rows(services: Services, selection: dict | None, lang: str) -> list[dict]:
+    incidents = incidents_in(services.store, scope_of(services, selection))
+    return incident_rows(incidents, services.atlas.places().neighborhoods, services.now(), lang)
 
 
-async def refresh_table(selection: dict | None, _tick, screen: dict | None) -> list[dict]:
-    return await asyncio.to_thread(_rows, selection, lang_of(screen))
-
-
-def register(app: Dash) -> None:
-    app.callback(Output(ids.INCIDENT_TABLE, "data"), Input(ids.SELECTION, "data"),
-                 Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))(refresh_table)
+def register(app: Dash, services: Services) -> None:
+    @app.callback(Output(ids.INCIDENT_TABLE, "data"), Input(ids.SELECTION, "data"),
+                  Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))
+    async def refresh_table(selection: dict | None, _tick, screen: dict | None) -> list[dict]:
+        return await asyncio.to_thread(rows, services, selection, page_lang(screen))

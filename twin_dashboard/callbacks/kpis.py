@@ -12,32 +12,32 @@ from typing import Any
 from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import lang_of, scope_of
+from twin_dashboard.callbacks._context import page_lang, scope_of
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import kpi_tile
-from twin_dashboard.runtime import runtime
+from twin_dashboard.services import Services
 from twin_dashboard.views.tables import kpis
 
 
-async def refresh_summary(selection: dict | None, _tick: int | None,
-                          _live: dict | None = None) -> dict[str, Any]:
-    """Also a few seconds after live events raised or changed alarms (``ids.LIVE_FIGURES``:
-    live.js gathers them, because redrawing every chart per alarm delays the feed's paint)."""
-    rt = runtime()
-    return await asyncio.to_thread(summarize, rt.store, scope_of(selection), rt.now())
+def summary_of(services: Services, selection: dict | None) -> dict[str, Any]:
+    return summarize(services.store, scope_of(services, selection).store_scope, services.now())
 
 
 def show_kpis(summary: dict | None, screen: dict | None) -> list:
     if not summary:
         raise PreventUpdate
-    lang = lang_of(screen)
+    lang = page_lang(screen)
     return [kpi_tile(kpi, lang) for kpi in kpis(summary, lang)]
 
 
-def register(app: Dash) -> None:
-    app.callback(Output(ids.SUMMARY, "data"), Input(ids.SELECTION, "data"),
-                 Input(ids.CLOCK, "n_intervals"),
-                 Input(ids.LIVE_FIGURES, "data"))(refresh_summary)
+def register(app: Dash, services: Services) -> None:
+    # Also a few seconds after live events raised or changed alarms (``ids.LIVE_FIGURES``:
+    # live.js gathers them, because redrawing every chart per alarm delays the feed's paint).
+    @app.callback(Output(ids.SUMMARY, "data"), Input(ids.SELECTION, "data"),
+                  Input(ids.CLOCK, "n_intervals"), Input(ids.LIVE_FIGURES, "data"))
+    async def refresh_summary(selection: dict | None, _tick, _live) -> dict[str, Any]:
+        return await asyncio.to_thread(summary_of, services, selection)
+
     app.callback(Output(ids.KPI_TILES, "children"), Input(ids.SUMMARY, "data"),
                  State(ids.SCREEN, "data"))(show_kpis)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dash import ClientsideFunction, Dash, Input, Output, State
 
 from twin_dashboard.layouts import ids
+from twin_dashboard.services import Services
 
 
-def register(app: Dash) -> None:
+def register(app: Dash, services: Services) -> None:
     app.clientside_callback(ClientsideFunction("twin_live", "connect"),
                             Output(ids.STALE_BANNER, "data-stream"),
                             Input(ids.SELECTION, "data"), Input(ids.LIVE_CONFIG, "data"))

@@ -12,58 +12,62 @@ from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State
 
-from twin_dashboard.domain import overlays as ov
-from twin_dashboard.i18n import lang_of
+from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of
+from twin_dashboard.domain.overlays import OVERLAYS, scope_bounds, scope_outline
+from twin_dashboard.domain.places import MapScope
 from twin_dashboard.layouts import ids
-from twin_dashboard.runtime import runtime
-from twin_dashboard.views._map_view import ViewState, view_for
-from twin_dashboard.views.map_layers import overlay_spec
-from twin_dashboard.views.theme import SCREEN_THEME
+from twin_dashboard.layouts.map_panel import MapPaint
+from twin_dashboard.services import Services
+from twin_dashboard.views import SCREEN_THEME, ViewState, base_board, overlay_spec, view_for
 
 
-def _scope(selection: dict[str, Any] | None) -> ov.MapScope:
-    selection = selection or {}
-    geo = ov.base_geo(runtime().store)
-    return ov.resolve_scope(geo, selection.get("subdistrict"), selection.get("neighborhood"))
+def board(services: Services, screen: str, lang: str) -> dict[str, Any]:
+    """The static base board of a screen and language, built once per geography read."""
+    geo = services.atlas.geo()
+    key = (geo.token, screen, lang)
+    spec = services.specs.get(key)
+    if spec is None:
+        spec = services.specs[key] = base_board(geo, screen, lang)
+    return spec
 
 
-def _screen(screen: dict[str, Any] | None) -> tuple[str, str]:
-    screen = screen or {}
-    name = screen.get("screen") if screen.get("screen") in SCREEN_THEME else "desk"
-    return name, lang_of(screen.get("lang"))
+def map_data(services: Services, scope: MapScope, layers: list[str] | None, screen: str,
+             lang: str) -> dict[str, Any]:
+    """``MAP_DATA`` for a scope: the overlays switched on, in the screen's theme."""
+    wanted = OVERLAYS if layers is None else layers
+    overlays = services.atlas.overlays(scope, services.now(), wanted)
+    return overlay_spec(overlays, SCREEN_THEME[screen], lang)
 
 
-def map_data(selection: dict[str, Any] | None, layers: list[str] | None,
-             screen: dict[str, Any] | None) -> dict[str, Any]:
-    """``MAP_DATA`` for a selection: the overlays switched on, in the screen's theme."""
-    name, lang = _screen(screen)
-    rt = runtime()
-    wanted = ov.OVERLAYS if layers is None else layers
-    overlays = ov.map_overlays(rt.store, _scope(selection), rt.now(), wanted)
-    return overlay_spec(overlays, SCREEN_THEME[name], lang)
+def map_view(services: Services, scope: MapScope, mode: str | None, screen: str, *,
+             fly: bool = True) -> ViewState:
+    """``MAP_VIEW``: fly to the scope's bounds, tilted unless the mode is 2D."""
+    geo = services.atlas.geo()
+    return view_for(scope_bounds(geo, scope), screen, mode, scope.key, fly=fly,
+                    outline=scope_outline(geo, scope))
 
 
-def map_view(selection: dict[str, Any] | None, mode: str | None,
-             screen: dict[str, Any] | None) -> ViewState:
-    """``MAP_VIEW``: fly to the selection's bounds, tilted unless the mode is 2D."""
-    scope = _scope(selection)
-    geo = ov.base_geo(runtime().store)
-    return view_for(ov.scope_bounds(geo, scope), _screen(screen)[0], mode, scope.key,
-                    outline=ov.scope_outline(geo, scope))
+def first_paint(services: Services, scope: MapScope, screen: str, lang: str) -> MapPaint:
+    """What a page embeds so that its map draws without a round trip."""
+    return MapPaint(spec=board(services, screen, lang),
+                    data=map_data(services, scope, None, screen, lang),
+                    view=map_view(services, scope, None, screen, fly=False))
 
 
-def register(app: Dash) -> None:
+def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.MAP_DATA, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_LAYERS, "value", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
     async def update_map_data(selection, layers, screen):
-        return await asyncio.to_thread(map_data, selection, layers, screen)
+        return await asyncio.to_thread(map_data, services, scope_of(services, selection),
+                                       layers, screen_of(screen), page_lang(screen))
 
     @app.callback(Output(ids.MAP_VIEW, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_MODE, "value", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
     async def update_map_view(selection, mode, screen):
-        return await asyncio.to_thread(map_view, selection, mode, screen)
+        return await asyncio.to_thread(map_view, services, scope_of(services, selection),
+                                       mode, screen_of(screen))
 
     # The browser side (assets/twin_map.js) draws in place. `render` has an output (the scope,
     # as an attribute) because Dash runs no-output callbacks only on changes, never for a newly

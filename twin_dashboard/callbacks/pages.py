@@ -1,14 +1,27 @@
-"""Page-level behaviour: `/` picks a screen by the viewport; the tab title follows `lang`."""
+"""The pages (/wall, /desk, /tablet, and / which picks one by viewport) and page-level behaviour.
+
+A page's layout function is the page's adapter: it resolves the URL's scope against the store,
+gathers the first map paint and the inbox owner, and hands them to ``layouts/screens.py``.
+Dash keeps pages in a process-wide registry, so the layout finds the serving app's services
+through ``services.serving()`` (set per request), not a closure.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, dcc, html, register_page
 
-from twin_dashboard.i18n import LANGS, t
-from twin_dashboard.layouts import ids
-from twin_dashboard.layouts.pages import PICKER_LOCATION, SCREENS
+from twin_dashboard.callbacks._context import SCREENS
+from twin_dashboard.callbacks.map import first_paint
+from twin_dashboard.domain.places import Places
+from twin_dashboard.i18n import LANGS, lang_of, t
+from twin_dashboard.layouts import ids, screens
+from twin_dashboard.services import Services, serving
+
+log = logging.getLogger(__name__)
+PICKER_LOCATION = "picker-location"
 
 PICK_SCREEN = """
 function(pathname) {
@@ -32,12 +45,56 @@ function(screen) {
 """
 
 
+def screen_page(services: Services, screen: str, *, subdistrict: str | None = None,
+                neighborhood: str | None = None, lang: str | None = None,
+                rotate: str | None = None) -> html.Div:
+    """The page of ``screen`` for the query parameters (unknown place ids are ignored)."""
+    lang = lang_of(lang)
+    try:
+        places = services.atlas.places()
+    except Exception:  # an unseeded or broken store still renders a page (with no names)
+        log.exception("no places for the page")
+        places = Places()
+    scope = places.resolve(subdistrict, neighborhood)
+    try:
+        paint = first_paint(services, scope, screen, lang)
+    except Exception:  # a store without geography: the page, with an empty map
+        log.exception("no map for the page")
+        paint = None
+    actor = (services.ingestor.directory().cadres.get(scope.neighborhood or "")
+             if screen == "tablet" else None)  # the area's cadre, until people sign in
+    return screens.build(screen, lang=lang, places=places, selection=scope.selection,
+                         rotate=rotate, paint=paint, actor=actor)
+
+
+def _page(screen: str):
+    def layout(subdistrict: str | None = None, neighborhood: str | None = None,
+               lang: str | None = None, rotate: str | None = None, **_other: str):
+        return screen_page(serving(), screen, subdistrict=subdistrict,
+                           neighborhood=neighborhood, lang=lang, rotate=rotate)
+
+    return layout
+
+
+def _picker(**_query: str) -> html.Div:
+    return html.Div([dcc.Location(id=PICKER_LOCATION, refresh=True)], className="picker")
+
+
+def register_pages() -> None:
+    """Register the pages with Dash's page registry (idempotent: same module keys)."""
+    register_page("twin_dashboard.pages.picker", path="/", name="picker",
+                  title=t("app.title"), layout=_picker)
+    for screen in SCREENS:
+        register_page(f"twin_dashboard.pages.{screen}", path=f"/{screen}", name=screen,
+                      title=f"{t('app.title')} · {t('screen.' + screen)}", layout=_page(screen))
+
+
 def _titles() -> dict[str, dict[str, str]]:
     return {lang: {s: f"{t('app.title', lang)} · {t('screen.' + s, lang)}" for s in SCREENS}
             for lang in LANGS}
 
 
-def register(app: Dash) -> None:
+def register(app: Dash, services: Services) -> None:
     app.clientside_callback(PICK_SCREEN, Output(PICKER_LOCATION, "href"),
                             Input(PICKER_LOCATION, "pathname"))
     app.clientside_callback(SET_TITLE % json.dumps(_titles(), ensure_ascii=False),

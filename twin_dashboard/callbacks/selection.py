@@ -12,10 +12,11 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import lang_of, screen_of
+from twin_dashboard.callbacks._context import page_lang, screen_of
+from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import scope_label
-from twin_dashboard.layouts.places import Places, places
+from twin_dashboard.services import Services
 
 Selection = dict[str, str | None]
 PICK_SELECTS: dict[str, str] = {"neighborhoods": "neighborhood", "subdistricts": "subdistrict"}
@@ -60,10 +61,10 @@ def neighborhood_options(subdistrict: str | None, current: str | None,
     return options, current if current in children else None
 
 
-def select(subdistrict, neighborhood, pick, _tick, current, screen):
+def select(found: Places, subdistrict, neighborhood, pick, current, screen) -> Selection:
     """Selectors, map picks and rotation ticks → the selection; keeps selectors in step."""
     new = next_selection(ctx.triggered_id, subdistrict, neighborhood, pick, current or {},
-                         screen or {}, places())
+                         screen or {}, found)
     if new is None:
         raise PreventUpdate
     if screen_of(screen) == "desk" and ctx.triggered_id != ids.SUBDISTRICT_SELECT:
@@ -72,7 +73,17 @@ def select(subdistrict, neighborhood, pick, _tick, current, screen):
     return new
 
 
-def register(app: Dash) -> None:
+def scope_title(found: Places, selection: Selection | None, screen: dict | None) -> list:
+    if not selection:
+        return no_update
+    name = found.name(selection.get("subdistrict"), selection.get("neighborhood"))
+    return scope_label(name, page_lang(screen), screen_of(screen))
+
+
+def register(app: Dash, services: Services) -> None:
+    def places() -> Places:
+        return services.atlas.places()
+
     optional = {"allow_optional": True}
     app.callback(
         Output(ids.NEIGHBORHOOD_SELECT, "options"), Output(ids.NEIGHBORHOOD_SELECT, "value"),
@@ -87,10 +98,9 @@ def register(app: Dash) -> None:
         Input(ids.ROTATE_TIMER, "n_intervals", **optional),
         State(ids.SELECTION, "data"), State(ids.SCREEN, "data"),
         prevent_initial_call=True,
-    )(select)
+    )(lambda sub, nbh, pick, _tick, current, screen: select(places(), sub, nbh, pick, current,
+                                                            screen))
     app.callback(
         Output(ids.SCOPE_TITLE, "children"), Input(ids.SELECTION, "data"),
         State(ids.SCREEN, "data"), prevent_initial_call=True,
-    )(lambda sel, screen: scope_label(places().name(sel.get("subdistrict"),
-                                                    sel.get("neighborhood")),
-                                      lang_of(screen), screen_of(screen)) if sel else no_update)
+    )(lambda selection, screen: scope_title(places(), selection, screen))

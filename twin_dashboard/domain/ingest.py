@@ -14,15 +14,13 @@ the schema, an item is invalid when its device is unknown or its ``ts`` lies mor
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NotRequired
 
 import pandas as pd
+from cachetools import TTLCache
 from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
 
@@ -35,7 +33,6 @@ from twin_dashboard.domain.time import utc_now
 from twin_dashboard.store.base import STATUS_LIVE_COLUMNS, LiveTx, Store
 
 log = logging.getLogger(__name__)
-MAX_BODY_BYTES = 5 * 1024 * 1024  # larger batches are refused (413) before parsing
 MAX_ERRORS = 100  # errors listed in a refusal; ``error_count`` has the total
 DIRECTORY_TTL_S = 60.0  # households and people change rarely: reread at most this often
 Ident = Annotated[str, Field(min_length=1, max_length=128)]
@@ -157,23 +154,31 @@ class DeviceIndex:
 
 
 class Ingestor:
-    """The one way readings enter a store (HTTP, MQTT and the simulator share it)."""
+    """The one way readings enter a store (HTTP, MQTT and the simulator share it).
+
+    One per app (``Services``): it holds the device index, the routing directory and the
+    listeners that live screens subscribe with. ``deliver`` sends alarm notices after a commit;
+    by default at once, in the caller's thread (the server hands it a background outbox).
+    """
 
     def __init__(self, store: Store, *, clock: Callable[[], pd.Timestamp] = utc_now,
                  rules: RuleConfig = DEFAULT_RULES,
                  routing_cfg: routing.RoutingConfig = routing.DEFAULT_ROUTING,
                  notifier: routing.Notifier | None = None,
-                 background_notify: bool = False) -> None:
+                 deliver: Callable[[list[routing.Notice]], None] | None = None) -> None:
         self.store, self.clock, self.rules, self.routing_cfg = store, clock, rules, routing_cfg
         self.notifier: routing.Notifier = notifier or routing.LogNotifier()
-        # A slow webhook must not hold up ingest: the server delivers from a thread of its own.
-        self._outbox: queue.Queue[list[routing.Notice]] | None = None
-        if background_notify:
-            self._outbox = queue.Queue()
-            threading.Thread(target=self._deliver_forever, name="notify", daemon=True).start()
+        self.deliver = deliver or (lambda notices: routing.deliver(store, self.notifier,
+                                                                   notices))
         self.index = DeviceIndex(store)
-        self._directory: tuple[float, routing.Directory] | None = None
+        self.listeners: list[Callable[[LiveDelta], None]] = []
+        self._directory: TTLCache[str, routing.Directory] = TTLCache(1, DIRECTORY_TTL_S)
         self._backfilled = False
+
+    def add_listener(self, listener: Callable[[LiveDelta], None]) -> Callable[[], None]:
+        """Call ``listener`` after each committed change (live screens); returns an unsubscriber."""
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
 
     def ingest_body(self, body: bytes, ndjson: bool = False) -> IngestResult:
         """Parse, validate and store one batch."""
@@ -242,9 +247,11 @@ class Ingestor:
         return new, routing.route(tx, new, self.directory(), now_s) if new else []
 
     def directory(self) -> routing.Directory:
-        if self._directory is None or time.monotonic() - self._directory[0] > DIRECTORY_TTL_S:
-            self._directory = (time.monotonic(), routing.Directory.from_store(self.store))
-        return self._directory[1]
+        """Households and people change rarely: reread at most every ``DIRECTORY_TTL_S``."""
+        found = self._directory.get("directory")
+        if found is None:
+            found = self._directory["directory"] = routing.Directory.from_store(self.store)
+        return found
 
     def tick(self) -> list[str]:
         """Judge the absence rules and escalate overdue alarms; returns new alarm ids."""
@@ -260,26 +267,14 @@ class Ingestor:
         return [a["id"] for a in alarms]
 
     def _after_commit(self, delta: LiveDelta, notices: list[routing.Notice]) -> None:
-        if notices and self._outbox is not None:
-            self._outbox.put(notices)
-        elif notices:
-            routing.deliver(self.store, self.notifier, notices)
+        if notices:
+            self.deliver(notices)
         if delta.states or delta.alarms:
-            for listener in list(_LISTENERS):
+            for listener in list(self.listeners):
                 try:
                     listener(delta)
                 except Exception:  # a broken screen feed must not fail ingest
                     log.exception("live listener failed")
-
-
-    def _deliver_forever(self) -> None:
-        assert self._outbox is not None
-        while True:
-            notices = self._outbox.get()
-            try:
-                routing.deliver(self.store, self.notifier, notices)
-            except Exception:  # e.g. the store is closing; the next batch tries again
-                log.exception("delivering %d notices failed", len(notices))
 
 
 def _episode(row: tuple | None) -> int | None:
@@ -308,35 +303,3 @@ def _fold_device(live: DeviceLive, info: dict[str, Any], readings: list[tuple],
 _N_STATUS = len(STATUS_LIVE_COLUMNS)
 _WINDOW_S: dict[str, float] = {c.code: heartbeat_window(c.code).total_seconds()
                                for c in DEVICE_CATEGORIES}
-_LISTENERS: list[Callable[[LiveDelta], None]] = []
-_INGESTORS: weakref.WeakKeyDictionary[Any, Ingestor] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def add_listener(listener: Callable[[LiveDelta], None]) -> Callable[[], None]:
-    """Call ``listener`` after each committed change (live screens); returns an unsubscriber."""
-    _LISTENERS.append(listener)
-    return lambda: _LISTENERS.remove(listener)
-
-
-def ingestor_for(store: Store, **kwargs: Any) -> Ingestor:
-    """The store's shared ingestor (one device index and directory per store)."""
-    with _LOCK:
-        if store not in _INGESTORS:
-            _INGESTORS[store] = Ingestor(store, **kwargs)
-        return _INGESTORS[store]
-
-
-def start_ticker(ingestor: Ingestor, every_s: float = 30.0) -> Callable[[], None]:
-    """Run :meth:`Ingestor.tick` every ``every_s`` seconds in a daemon thread; returns stop()."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(every_s):
-            try:
-                ingestor.tick()
-            except Exception:  # keep judging on the next tick
-                log.exception("rules tick failed")
-
-    threading.Thread(target=loop, name="rules-ticker", daemon=True).start()
-    return stop.set

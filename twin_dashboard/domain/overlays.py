@@ -1,19 +1,18 @@
 """What the twin map shows for a scope: base geography and live overlays, ready for the views.
 
 Two speeds. The base geography (district, water, boundaries, roads, buildings, the device
-registry, patrol zones) changes only by import: it is read once per process and store, and kept
-(:func:`base_geo`; :func:`clear_cache` after an import in the same process). The overlays —
-device states, open alarms and incidents, patrol coverage — are read per call through the store's
-scoped reads, so that a neighborhood switch reads about a thousand rows, not the district.
+registry, patrol zones) changes only by import: :class:`~twin_dashboard.domain.atlas.Atlas` reads
+it once per app and keeps it. The overlays — device states, open alarms and incidents, patrol
+coverage — are read per call through the store's scoped reads, so that a neighborhood switch
+reads about a thousand rows, not the district. This module holds the pure parts of both.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable
+import uuid
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,27 +20,20 @@ import pandas as pd
 import shapely
 
 from twin_dashboard.catalog import DEVICE_STATES, OPEN_STATUSES
-from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
 from twin_dashboard.domain.devices import current_states
-from twin_dashboard.domain.patrols import zone_coverage
+from twin_dashboard.domain.places import MapScope, Places
 from twin_dashboard.domain.time import as_utc, as_utc_series
-from twin_dashboard.store.base import Scope, Store
+from twin_dashboard.store.base import Store
 
 OVERLAYS: tuple[str, ...] = ("devices", "alarms", "incidents", "patrol_zones")
 # At district zoom only these device states are drawn one by one (the rest are aggregated).
 NOTABLE_STATES: tuple[str, ...] = ("alarm", "fault")
 MAX_NOTABLE_POINTS = 4000  # worst first; keeps the district view light on a slow wall PC
 LATE_FACTOR = 2.0  # a zone patrolled within 2× its target is "late", beyond that "uncovered"
-COVERAGE_TTL_S = 30.0  # patrol coverage moves in hours: recomputing it per click is waste
-# Every page opens on the whole district (25k status rows, ~0.1 s): share that read for a few
-# seconds between page loads; live changes reach open pages as deltas (MAP_DELTA) anyway.
-DISTRICT_STATES_TTL_S = 5.0
-_BASE_LAYERS: tuple[str, ...] = (
+BASE_LAYERS: tuple[str, ...] = (
     "district", "landcover", "subdistricts", "neighborhoods", "roads", "buildings",
     "patrol-zones",
 )
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,6 +43,19 @@ class BaseGeo:
     layers: dict[str, gpd.GeoDataFrame]
     devices: pd.DataFrame  # id, category, name, subdistrict_id, neighborhood_id, lon, lat
     device_rows: dict[str, np.ndarray] = field(default_factory=dict)  # scope key -> row index
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)  # this read, for caches of views
+
+    @classmethod
+    def read(cls, store: Store) -> BaseGeo:
+        """Every base layer and the device registry of ``store`` (one read, ~0.5 s)."""
+        layers = {name.replace("-", "_"): store.read_layer(name) for name in BASE_LAYERS}
+        geo = cls(layers=layers, devices=_device_registry(store.read_layer("devices")))
+        geo.device_rows.update(_index_rows(geo.devices))
+        return geo
+
+    @cached_property
+    def places(self) -> Places:
+        return Places.from_layers(self.layers["subdistricts"], self.layers["neighborhoods"])
 
     @property
     def areas(self) -> gpd.GeoDataFrame:
@@ -60,23 +65,6 @@ class BaseGeo:
         frame = pd.concat([p[["id", "name", "name_en", "rank", "geometry"]] for p in parts],
                           ignore_index=True)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
-
-
-@dataclass(frozen=True)
-class MapScope:
-    """A resolved scope: unknown ids dropped, a neighborhood's subdistrict filled in."""
-
-    subdistrict: str | None = None
-    neighborhood: str | None = None
-
-    @property
-    def key(self) -> str:
-        return (f"nbh:{self.neighborhood}" if self.neighborhood
-                else f"sub:{self.subdistrict}" if self.subdistrict else "district")
-
-    @property
-    def store_scope(self) -> Scope:
-        return Scope.of(self.subdistrict, self.neighborhood)
 
 
 @dataclass
@@ -90,31 +78,6 @@ class Overlays:
     incidents: pd.DataFrame | None = None
     zones: gpd.GeoDataFrame | None = None
     outline: Any = None  # the scope's geometry (None for the whole district)
-
-
-_lock = threading.Lock()
-_base: dict[str, BaseGeo] = {}
-_memo: dict[tuple[Any, ...], tuple[float, Any]] = {}
-
-
-def clear_cache() -> None:
-    """Forget cached geography and figures (after an import into this process's store)."""
-    with _lock:
-        _base.clear()
-        _memo.clear()
-
-
-def base_geo(store: Store) -> BaseGeo:
-    """The store's static geography, read once per process."""
-    with _lock:
-        cached = _base.get(store.url)
-    if cached is not None:
-        return cached
-    layers = {name.replace("-", "_"): store.read_layer(name) for name in _BASE_LAYERS}
-    geo = BaseGeo(layers=layers, devices=_device_registry(store.read_layer("devices")))
-    geo.device_rows.update(_index_rows(geo.devices))
-    with _lock:
-        return _base.setdefault(store.url, geo)
 
 
 def _device_registry(devices: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -132,17 +95,6 @@ def _index_rows(devices: pd.DataFrame) -> dict[str, np.ndarray]:
             if value:
                 rows[f"{prefix}:{value}"] = np.asarray(index)
     return rows
-
-
-def resolve_scope(geo: BaseGeo, subdistrict: str | None, neighborhood: str | None) -> MapScope:
-    """The scope the map can show: unknown ids are dropped, a neighborhood names its subdistrict."""
-    hoods = geo.layers["neighborhoods"]
-    if neighborhood and (hoods["id"] == neighborhood).any():
-        parent = hoods.loc[hoods["id"] == neighborhood, "subdistrict_id"].iloc[0]
-        return MapScope(str(parent) if parent else None, neighborhood)
-    if subdistrict and (geo.layers["subdistricts"]["id"] == subdistrict).any():
-        return MapScope(subdistrict, None)
-    return MapScope()
 
 
 def scope_geometry(geo: BaseGeo, scope: MapScope) -> Any:
@@ -176,29 +128,6 @@ def scope_outline(geo: BaseGeo, scope: MapScope) -> list[list[float]]:
     return [[round(float(x), 6), round(float(y), 6)] for x, y in shapely.get_coordinates(hull)]
 
 
-def map_overlays(store: Store, scope: MapScope, now: pd.Timestamp,
-                 layers: Iterable[str] = OVERLAYS) -> Overlays:
-    """The live overlays of ``scope`` at ``now``, only for the ``layers`` switched on."""
-    geo = base_geo(store)
-    wanted = set(layers)
-    out = Overlays(scope=scope, outline=scope_geometry(geo, scope))
-    if "devices" in wanted and scope.key == "district":
-        out.columns, out.devices = _memoized(
-            ("district-states", store.url, as_utc(now).floor("10s")), DISTRICT_STATES_TTL_S,
-            lambda: _district_devices(store, geo, now))
-    elif "devices" in wanted:
-        out.devices = scoped_states(store, geo, scope, now)
-    if "alarms" in wanted:
-        out.alarms = located(open_alarms(store.read_records(
-            "alarms", scope.store_scope, where={"status": list(OPEN_ALARM_STATUSES)})))
-    if "incidents" in wanted:
-        out.incidents = open_with_breach(store.read_records(
-            "incidents", scope.store_scope, where={"status": list(OPEN_STATUSES)}), now)
-    if "patrol_zones" in wanted:
-        out.zones = zones_for(store, geo, scope, now)
-    return out
-
-
 def scoped_states(store: Store, geo: BaseGeo, scope: MapScope,
                   now: pd.Timestamp) -> pd.DataFrame:
     """Current device states of the scope, with each device's name."""
@@ -212,7 +141,7 @@ def scoped_states(store: Store, geo: BaseGeo, scope: MapScope,
     return states
 
 
-def _district_devices(store: Store, geo: BaseGeo,
+def district_devices(store: Store, geo: BaseGeo,
                       now: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-neighborhood counts and the notable devices of the whole district."""
     states = scoped_states(store, geo, MapScope(), now)
@@ -257,15 +186,11 @@ def open_with_breach(incidents: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame
     return rows
 
 
-def zones_for(store: Store, geo: BaseGeo, scope: MapScope,
-              now: pd.Timestamp) -> gpd.GeoDataFrame:
+def zones_for(geo: BaseGeo, scope: MapScope, coverage: pd.Series) -> gpd.GeoDataFrame:
     """Patrol zones of the scope's subdistrict (all for the district) with a coverage class."""
     zones = geo.layers["patrol_zones"]
     if scope.subdistrict:
         zones = zones[zones["subdistrict_id"] == scope.subdistrict]
-    coverage = _memoized(("coverage", store.url, as_utc(now).floor("min")), COVERAGE_TTL_S,
-                         lambda: coverage_classes(zone_coverage(
-                             geo.layers["patrol_zones"], store.read_records("patrols"), now)))
     return zones.assign(coverage=zones["id"].map(coverage).fillna("uncovered").to_numpy())
 
 
@@ -275,16 +200,3 @@ def coverage_classes(coverage: pd.DataFrame) -> pd.Series:
     classes = np.where(coverage["covered"], "covered",
                        np.where(ratio <= LATE_FACTOR, "late", "uncovered"))
     return pd.Series(classes, index=coverage["zone_id"].to_numpy())
-
-
-def _memoized(key: tuple[Any, ...], ttl_s: float, compute: Callable[[], T]) -> T:
-    """``compute()``, reused for ``ttl_s`` seconds per ``key``."""
-    now = time.monotonic()
-    with _lock:
-        hit = _memo.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = compute()
-    with _lock:
-        _memo[key] = (now + ttl_s, value)
-    return value

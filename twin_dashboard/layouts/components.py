@@ -14,6 +14,7 @@ from dash import dash_table, dcc, html
 from twin_dashboard.catalog import DEVICE_STATES, LEVELS
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
+from twin_dashboard.layouts.map_panel import MapPaint, map_panel
 from twin_dashboard.views.charts import GRAPH_CONFIG
 from twin_dashboard.views.tables import FeedItem, Kpi, incident_columns
 from twin_dashboard.views.theme import LEVEL_COLORS, STATE_COLORS, hex_of
@@ -215,12 +216,9 @@ def selectors(lang: str, subdistricts: dict[str, str], neighborhoods: dict[str, 
     ], className="selectors")
 
 
-def map_slot(screen: str, lang: str, selection: dict[str, str | None]) -> html.Div:
-    """The map helper's panel (``layouts/map_panel.py``) in a sized slot."""
-    from twin_dashboard.layouts.map_panel import map_panel
-
-    return html.Div(map_panel(screen, lang, selection.get("subdistrict"),
-                              selection.get("neighborhood")), className="map-slot")
+def map_slot(screen: str, lang: str, paint: MapPaint | None) -> html.Div:
+    """The map panel (``layouts/map_panel.py``) in a sized slot."""
+    return html.Div(map_panel(screen, lang, paint), className="map-slot")
 
 
 def _catalog_keys() -> frozenset[str]:

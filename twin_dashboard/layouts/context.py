@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twin_dashboard.layouts.places import Places
+from twin_dashboard.domain.places import Places
+from twin_dashboard.layouts.map_panel import MapPaint
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class ScreenContext:
     selection: dict[str, str | None]
     places: Places
     rotate_s: int | None = None
+    paint: MapPaint | None = None  # the map's first paint (None: a store with no geography)
 
     @property
     def scope_name(self) -> str | None:

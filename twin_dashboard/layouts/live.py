@@ -15,10 +15,10 @@ from dash import dcc, html
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE
 from twin_dashboard.domain.freshness import DEFAULT_STALE_AFTER_S, STALE_AFTER_S
+from twin_dashboard.domain.places import Places
 from twin_dashboard.domain.rules import DEFAULT_RULES
 from twin_dashboard.i18n import TEXT, t
 from twin_dashboard.layouts import ids
-from twin_dashboard.layouts.places import Places
 from twin_dashboard.views.charts import rule_name
 
 LIVE_TEXT_KEYS: tuple[str, ...] = (
@@ -38,26 +38,10 @@ def rule_names(lang: str) -> dict[str, str]:
     return {rule: rule_name(rule, lang) for rule in rules}
 
 
-def area_cadre(neighborhood: str | None) -> str | None:
-    """The person the tablet acts as: the neighborhood's first cadre, as alarm routing picks.
-
-    A stand-in until real sign-in: then the signed-in person replaces this guess.
-    """
-    if not neighborhood:
-        return None
-    try:
-        from twin_dashboard.domain.routing import Directory
-        from twin_dashboard.runtime import runtime
-
-        return Directory.from_store(runtime().store).cadres.get(neighborhood)
-    except Exception:  # no store yet (layout tests) or an unseeded one: no inbox actions
-        return None
-
-
-def live_config(screen: str, lang: str, selection: dict[str, str | None],
-                found: Places) -> dict[str, Any]:
-    """What live.js reads once per page (``ids.LIVE_CONFIG``)."""
-    actor = area_cadre(selection.get("neighborhood")) if screen == "tablet" else None
+def live_config(screen: str, lang: str, found: Places,
+                actor: str | None = None) -> dict[str, Any]:
+    """What live.js reads once per page (``ids.LIVE_CONFIG``); ``actor``: whom the page's
+    inbox belongs to (the tablet's), if anyone's."""
     return {
         "screen": screen, "lang": lang, "actor": actor, "stale_after": stale_limits(),
         "text": {key.removeprefix("live."): t(key, lang) for key in LIVE_TEXT_KEYS},
@@ -67,11 +51,10 @@ def live_config(screen: str, lang: str, selection: dict[str, str | None],
     }
 
 
-def live_parts(screen: str, lang: str, selection: dict[str, str | None],
-               found: Places) -> list:
+def live_parts(screen: str, lang: str, found: Places, actor: str | None = None) -> list:
     """The stores and banners every screen carries; the flash banner only on the wall."""
     parts: list = [
-        dcc.Store(id=ids.LIVE_CONFIG, data=live_config(screen, lang, selection, found)),
+        dcc.Store(id=ids.LIVE_CONFIG, data=live_config(screen, lang, found, actor)),
         dcc.Store(id=ids.LIVE_EVENT), dcc.Store(id=ids.LIVE_FIGURES),
         dcc.Store(id=ids.LIVE_STATUS),
         stale_banner(lang),

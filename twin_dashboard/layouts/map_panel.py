@@ -1,70 +1,46 @@
 """The twin map panel: the deck.gl container, its stores, overlay toggles, 2D/3D and legend.
 
-Everything the first paint needs is embedded: the static base board (``MAP_SPEC``, built once
-per process, screen and language), the overlays of the page's scope (``MAP_DATA``) and the
-camera (``MAP_VIEW``). Later changes arrive through the callbacks of ``callbacks/map.py``.
+Everything the first paint needs is embedded (:class:`MapPaint`): the static base board
+(``MAP_SPEC``), the overlays of the page's scope (``MAP_DATA``) and the camera (``MAP_VIEW``).
+Later changes arrive through the callbacks of ``callbacks/map.py``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from dash import dcc, html
 
-from twin_dashboard.domain import overlays as ov
+from twin_dashboard.catalog import DEVICE_STATES
+from twin_dashboard.domain.overlays import OVERLAYS
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
-from twin_dashboard.runtime import runtime
-from twin_dashboard.views._map_base import base_spec
-from twin_dashboard.views._map_view import DEFAULT_MODE, view_for
-from twin_dashboard.views.map_layers import COVERAGE_CLASSES, COVERAGE_COLORS, overlay_spec
-from twin_dashboard.views.theme import (
-    LEVEL_COLORS,
-    SCREEN_THEME,
-    SEVERITY_COLORS,
-    STATE_COLORS,
-    hex_of,
-)
+from twin_dashboard.views import COVERAGE_CLASSES, COVERAGE_COLORS, DEFAULT_MODE, SCREEN_THEME
+from twin_dashboard.views.theme import LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, hex_of
 
-# Per screen, the deck props that are not layers. The wall has no pointer: no controller.
-DECK_PROPS: dict[str, dict[str, Any]] = {
-    "wall": {"controller": False, "pickingRadius": 4, "pulse": True},
-    "desk": {"controller": {"dragRotate": True, "touchRotate": True, "inertia": True},
-             "pickingRadius": 5, "pulse": False},
-    "tablet": {"controller": {"dragRotate": False, "touchRotate": True, "inertia": True},
-               "pickingRadius": 14, "pulse": False},
-}
-DEFAULT_LAYERS: tuple[str, ...] = ov.OVERLAYS
-LEGEND_STATES: tuple[str, ...] = ("normal", "alarm", "fault", "offline", "low_battery")
+DEFAULT_LAYERS: tuple[str, ...] = OVERLAYS
 
 
-@lru_cache(maxsize=32)
-def static_spec(store_url: str, screen: str, lang: str) -> dict[str, Any]:
-    """The base board for a screen and language, built once per process (``store_url`` keys it
-    so that tests building apps on other stores get their own)."""
-    geo = ov.base_geo(runtime().store)
-    parts = {**geo.layers, "areas": geo.areas}
-    parts.pop("patrol_zones", None)  # an overlay: drawn from MAP_DATA with its coverage
-    return base_spec(parts, SCREEN_THEME[screen], lang, DECK_PROPS[screen])
+@dataclass(frozen=True)
+class MapPaint:
+    """The three stores a page embeds so that its map draws without a round trip."""
+
+    spec: dict[str, Any]  # the static base board
+    data: dict[str, Any]  # the overlays of the page's scope
+    view: dict[str, Any]  # the camera
 
 
-def map_panel(screen: str, lang: str, subdistrict: str | None,
-              neighborhood: str | None) -> html.Div:
-    """The map of ``screen`` at the scope the page's URL asks for (unknown ids: the district)."""
-    rt = runtime()
+def map_panel(screen: str, lang: str, paint: MapPaint | None) -> html.Div:
+    """The map of ``screen``; ``paint`` is ``None`` where a store has no geography yet."""
     theme = SCREEN_THEME[screen]
-    geo = ov.base_geo(rt.store)
-    scope = ov.resolve_scope(geo, subdistrict, neighborhood)
-    overlays = ov.map_overlays(rt.store, scope, rt.now(), DEFAULT_LAYERS)
-    view = view_for(ov.scope_bounds(geo, scope), screen, None, scope.key, fly=False,
-                    outline=ov.scope_outline(geo, scope))
+    paint = paint or MapPaint({}, {}, {})
     return html.Div(className=f"twin-map-panel twin-map--{theme} twin-map--{screen}", children=[
         html.Div(id=ids.TWIN_MAP, className="twin-map", children=[
             html.Div(className="twin-map-canvas"), _loading(lang)]),
-        dcc.Store(id=ids.MAP_SPEC, data=static_spec(rt.store.url, screen, lang)),
-        dcc.Store(id=ids.MAP_DATA, data=overlay_spec(overlays, theme, lang)),
-        dcc.Store(id=ids.MAP_VIEW, data=view),
+        dcc.Store(id=ids.MAP_SPEC, data=paint.spec),
+        dcc.Store(id=ids.MAP_DATA, data=paint.data),
+        dcc.Store(id=ids.MAP_VIEW, data=paint.view),
         dcc.Store(id=ids.MAP_DELTA),
         dcc.Store(id=ids.MAP_PICK),
         *_controls(screen, lang),
@@ -85,7 +61,7 @@ def _controls(screen: str, lang: str) -> list[Any]:
         id=ids.MAP_LAYERS, value=list(DEFAULT_LAYERS), className="twin-map-layers",
         inputClassName="twin-map-check", labelClassName="twin-map-check-label",
         options=[{"label": t(f"map.layer.{name}", lang), "value": name}
-                 for name in ov.OVERLAYS])
+                 for name in OVERLAYS])
     box = [html.Div(className="twin-map-controls", children=[
         html.Div(t("map.layers", lang), className="twin-map-controls-title"), toggles])]
     if screen == "desk":
@@ -105,7 +81,7 @@ def legend(lang: str, screen: str) -> html.Div:
 
     sections = [
         (t("map.legend.devices", lang),
-         [swatch(STATE_COLORS[s], t(f"map.state.{s}", lang)) for s in LEGEND_STATES]),
+         [swatch(STATE_COLORS[s], t(f"map.state.{s}", lang)) for s in DEVICE_STATES]),
         (t("map.legend.incidents", lang),
          [swatch(LEVEL_COLORS[lv], t(f"map.level.{lv}", lang)) for lv in LEVEL_COLORS]
          + [swatch(SEVERITY_COLORS["critical"], t("map.legend.sla", lang), "ring")]),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dash import html
 
+from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import desk, tablet, wall
 from twin_dashboard.layouts.components import page_stores
 from twin_dashboard.layouts.context import ScreenContext
 from twin_dashboard.layouts.live import live_parts
-from twin_dashboard.layouts.places import Places, places
+from twin_dashboard.layouts.map_panel import MapPaint
 from twin_dashboard.views.theme import SCREEN_THEME
 
 COMPOSITIONS = {"wall": wall.layout, "desk": desk.layout, "tablet": tablet.layout}
@@ -26,21 +27,14 @@ def rotate_seconds(screen: str, rotate: str | None) -> int | None:
     return max(seconds, MIN_ROTATE_S) if seconds > 0 else None
 
 
-def _places() -> Places:
-    try:
-        return places()
-    except Exception:  # an unseeded or broken store still renders a page (with no names)
-        return Places()
-
-
-def build(screen: str, *, subdistrict: str | None, neighborhood: str | None, lang: str,
-          rotate: str | None) -> html.Div:
-    """The page of ``screen`` for the query parameters (unknown place ids are ignored)."""
-    found = _places()
-    ctx = ScreenContext(screen, lang, found.clean(subdistrict, neighborhood), found,
-                        rotate_seconds(screen, rotate))
-    stores = page_stores(screen, lang, ctx.selection, ctx.rotate_s, list(found.subdistricts))
-    live = live_parts(screen, lang, ctx.selection, found)
+def build(screen: str, *, lang: str, places: Places, selection: dict[str, str | None],
+          rotate: str | None = None, paint: MapPaint | None = None,
+          actor: str | None = None) -> html.Div:
+    """The page of ``screen`` at a resolved ``selection`` with its first map ``paint``;
+    ``actor``: the person whose inbox the page shows (the tablet's)."""
+    ctx = ScreenContext(screen, lang, selection, places, rotate_seconds(screen, rotate), paint)
+    stores = page_stores(screen, lang, ctx.selection, ctx.rotate_s, list(places.subdistricts))
+    live = live_parts(screen, lang, places, actor)
     return html.Div([*stores, *live, COMPOSITIONS[screen](ctx)],
                     className=f"screen screen-{screen} theme-{SCREEN_THEME[screen]}",
                     lang="en" if lang == "en" else "zh-CN")

@@ -15,6 +15,6 @@ def layout(ctx: ScreenContext) -> html.Div:
     lists = html.Div([c.feed_panel(lang, "feed.inbox", "inbox"), c.details_panel(lang)],
                      className="tablet-lists")
     body = html.Main([html.Div(c.kpi_strip(lang), className="tablet-kpis"), lists,
-                      html.Div(c.map_slot(ctx.screen, lang, ctx.selection),
+                      html.Div(c.map_slot(ctx.screen, lang, ctx.paint),
                                className="tablet-map")], className="tablet-grid")
     return html.Div([head, body], className="layout layout-tablet")

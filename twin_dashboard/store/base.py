@@ -37,6 +37,8 @@ class Scope:
 
 
 ALL = Scope()
+# A meta key that every replace_layer sets anew: caches of the geography compare it.
+LAYERS_VERSION_KEY = "layers_version"
 
 # Record tables (not importable layers) and the columns each is read and written with.
 RECORD_TABLES: dict[str, tuple[str, ...]] = {

@@ -6,6 +6,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
@@ -27,6 +28,7 @@ from twin_dashboard.store._live_sqlite import (
 )
 from twin_dashboard.store.base import (
     ALL,
+    LAYERS_VERSION_KEY,
     RECORD_TABLES,
     TIME_COLUMNS,
     Scope,
@@ -94,7 +96,7 @@ class SQLiteStore:
     def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
         spec = layer_spec(layer)
         columns, rows = _layer_rows(spec, frame)
-        self._replace(spec.table, columns, rows)
+        self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY)
         return len(frame)
 
     def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
@@ -199,7 +201,10 @@ class SQLiteStore:
         return frame
 
     # --- internals ---
-    def _replace(self, table: str, columns: list[str], rows: Iterator[tuple]) -> None:
+    def _replace(self, table: str, columns: list[str], rows: Iterator[tuple],
+                 bump: str | None = None) -> None:
+        """Replace a table's rows; ``bump`` names a meta key set to a new value in the same
+        transaction, so that readers caching the table know it changed."""
         sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
                f"VALUES ({', '.join('?' * len(columns))})")
         try:
@@ -207,6 +212,9 @@ class SQLiteStore:
                 conn.execute(f"DELETE FROM {table}")
                 for batch in _batches(rows):
                     conn.executemany(sql, batch)
+                if bump:
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                 (bump, uuid.uuid4().hex))
         except sqlite3.IntegrityError as err:
             raise StoreError(f"{table}: {err}; nothing was changed") from err
 

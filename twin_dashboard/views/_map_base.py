@@ -7,7 +7,7 @@ embeds them (``MAP_SPEC``) so the first paint needs no extra round trip.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +24,19 @@ from twin_dashboard.views._map_columns import (
     take,
 )
 from twin_dashboard.views.map_layers import LayerDict, label_of, layer
-from twin_dashboard.views.theme import BASE, Theme
+from twin_dashboard.views.theme import BASE, SCREEN_THEME, Theme
+
+if TYPE_CHECKING:
+    from twin_dashboard.domain.overlays import BaseGeo
+
+# Per screen, the deck props that are not layers. The wall has no pointer: no controller.
+DECK_PROPS: dict[str, dict[str, Any]] = {
+    "wall": {"controller": False, "pickingRadius": 4, "pulse": True},
+    "desk": {"controller": {"dragRotate": True, "touchRotate": True, "inertia": True},
+             "pickingRadius": 5, "pulse": False},
+    "tablet": {"controller": {"dragRotate": False, "touchRotate": True, "inertia": True},
+               "pickingRadius": 14, "pulse": False},
+}
 
 FLOOR_HEIGHT_M = 3.0  # a storey, for extruding buildings from their floor count
 ROAD_WIDTH_M: dict[str, float] = {"arterial": 16.0, "secondary": 10.0, "branch": 6.0}
@@ -169,3 +181,11 @@ def base_spec(parts: dict[str, gpd.GeoDataFrame], theme: Theme, lang: str,
             layers.extend(built if isinstance(built, list) else [built])
     return {"theme": theme, "background": BASE[theme]["background"],
             "deck": dict(deck_props or {}), "layers": layers}
+
+
+def base_board(geo: BaseGeo, screen: str, lang: str) -> dict[str, Any]:
+    """The base board of ``screen``: the geography without the patrol zones (an overlay,
+    drawn from ``MAP_DATA`` with its coverage)."""
+    parts = {**geo.layers, "areas": geo.areas}
+    parts.pop("patrol_zones", None)
+    return base_spec(parts, SCREEN_THEME[screen], lang, DECK_PROPS[screen])

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from twin_dashboard.domain import ingest
+from twin_dashboard.domain.ingest import Ingestor, LiveDelta
 from twin_dashboard.store.base import Scope, Store
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,7 @@ class LiveHub:
 
     def __init__(self, store: Store, clock: Callable[[], pd.Timestamp]) -> None:
         self.store, self.clock = store, clock
+        self.exit_hooked = False  # SIGTERM/SIGINT chained to end the streams (api/live.py)
         self.boot = format(time.time_ns() // 1_000_000, "x")
         self.seq = 0
         self.ring: deque[FeedEvent] = deque(maxlen=RING_SIZE)
@@ -192,9 +193,17 @@ class LiveHub:
         self._thread: threading.Thread | None = None
 
     # --- life cycle ---
-    def start(self) -> LiveHub:
-        self._unsubscribe = ingest.add_listener(self._inbox.put)
-        self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._stop.is_set()
+
+    def start(self, ingestor: Ingestor) -> LiveHub:
+        """Hear ``ingestor``'s changes and start the dispatcher (once; later calls do nothing)."""
+        with self._lock:
+            if self._thread is not None:
+                return self
+            self._unsubscribe = ingestor.add_listener(self._inbox.put)
+            self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
         self._thread.start()
         return self
 
@@ -255,8 +264,10 @@ class LiveHub:
                 "sources": sources}
 
     def publish_update(self, update: dict[str, Any]) -> None:
-        """An alarm's status changed by a person (ack, escalate, close, incident)."""
-        self._inbox.put(("update", update))
+        """An alarm's status changed by a person (ack, escalate, close, incident); dropped while
+        no dispatcher runs (no screen has connected yet), so nothing piles up unread."""
+        if self.running:
+            self._inbox.put(("update", update))
 
     # --- dispatcher ---
     def _run(self) -> None:
@@ -295,7 +306,7 @@ class LiveHub:
         alarms: dict[str, dict[str, Any]] = {}
         updates: list[dict[str, Any]] = []
         for item in items:
-            if isinstance(item, ingest.LiveDelta):
+            if isinstance(item, LiveDelta):
                 states.update(item.states)
                 alarms.update((a["id"], _alarm_fields(a)) for a in item.alarms)
             else:
@@ -339,42 +350,3 @@ def _call_in_loop(client: Client, fn: Callable[..., None], *args: Any) -> bool:
     except RuntimeError:  # loop closed: the server is going away
         return False
     return True
-
-
-_hubs: dict[int, LiveHub] = {}
-_hubs_lock = threading.Lock()
-
-
-def hub_for(store: Store, clock: Callable[[], pd.Timestamp]) -> LiveHub:
-    """The running hub of ``store`` (started on first use); hubs of other stores are stopped."""
-    with _hubs_lock:
-        hub = _hubs.get(id(store))
-        if hub is None or hub.store is not store:
-            for old in _hubs.values():
-                old.stop()
-            _hubs.clear()
-            hub = _hubs[id(store)] = LiveHub(store, clock).start()
-        return hub
-
-
-def stop_hubs() -> None:
-    """Stop every hub (server shutdown, tests)."""
-    with _hubs_lock:
-        for hub in _hubs.values():
-            hub.stop()
-        _hubs.clear()
-
-
-def close_all_streams() -> None:
-    """End every open stream now, keeping the hubs (graceful shutdown)."""
-    with _hubs_lock:
-        hubs = list(_hubs.values())
-    for hub in hubs:
-        hub.close_all()
-
-
-def current_hub(store: Store) -> LiveHub | None:
-    """The store's hub if one runs (screens are open or were), else ``None``."""
-    with _hubs_lock:
-        hub = _hubs.get(id(store))
-    return hub if hub is not None and hub.store is store else None

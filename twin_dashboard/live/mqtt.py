@@ -20,7 +20,8 @@ from urllib.parse import unquote
 import paho.mqtt.client as mqtt
 import pandas as pd
 
-from twin_dashboard.domain.ingest import MAX_BODY_BYTES, BatchRefused, Ingestor, parse_batch
+from twin_dashboard.config import Settings
+from twin_dashboard.domain.ingest import BatchRefused, Ingestor, parse_batch
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,10 @@ class MqttIngest:
     """A subscriber feeding an :class:`Ingestor`; ``start()`` / ``stop()``."""
 
     def __init__(self, url: str, ingestor: Ingestor, client_id: str = "twin-dashboard-ingest",
-                 batch_messages: int = 1000) -> None:
+                 batch_messages: int = 1000,
+                 max_bytes: int = Settings.max_batch_bytes) -> None:
         self.url, self.ingestor = parse_mqtt_url(url), ingestor
+        self.max_bytes = max_bytes
         self.batch_messages = batch_messages
         self.stats = MqttStats()
         self._queue: queue.Queue[mqtt.MQTTMessage | None] = queue.Queue()
@@ -138,7 +141,7 @@ class MqttIngest:
             self.client.ack(msg.mid, msg.qos)
 
     def _valid(self, payload: bytes, now: pd.Timestamp) -> list:
-        if len(payload) > MAX_BODY_BYTES:
+        if len(payload) > self.max_bytes:
             raise BatchRefused([{"index": None, "field": None, "reason": "message too large"}])
         readings = parse_batch(payload, ndjson=not payload.lstrip().startswith(b"["))
         self.ingestor.check(readings, now)

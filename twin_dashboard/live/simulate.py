@@ -26,8 +26,16 @@ from typing import Any
 import httpx
 import orjson
 import pandas as pd
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_never,
+    stop_when_event_set,
+    wait_exponential,
+)
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE, ELDERLY_CATEGORIES
+from twin_dashboard.domain.ingest import READINGS, Ingestor
 from twin_dashboard.domain.time import LOCAL_TZ, utc_now
 
 log = logging.getLogger(__name__)
@@ -171,25 +179,34 @@ class Simulator:
 _TZ = pd.Timestamp.now(tz=LOCAL_TZ).tzinfo  # readings carry the district's +08:00 offset
 
 
+class ServerBusy(Exception):
+    """The server answered, but not yet with a stored batch (5xx): worth sending again."""
+
+
 def post_batch(client: httpx.Client, url: str, batch: list[dict[str, Any]],
                stop: threading.Event | None = None) -> dict[str, Any] | None:
-    """POST with retries and backoff until the server stores it (idempotent, so resend)."""
-    delay = 0.5
+    """POST with retries and backoff until the server stores it (idempotent, so resend);
+    ``None`` when ``stop`` is set first."""
     body = orjson.dumps(batch)
-    while stop is None or not stop.is_set():
-        try:
-            response = client.post(f"{url}/api/v1/readings", content=body,
-                                   headers={"Content-Type": "application/json"})
-            if response.status_code == 200:
-                return response.json()
-            if response.status_code in (401, 413, 422):  # resending would not help
-                raise RuntimeError(f"server refused the batch: {response.status_code} "
-                                   f"{response.text[:500]}")
-        except httpx.TransportError as err:
-            log.warning("gateway: %s; retrying in %.1fs", err, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, 30.0)
-    return None
+    retrying = Retrying(
+        retry=retry_if_exception_type((httpx.TransportError, ServerBusy)),
+        wait=wait_exponential(multiplier=0.5, max=30.0),
+        stop=stop_never if stop is None else stop_when_event_set(stop),
+        before_sleep=lambda state: log.warning("gateway: %s; retrying in %.1fs",
+                                               state.outcome.exception(), state.upcoming_sleep),
+        retry_error_callback=lambda _state: None)
+    return retrying(_post_once, client, url, body)
+
+
+def _post_once(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
+    response = client.post(f"{url}/api/v1/readings", content=body,
+                           headers={"Content-Type": "application/json"})
+    if response.status_code == 200:
+        return response.json()
+    if response.status_code in (408, 429) or response.status_code >= 500:
+        raise ServerBusy(f"server answered {response.status_code}")
+    raise RuntimeError(f"server refused the batch: {response.status_code} "
+                       f"{response.text[:500]}")  # resending would not help
 
 
 def fetch_devices(client: httpx.Client, url: str) -> list[dict[str, Any]]:
@@ -218,16 +235,14 @@ def run_gateway(url: str, rate: float = 50.0, token: str = "", tick_s: float = 1
             time.sleep(max(0.0, tick_s - (time.monotonic() - tick)))
 
 
-def start_simulator(store: Any, rate: float = 50.0, tick_s: float = 1.0,
+def start_simulator(ingestor: Ingestor, rate: float = 50.0, tick_s: float = 1.0,
                     seed: int | None = None) -> Callable[[], None]:
-    """Feed ``store`` in-process (``serve``'s live demo) in a daemon thread; returns stop()."""
-    from twin_dashboard.domain.ingest import READINGS, ingestor_for
-
+    """Feed ``ingestor``'s store in-process (``serve``'s live demo) in a daemon thread;
+    returns stop()."""
     stop = threading.Event()
-    ingestor = ingestor_for(store)
 
     def loop() -> None:
-        devices = store.read_layer("devices").drop(columns="geometry").to_dict("records")
+        devices = ingestor.store.read_layer("devices").drop(columns="geometry").to_dict("records")
         sim = Simulator(devices, seed=seed)
         while not stop.wait(tick_s):
             try:

@@ -1,0 +1,157 @@
+"""Click-to-details: one object of the map or a list, gathered from the store into a plain dict.
+
+The screens draw what :func:`details` returns (``layouts/details.py``); what a viewer may see of
+residents is decided here, from the :class:`~twin_dashboard.domain.access.Viewer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from twin_dashboard.catalog import CATEGORY_BY_CODE
+from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.incidents import sla_breaches
+from twin_dashboard.domain.patrols import zone_coverage
+from twin_dashboard.domain.places import Places
+from twin_dashboard.domain.routing import Directory
+from twin_dashboard.domain.summary import summarize
+from twin_dashboard.domain.time import LOCAL_TZ, as_utc
+from twin_dashboard.store.base import Scope, Store
+
+Pick = Mapping[str, Any]  # {"layer", "id", "neighborhood", "subdistrict", ...} (twin_map.js)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What gathering needs besides the pick: the store, names, who is responsible, the time."""
+
+    store: Store
+    places: Places
+    directory: Directory
+    now: pd.Timestamp
+    viewer: Viewer
+
+
+def details(pick: Pick, lookup: Lookup) -> dict[str, Any] | None:
+    """The picked object as a dict for the panel; ``None`` when it is unknown."""
+    gather = GATHER.get(pick.get("layer", ""))
+    if gather is None or not pick.get("id"):
+        return None
+    data = gather(pick, lookup)
+    if data is not None and pick["layer"] == "alarms" and lookup.viewer.screen == "desk":
+        data = {**data, "actor": duty_officer(lookup.directory, data.get("subdistrict_id"))}
+    return data
+
+
+def duty_officer(directory: Directory, subdistrict_id: str | None) -> str | None:
+    """Who the desk acts as for an alarm: its subdistrict's duty officer."""
+    return directory.duty.get(subdistrict_id or "") or directory.any_duty
+
+
+def _near(pick: Pick) -> Scope:
+    """The narrowest scope the pick names, so one object is found without reading them all."""
+    return Scope.of(pick.get("subdistrict"), pick.get("neighborhood"))
+
+
+def _when(value: Any) -> str | None:
+    """A stored time on the district's clock, ``YYYY-MM-DD HH:MM``."""
+    if value is None or pd.isna(value):
+        return None
+    return as_utc(value).tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _one(frame: pd.DataFrame, key: str, value: str) -> dict | None:
+    found = frame[frame[key] == value]
+    return None if found.empty else found.iloc[0].to_dict()
+
+
+def _names(store: Store, person_ids: list[str | None]) -> dict[str, str]:
+    people = store.read_records("people", where={"id": [p for p in person_ids if p]})
+    return dict(zip(people["id"], people["name"], strict=True))
+
+
+def _household(store: Store, household_id: str | None) -> dict | None:
+    if not household_id:
+        return None
+    row = _one(store.read_records("households", where={"id": household_id}), "id", household_id)
+    if row is None:
+        return None
+    names = _names(store, [row.get("elder_id"), row.get("cadre_id"), row.get("buddy_id")])
+    return {"address": row.get("address"), **{k: names.get(row.get(f"{k}_id"))
+                                              for k in ("elder", "cadre", "buddy")}}
+
+
+def device(pick: Pick, lookup: Lookup) -> dict | None:
+    store = lookup.store
+    row = _one(store.read_layer("devices", _near(pick)), "id", pick["id"])
+    if row is None:
+        return None
+    status = _one(store.read_records("device_status", where={"device_id": pick["id"]}),
+                  "device_id", pick["id"]) or {}
+    category = CATEGORY_BY_CODE.get(row["category"])
+    personal = lookup.viewer.sees_personal_data
+    return {**row, **status, "unit": category.unit if category else "",
+            "last_seen": _when(status.get("last_seen")),
+            "household": _household(store, row.get("household_id")) if personal else None}
+
+
+def alarm(pick: Pick, lookup: Lookup) -> dict | None:
+    store = lookup.store
+    row = _one(store.read_records("alarms", where={"id": pick["id"]}), "id", pick["id"])
+    if row is None:
+        return None
+    device_pick = {"id": row.get("device_id"), "neighborhood": row.get("neighborhood_id")}
+    found = device(device_pick, lookup) if row.get("device_id") else None
+    if found is None and lookup.viewer.sees_personal_data and row.get("household_id"):
+        found = {"id": "", "category": "", "household": _household(store, row["household_id"])}
+    return {**row, "raised_at": _when(row.get("raised_at")), "device": found,
+            "place": lookup.places.neighborhoods.get(row.get("neighborhood_id"))}
+
+
+def incident(pick: Pick, lookup: Lookup) -> dict | None:
+    store = lookup.store
+    row = _one(store.read_records("incidents", where={"id": pick["id"]}), "id", pick["id"])
+    if row is None:
+        return None
+    late = sla_breaches(pd.DataFrame([row]), lookup.now)
+    events = store.read_records("incident_events", where={"incident_id": pick["id"]})
+    history = [{**e, "ts": _when(e["ts"])} for e in events.sort_values("ts").to_dict("records")]
+    return {**row, "sla_due_at": _when(row.get("sla_due_at")), "overdue": not late.empty,
+            "history": history}
+
+
+def zone(pick: Pick, lookup: Lookup) -> dict | None:
+    store = lookup.store
+    row = _one(store.read_layer("patrol-zones"), "id", pick["id"])
+    if row is None:
+        return None
+    scope = Scope.of(row.get("subdistrict_id"))
+    coverage = zone_coverage(pd.DataFrame([row]), store.read_records("patrols", scope),
+                             lookup.now)
+    cov = coverage.iloc[0].to_dict()
+    names = _names(store, [row.get("gov_chief_id"), row.get("community_chief_id")])
+    return {**row, **cov, "gov_chief": names.get(row.get("gov_chief_id")),
+            "community_chief": names.get(row.get("community_chief_id")),
+            "last_patrol": _when(cov.get("last_patrol_end"))}
+
+
+def area(pick: Pick, lookup: Lookup) -> dict:
+    is_nbh = pick["layer"] == "neighborhoods"
+    scope = Scope.of(neighborhood=pick["id"]) if is_nbh else Scope.of(pick["id"])
+    names = lookup.places.neighborhoods if is_nbh else lookup.places.subdistricts
+    return {"kind": "details.neighborhood" if is_nbh else "details.subdistrict",
+            "name": names.get(pick["id"]), "summary": summarize(lookup.store, scope, lookup.now)}
+
+
+def building(pick: Pick, lookup: Lookup) -> dict | None:
+    return _one(lookup.store.read_layer("buildings", _near(pick)), "id", pick["id"])
+
+
+GATHER: dict[str, Callable[[Pick, Lookup], dict | None]] = {
+    "devices": device, "incidents": incident, "alarms": alarm, "patrol_zones": zone,
+    "neighborhoods": area, "subdistricts": area, "buildings": building,
+}

@@ -1,0 +1,50 @@
+"""What ``serve`` runs beside the app: notice outbox, live hub, rules ticker, simulator, MQTT.
+
+Started by :func:`start_background` after ``create_app`` and stopped when the server exits; tests
+that build an app with ``create_app`` alone get none of them, so they stay deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+from twin_dashboard.domain.routing import LogNotifier, Notifier, WebhookNotifier
+from twin_dashboard.live.workers import NoticeOutbox, start_ticker
+from twin_dashboard.services import Services
+
+log = logging.getLogger(__name__)
+WEBHOOK_ENV = "TWIN_ALARM_WEBHOOK"  # a URL: each alarm notice is POSTed there as JSON
+TICK_S = 30.0  # how often absence rules and the ack window are judged
+SIMULATED_RATE = 50.0  # readings per second of the demo's in-process gateway
+
+
+def notifier_from_env() -> Notifier:
+    url = os.environ.get(WEBHOOK_ENV)
+    return WebhookNotifier(url) if url else LogNotifier()
+
+
+def start_background(services: Services) -> Callable[[], None]:
+    """Start what ``services.settings`` asks for; returns a function stopping all of it."""
+    ingestor = services.ingestor
+    outbox = NoticeOutbox(services.store, notifier_from_env()).start()
+    ingestor.notifier, ingestor.deliver = outbox.notifier, outbox.put
+    services.hub.start(ingestor)  # buffer live events from start-up, not from the first screen
+    stops = [outbox.stop, start_ticker(ingestor, TICK_S)]
+    if services.settings.simulate:
+        from twin_dashboard.live.simulate import start_simulator
+
+        stops.append(start_simulator(ingestor, rate=SIMULATED_RATE))
+        log.info("simulated gateway: %s readings/s", SIMULATED_RATE)
+    if services.settings.mqtt_url:
+        from twin_dashboard.live.mqtt import MqttIngest
+
+        stops.append(MqttIngest(services.settings.mqtt_url, ingestor,
+                                max_bytes=services.settings.max_batch_bytes).start().stop)
+
+    def stop_all() -> None:
+        for stop in reversed(stops):
+            stop()
+
+    return stop_all

@@ -1,0 +1,55 @@
+"""Background threads of a running server: the notice outbox and the rules ticker."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from twin_dashboard.domain import routing
+from twin_dashboard.domain.ingest import Ingestor
+from twin_dashboard.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class NoticeOutbox:
+    """Delivers alarm notices from a thread of its own: a slow webhook must not hold up ingest."""
+
+    def __init__(self, store: Store, notifier: routing.Notifier) -> None:
+        self.store, self.notifier = store, notifier
+        self._queue: queue.SimpleQueue[list[routing.Notice] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
+
+    def start(self) -> NoticeOutbox:
+        self._thread.start()
+        return self
+
+    def put(self, notices: list[routing.Notice]) -> None:
+        self._queue.put(notices)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while (notices := self._queue.get()) is not None:
+            try:
+                routing.deliver(self.store, self.notifier, notices)
+            except Exception:  # e.g. the store is closing; the next batch tries again
+                log.exception("delivering %d notices failed", len(notices))
+
+
+def start_ticker(ingestor: Ingestor, every_s: float = 30.0) -> Callable[[], None]:
+    """Run :meth:`Ingestor.tick` every ``every_s`` seconds in a daemon thread; returns stop()."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every_s):
+            try:
+                ingestor.tick()
+            except Exception:  # keep judging on the next tick
+                log.exception("rules tick failed")
+
+    threading.Thread(target=loop, name="rules-ticker", daemon=True).start()
+    return stop.set
