@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True) -> dash.D
     settings = settings or Settings()
     store = open_store(settings.db_url)
     if seed:
-        from twin_dashboard.store.seed import ensure_seeded
+        from twin_dashboard.seed import ensure_seeded
 
         report = ensure_seeded(store, settings.geodata_dir)
         if report is not None:
