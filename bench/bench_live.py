@@ -66,7 +66,7 @@ def sse_wire(message: bytes) -> int:
 
 
 def seeded_db() -> str:
-    from twin_dashboard.store.seed import seed_store
+    from twin_dashboard.seed import seed_store
 
     path = Path(tempfile.mkdtemp(prefix="bench-live-")) / "twin.db"
     url = f"sqlite:///{path}"

@@ -219,7 +219,7 @@ def print_table(rows: list[dict[str, Any]], pairs: list[tuple[str, str]]) -> Non
 
 
 def seeded_db(geodata: Path) -> str:
-    from twin_dashboard.store.seed import seed_store
+    from twin_dashboard.seed import seed_store
 
     path = Path(tempfile.mkdtemp(prefix="bench-map-")) / "twin.db"
     url = f"sqlite:///{path}"

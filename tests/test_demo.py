@@ -1,4 +1,4 @@
-"""The demo district generator (geo/demo.py) and the committed geodata/ it writes."""
+"""The demo district generator (geo/demo/) and the committed geodata/ it writes."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from twin_dashboard.catalog import (
     POLICY_TAGS,
 )
 from twin_dashboard.config import GEODATA_DIR
-from twin_dashboard.geo import _demo_write
 from twin_dashboard.geo.demo import generate
+from twin_dashboard.geo.demo._write import write_files
 
 BUDGET_BYTES = 15 * 1024 * 1024
 SUBDISTRICT_IDS = {"ouyanglu", "quyanglu", "guangzhonglu", "jiaxinglu", "liangchengxincun",
@@ -416,6 +416,6 @@ def test_points_lie_in_the_district(demo: Demo) -> None:
 def test_a_failed_write_leaves_nothing_half_written(tmp_path: Path) -> None:
     (tmp_path / "keep.csv").write_text("old\n")
     with pytest.raises(TypeError):
-        _demo_write.write_files(tmp_path, {"keep.csv": "new\n", "bad.csv": None})  # type: ignore[dict-item]
+        write_files(tmp_path, {"keep.csv": "new\n", "bad.csv": None})  # type: ignore[dict-item]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]
     assert (tmp_path / "keep.csv").read_text() == "old\n"

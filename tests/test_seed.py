@@ -13,8 +13,8 @@ from twin_dashboard.catalog import DEVICE_CATEGORIES
 from twin_dashboard.config import GEODATA_DIR
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.geo.layers import LAYERS
+from twin_dashboard.seed import RECORD_FILES, ensure_seeded, read_manifest, seed_store
 from twin_dashboard.store.base import RECORD_TABLES, Scope, open_store
-from twin_dashboard.store.seed import RECORD_FILES, ensure_seeded, read_manifest, seed_store
 
 AS_OF = "2026-11-01T08:00:00+08:00"
 NOW = pd.Timestamp("2027-03-15T06:30:00Z")

@@ -34,7 +34,7 @@ def build_services(settings: Settings, *, seed: bool = True,
     """Open the store (seeding an empty one from geodata/) and build what the app shares."""
     store = open_store(settings.db_url)
     if seed:
-        from twin_dashboard.store.seed import ensure_seeded
+        from twin_dashboard.seed import ensure_seeded
 
         report = ensure_seeded(store, settings.geodata_dir)
         if report is not None:

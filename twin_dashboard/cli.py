@@ -115,7 +115,7 @@ def generate_demo(out_dir: Path) -> None:
               default=GEODATA_DIR, show_default=True)
 def seed(db_url: str | None, geodata_dir: Path) -> None:
     """Load the demo district from geodata/ into the store (replacing what is there)."""
-    from twin_dashboard.store.seed import seed_store
+    from twin_dashboard.seed import seed_store
 
     store = _open(db_url)
     try:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry import LineString
 
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, rng
-from twin_dashboard.geo._demo_roads import Road, Zone
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, rng
+from twin_dashboard.geo.demo._roads import Road, Zone
 
 WALK_M_PER_S = 4.5 * 1000 / 3600
 STOP_S = 120.0  # a look around on every segment

@@ -15,8 +15,8 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from twin_dashboard.geo._demo_base import Area, rng, to_xy
-from twin_dashboard.geo._demo_roads import BRANCH_GRID
+from twin_dashboard.geo.demo._base import Area, rng, to_xy
+from twin_dashboard.geo.demo._roads import BRANCH_GRID
 
 EDGE_M = 25.0  # keep this far inside the subdistrict, so rounding never crosses the line
 GAP_M = 20.0  # between neighborhoods, water, parks and main roads

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, rng
-from twin_dashboard.geo._demo_devices import Device
-from twin_dashboard.geo._demo_people import Household, Staff
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, rng
+from twin_dashboard.geo.demo._devices import Device
+from twin_dashboard.geo.demo._people import Household, Staff
 
 OFFLINE_SHARE = 0.03
 FAULT_SHARE = 0.01

@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 from shapely.geometry import Polygon
 
-from twin_dashboard.geo._demo_alarms import Alarm
-from twin_dashboard.geo._demo_base import Area, iso, iso_or_empty
-from twin_dashboard.geo._demo_buildings import Building
-from twin_dashboard.geo._demo_devices import Device
-from twin_dashboard.geo._demo_loop import Incident
-from twin_dashboard.geo._demo_patrols import Patrol
-from twin_dashboard.geo._demo_people import Household, Person
-from twin_dashboard.geo._demo_readings import Reading
-from twin_dashboard.geo._demo_roads import Road, Zone
-from twin_dashboard.geo._demo_write import csv_text, feature_collection, lonlat
+from twin_dashboard.geo.demo._alarms import Alarm
+from twin_dashboard.geo.demo._base import Area, iso, iso_or_empty
+from twin_dashboard.geo.demo._buildings import Building
+from twin_dashboard.geo.demo._devices import Device
+from twin_dashboard.geo.demo._loop import Incident
+from twin_dashboard.geo.demo._patrols import Patrol
+from twin_dashboard.geo.demo._people import Household, Person
+from twin_dashboard.geo.demo._readings import Reading
+from twin_dashboard.geo.demo._roads import Road, Zone
+from twin_dashboard.geo.demo._write import csv_text, feature_collection, lonlat
 
 DISTRICT = ("hongkou", "虹口区", 310109)
 

@@ -17,7 +17,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from twin_dashboard.geo._demo_base import geom_to_lonlat, to_lonlat
+from twin_dashboard.geo.demo._base import geom_to_lonlat, to_lonlat
 
 DECIMALS = 6
 

@@ -3,7 +3,8 @@
 Every time in geodata/ is relative to ``manifest.json``'s ``as_of``; seeding moves every time
 column by ``now - as_of``. Each layer and record table is replaced in its own transaction, so
 seeding twice replaces rather than duplicates. The device status is derived from the readings
-with the same domain function ingest uses, so a seeded store looks like one fed live.
+with the same domain function ingest uses, so a seeded store looks like one fed live; needing
+both, seeding sits above store and domain (beside ``simulate``): store never imports domain.
 """
 
 from __future__ import annotations

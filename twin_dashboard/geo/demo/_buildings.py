@@ -15,9 +15,9 @@ import shapely.affinity
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from twin_dashboard.geo._demo_base import Area, rng
-from twin_dashboard.geo._demo_neighborhoods import SPEC_BY_ID
-from twin_dashboard.geo._demo_roads import BRANCH_GRID, Road
+from twin_dashboard.geo.demo._base import Area, rng
+from twin_dashboard.geo.demo._neighborhoods import SPEC_BY_ID
+from twin_dashboard.geo.demo._roads import BRANCH_GRID, Road
 
 RESIDENTIAL = ("lane", "walkup", "highrise")
 # Grid cell (along, across) in metres per housing kind inside neighborhoods.

@@ -17,7 +17,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from twin_dashboard.geo._demo_base import Area, rng, to_xy
+from twin_dashboard.geo.demo._base import Area, rng, to_xy
 
 SEGMENT_M = 480.0
 BRANCH_SPACING_M = 430.0

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from shapely.geometry import Point
 
-from twin_dashboard.geo._demo_base import Area, rng
-from twin_dashboard.geo._demo_buildings import RESIDENTIAL, Building
-from twin_dashboard.geo._demo_roads import Zone
+from twin_dashboard.geo.demo._base import Area, rng
+from twin_dashboard.geo.demo._buildings import RESIDENTIAL, Building
+from twin_dashboard.geo.demo._roads import Zone
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
             "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江"

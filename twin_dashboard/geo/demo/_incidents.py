@@ -15,11 +15,11 @@ import numpy as np
 import shapely
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE
-from twin_dashboard.geo._demo_alarms import Alarm
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, Area, rng
-from twin_dashboard.geo._demo_buildings import Building
-from twin_dashboard.geo._demo_patrols import Finding
-from twin_dashboard.geo._demo_people import Staff
+from twin_dashboard.geo.demo._alarms import Alarm
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, Area, rng
+from twin_dashboard.geo.demo._buildings import Building
+from twin_dashboard.geo.demo._patrols import Finding
+from twin_dashboard.geo.demo._people import Staff
 
 HEALTHY_SPLIT = (0.90, 0.085, 0.015)
 WORSE_SPLIT = (0.75, 0.18, 0.07)

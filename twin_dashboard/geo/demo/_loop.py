@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from twin_dashboard.catalog import LEVEL_SLA_HOURS, LEVELS
-from twin_dashboard.geo._demo_alarms import Alarm
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HOUR, rng
-from twin_dashboard.geo._demo_incidents import (
+from twin_dashboard.geo.demo._alarms import Alarm
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HOUR, rng
+from twin_dashboard.geo.demo._incidents import (
     SOURCE_ZH,
     STATUS_AFTER,
     STUCK_CHANCE,
@@ -19,7 +19,7 @@ from twin_dashboard.geo._demo_incidents import (
     Stub,
     deal_levels,
 )
-from twin_dashboard.geo._demo_people import Staff
+from twin_dashboard.geo.demo._people import Staff
 
 # Median hours from start to resolve at each level, and the spread (lognormal sigma).
 HANDLING = {"property": (5.0, 0.9), "committee": (20.0, 0.7), "subdistrict": (60.0, 0.6)}

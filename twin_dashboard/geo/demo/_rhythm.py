@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin_dashboard.geo._demo_alarms import States
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HOUR, rng
-from twin_dashboard.geo._demo_devices import Device
-from twin_dashboard.geo._demo_people import Household
-from twin_dashboard.geo._demo_readings import Reading
+from twin_dashboard.geo.demo._alarms import States
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HOUR, rng
+from twin_dashboard.geo.demo._devices import Device
+from twin_dashboard.geo.demo._people import Household
+from twin_dashboard.geo.demo._readings import Reading
 
 MINUTE = 60.0
 MOTION_GAP_MIN = 90.0

@@ -15,10 +15,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE, DEVICE_CATEGORIES, ELDERLY_CATEGORIES
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, Area, rng
-from twin_dashboard.geo._demo_buildings import Building
-from twin_dashboard.geo._demo_people import Household
-from twin_dashboard.geo._demo_roads import Road
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HISTORY_DAYS, HOUR, Area, rng
+from twin_dashboard.geo.demo._buildings import Building
+from twin_dashboard.geo.demo._people import Household
+from twin_dashboard.geo.demo._roads import Road
 
 DEVICES_PER_NB = (930, 1040)  # inclusive range of a neighborhood's device count
 ROAD_LIGHT_SPACING_M = 90.0

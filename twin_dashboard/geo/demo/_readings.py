@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE
-from twin_dashboard.geo._demo_alarms import BATTERY_POWERED, Alarm, States
-from twin_dashboard.geo._demo_base import AS_OF_TS, DAY, HOUR
-from twin_dashboard.geo._demo_devices import Device
+from twin_dashboard.geo.demo._alarms import BATTERY_POWERED, Alarm, States
+from twin_dashboard.geo.demo._base import AS_OF_TS, DAY, HOUR
+from twin_dashboard.geo.demo._devices import Device
 
 MINUTE = 60.0
 OFFLINE_MAX_H = 96.0

@@ -14,7 +14,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.polygon import orient
 from shapely.ops import polygonize, unary_union
 
-from twin_dashboard.geo._demo_base import Area, geom_to_xy, to_xy
+from twin_dashboard.geo.demo._base import Area, geom_to_xy, to_xy
 
 # Counter-clockwise from the south-west corner where the Suzhou Creek meets the district.
 OUTLINE: tuple[tuple[float, float], ...] = (
