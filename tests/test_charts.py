@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES, DEVICE_STATES
+from twin_dashboard.profiles import profile
 from twin_dashboard.views import charts
 from twin_dashboard.views.theme import STATE_COLORS, hex_of
 
@@ -68,7 +69,7 @@ def test_chr003_devices_not_normal_stacked_in_theme_colours() -> None:
 
 def test_chr004_wall_keeps_the_most_troubled_categories() -> None:
     fig = charts.device_state_figure(_by_category("gas"), ZH)
-    assert len(fig.data[0].y) == charts.WALL_TOP_CATEGORIES
+    assert len(fig.data[0].y) == profile("wall").top_categories
     assert fig.data[0].y[-1] == "燃气报警"
     assert fig.layout.font.size == 26
 

@@ -8,9 +8,8 @@ from typing import Any
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import MapScope
 from twin_dashboard.i18n import lang_of
+from twin_dashboard.profiles import SCREENS
 from twin_dashboard.services import Services
-
-SCREENS: tuple[str, ...] = ("wall", "desk", "tablet")
 
 
 def scope_of(services: Services, selection: Mapping[str, Any] | None) -> MapScope:

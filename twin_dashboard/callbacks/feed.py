@@ -10,10 +10,9 @@ from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of
 from twin_dashboard.domain.queries import feed, freshness
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import feed_entries, freshness_badges
+from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 from twin_dashboard.views.tables import feed_items
-
-FEED_LIMIT: dict[str, int] = {"wall": 14, "tablet": 50}  # a wall column holds ~14 lines
 
 # The header clock on the district's time (UTC+8, no DST), refreshed with the figures.
 CLOCK_JS = """
@@ -33,11 +32,12 @@ def feed_panel(services: Services, selection: dict | None, screen: str, lang: st
                actor: str | None = None) -> tuple[list, str]:
     """Open alarms and incidents, and the count of open alarms; the tablet's inbox holds the
     alarms routed to ``actor`` (its area's cadre) with an acknowledge button each."""
-    inbox = actor if screen == "tablet" else None
+    shown = profile(screen)
+    inbox = actor if shown.inbox else None
     alarms, incidents = feed(services.store, scope_of(services, selection), inbox_of=inbox,
-                             with_incidents=screen != "tablet")
+                             with_incidents=not shown.inbox)
     items = feed_items(alarms, incidents, services.atlas.places().neighborhoods, services.now(),
-                       lang, FEED_LIMIT.get(screen, 14))
+                       lang, shown.feed_limit)
     return feed_entries(items, lang, ack=bool(inbox)), f"{len(alarms):,}"
 
 

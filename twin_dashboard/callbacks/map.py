@@ -17,8 +17,9 @@ from twin_dashboard.domain.overlays import OVERLAYS, scope_bounds, scope_outline
 from twin_dashboard.domain.places import MapScope
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.map_panel import MapPaint
+from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
-from twin_dashboard.views import SCREEN_THEME, ViewState, base_board, overlay_spec, view_for
+from twin_dashboard.views import ViewState, base_board, overlay_spec, view_for
 
 
 def board(services: Services, screen: str, lang: str) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def map_data(services: Services, scope: MapScope, layers: list[str] | None, scre
     """``MAP_DATA`` for a scope: the overlays switched on, in the screen's theme."""
     wanted = OVERLAYS if layers is None else layers
     overlays = services.atlas.overlays(scope, services.now(), wanted)
-    return overlay_spec(overlays, SCREEN_THEME[screen], lang)
+    return overlay_spec(overlays, profile(screen).theme, lang)
 
 
 def map_view(services: Services, scope: MapScope, mode: str | None, screen: str, *,

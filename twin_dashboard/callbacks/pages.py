@@ -13,11 +13,11 @@ import logging
 
 from dash import Dash, Input, Output, dcc, html, register_page
 
-from twin_dashboard.callbacks._context import SCREENS
 from twin_dashboard.callbacks.map import first_paint
 from twin_dashboard.domain.places import Places
 from twin_dashboard.i18n import LANGS, lang_of, t
 from twin_dashboard.layouts import ids, screens
+from twin_dashboard.profiles import SCREENS, profile
 from twin_dashboard.services import Services, serving
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def screen_page(services: Services, screen: str, *, subdistrict: str | None = No
         log.exception("no map for the page")
         paint = None
     actor = (services.ingestor.directory().cadres.get(scope.neighborhood or "")
-             if screen == "tablet" else None)  # the area's cadre, until people sign in
+             if profile(screen).acts_as == "cadre" else None)  # until people sign in
     return screens.build(screen, lang=lang, places=places, selection=scope.selection,
                          rotate=rotate, paint=paint, actor=actor)
 

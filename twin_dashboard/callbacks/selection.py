@@ -16,6 +16,7 @@ from twin_dashboard.callbacks._context import page_lang, screen_of
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import scope_label
+from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 
 Selection = dict[str, str | None]
@@ -35,7 +36,7 @@ def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: s
     elif trigger == ids.ROTATE_TIMER:
         new = found.clean(_next_in(screen.get("subdistricts", []), current.get("subdistrict")),
                           None)
-    elif trigger == ids.MAP_PICK and pick and screen.get("screen") == "desk":
+    elif trigger == ids.MAP_PICK and pick and profile(screen.get("screen")).selectors:
         kind = PICK_SELECTS.get(pick.get("layer", ""))
         if kind is None:
             return None
@@ -67,7 +68,7 @@ def select(found: Places, subdistrict, neighborhood, pick, current, screen) -> S
                          screen or {}, found)
     if new is None:
         raise PreventUpdate
-    if screen_of(screen) == "desk" and ctx.triggered_id != ids.SUBDISTRICT_SELECT:
+    if profile(screen_of(screen)).selectors and ctx.triggered_id != ids.SUBDISTRICT_SELECT:
         set_props(ids.SUBDISTRICT_SELECT, {"value": new["subdistrict"]})
         set_props(ids.NEIGHBORHOOD_SELECT, {"value": new["neighborhood"]})
     return new

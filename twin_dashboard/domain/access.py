@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PERSONAL_DATA_SCREENS: frozenset[str] = frozenset({"desk", "tablet"})
+from twin_dashboard.profiles import SCREENS
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,4 @@ class Viewer:
     @property
     def sees_personal_data(self) -> bool:
         """Names, addresses and phones of residents; never on a kiosk or an unknown screen."""
-        return self.screen in PERSONAL_DATA_SCREENS
+        return self.screen in SCREENS and SCREENS[self.screen].personal_data

@@ -20,6 +20,7 @@ from twin_dashboard.domain.places import Places
 from twin_dashboard.domain.routing import Directory
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc
+from twin_dashboard.profiles import SCREENS, profile
 from twin_dashboard.store.base import Scope, Store
 
 Pick = Mapping[str, Any]  # {"layer", "id", "neighborhood", "subdistrict", ...} (twin_map.js)
@@ -42,7 +43,8 @@ def details(pick: Pick, lookup: Lookup) -> dict[str, Any] | None:
     if gather is None or not pick.get("id"):
         return None
     data = gather(pick, lookup)
-    if data is not None and pick["layer"] == "alarms" and lookup.viewer.screen == "desk":
+    acts_as = profile(lookup.viewer.screen).acts_as if lookup.viewer.screen in SCREENS else None
+    if data is not None and pick["layer"] == "alarms" and acts_as == "duty_officer":
         data = {**data, "actor": duty_officer(lookup.directory, data.get("subdistrict_id"))}
     return data
 

@@ -15,6 +15,7 @@ from twin_dashboard.catalog import DEVICE_STATES, LEVELS
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.map_panel import MapPaint, map_panel
+from twin_dashboard.profiles import profile
 from twin_dashboard.views.charts import GRAPH_CONFIG
 from twin_dashboard.views.tables import FeedItem, Kpi, incident_columns
 from twin_dashboard.views.theme import LEVEL_COLORS, STATE_COLORS, hex_of
@@ -48,7 +49,7 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = ())
     """Title, scope, optional tools (selectors), freshness badges and the clock."""
     return html.Header([
         html.Div([html.Span(className="brand-mark"),
-                  html.H1(t("app.title" if screen != "tablet" else "app.short", lang))],
+                  html.H1(t(profile(screen).title_key, lang))],
                  className="brand"),
         html.Div(scope_label(scope_name, lang, screen), id=ids.SCOPE_TITLE, className="scope"),
         html.Div(list(tools), className="tools"),
@@ -60,7 +61,7 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = ())
 def scope_label(scope_name: str | None, lang: str, screen: str) -> list:
     """The scope shown in the header: a place name (data) or the whole district."""
     prefix = ([html.Span(t("tablet.my_area", lang), className="scope-prefix")]
-              if screen == "tablet" else [])
+              if profile(screen).scope_prefix else [])
     return prefix + [datum(scope_name) if scope_name else html.Span(t("scope.district", lang))]
 
 

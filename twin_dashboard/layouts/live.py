@@ -19,6 +19,7 @@ from twin_dashboard.domain.places import Places
 from twin_dashboard.domain.rules import DEFAULT_RULES
 from twin_dashboard.i18n import TEXT, t
 from twin_dashboard.layouts import ids
+from twin_dashboard.profiles import profile
 from twin_dashboard.views.charts import rule_name
 
 LIVE_TEXT_KEYS: tuple[str, ...] = (
@@ -52,14 +53,14 @@ def live_config(screen: str, lang: str, found: Places,
 
 
 def live_parts(screen: str, lang: str, found: Places, actor: str | None = None) -> list:
-    """The stores and banners every screen carries; the flash banner only on the wall."""
+    """The stores and banners every screen carries; the flash banner where the profile asks."""
     parts: list = [
         dcc.Store(id=ids.LIVE_CONFIG, data=live_config(screen, lang, found, actor)),
         dcc.Store(id=ids.LIVE_EVENT), dcc.Store(id=ids.LIVE_FIGURES),
         dcc.Store(id=ids.LIVE_STATUS),
         stale_banner(lang),
     ]
-    if screen == "wall":
+    if profile(screen).flash:
         parts.append(html.Div(id=ids.ALARM_FLASH, className="alarm-flash", role="alert",
                               **{"aria-live": "assertive"}))
     return parts

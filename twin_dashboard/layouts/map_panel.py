@@ -16,7 +16,8 @@ from twin_dashboard.catalog import DEVICE_STATES
 from twin_dashboard.domain.overlays import OVERLAYS
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
-from twin_dashboard.views import COVERAGE_CLASSES, COVERAGE_COLORS, DEFAULT_MODE, SCREEN_THEME
+from twin_dashboard.profiles import profile
+from twin_dashboard.views import COVERAGE_CLASSES, COVERAGE_COLORS
 from twin_dashboard.views.theme import LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, hex_of
 
 DEFAULT_LAYERS: tuple[str, ...] = OVERLAYS
@@ -33,7 +34,7 @@ class MapPaint:
 
 def map_panel(screen: str, lang: str, paint: MapPaint | None) -> html.Div:
     """The map of ``screen``; ``paint`` is ``None`` where a store has no geography yet."""
-    theme = SCREEN_THEME[screen]
+    theme = profile(screen).theme
     paint = paint or MapPaint({}, {}, {})
     return html.Div(className=f"twin-map-panel twin-map--{theme} twin-map--{screen}", children=[
         html.Div(id=ids.TWIN_MAP, className="twin-map", children=[
@@ -54,8 +55,9 @@ def _loading(lang: str) -> html.Div:
 
 
 def _controls(screen: str, lang: str) -> list[Any]:
-    """Overlay toggles (not on the wall: no pointer there) and the desk's 2D/3D switch."""
-    if screen == "wall":
+    """Overlay toggles (only where there is a pointer) and the 2D/3D switch where asked for."""
+    shown = profile(screen)
+    if not shown.pointer:
         return []
     toggles = dcc.Checklist(
         id=ids.MAP_LAYERS, value=list(DEFAULT_LAYERS), className="twin-map-layers",
@@ -64,9 +66,9 @@ def _controls(screen: str, lang: str) -> list[Any]:
                  for name in OVERLAYS])
     box = [html.Div(className="twin-map-controls", children=[
         html.Div(t("map.layers", lang), className="twin-map-controls-title"), toggles])]
-    if screen == "desk":
+    if shown.mode_switch:
         box.append(dcc.RadioItems(
-            id=ids.MAP_MODE, value=DEFAULT_MODE["desk"], className="twin-map-mode",
+            id=ids.MAP_MODE, value=shown.default_mode, className="twin-map-mode",
             inputClassName="twin-map-mode-input", labelClassName="twin-map-mode-label",
             options=[{"label": t(f"map.mode.{m}", lang), "value": m} for m in ("2d", "3d")]))
     return box

@@ -10,15 +10,16 @@ from twin_dashboard.layouts.components import page_stores
 from twin_dashboard.layouts.context import ScreenContext
 from twin_dashboard.layouts.live import live_parts
 from twin_dashboard.layouts.map_panel import MapPaint
-from twin_dashboard.views.theme import SCREEN_THEME
+from twin_dashboard.profiles import profile
 
 COMPOSITIONS = {"wall": wall.layout, "desk": desk.layout, "tablet": tablet.layout}
 MIN_ROTATE_S = 5  # faster than this, nobody can read a subdistrict before it changes
 
 
 def rotate_seconds(screen: str, rotate: str | None) -> int | None:
-    """The wall's rotation period from the ``rotate`` parameter; None when absent or invalid."""
-    if screen != "wall" or not rotate:
+    """The rotation period from the ``rotate`` parameter, on a screen that rotates; None when
+    absent or invalid."""
+    if not profile(screen).rotates or not rotate:
         return None
     try:
         seconds = int(float(rotate))
@@ -36,5 +37,5 @@ def build(screen: str, *, lang: str, places: Places, selection: dict[str, str | 
     stores = page_stores(screen, lang, ctx.selection, ctx.rotate_s, list(places.subdistricts))
     live = live_parts(screen, lang, places, actor)
     return html.Div([*stores, *live, COMPOSITIONS[screen](ctx)],
-                    className=f"screen screen-{screen} theme-{SCREEN_THEME[screen]}",
+                    className=f"screen screen-{screen} theme-{profile(screen).theme}",
                     lang="en" if lang == "en" else "zh-CN")

@@ -3,12 +3,11 @@
 The names other steps of the flow use are re-exported here; the ``_map_*`` modules are private.
 """
 
-from twin_dashboard.views._map_base import DECK_PROPS, base_board, base_spec
-from twin_dashboard.views._map_view import DEFAULT_MODE, ViewState, view_for
+from twin_dashboard.views._map_base import base_board, base_spec
+from twin_dashboard.views._map_view import ViewState, view_for
 from twin_dashboard.views.map_layers import COVERAGE_CLASSES, COVERAGE_COLORS, overlay_spec
-from twin_dashboard.views.theme import SCREEN_THEME
 
 __all__ = [
-    "COVERAGE_CLASSES", "COVERAGE_COLORS", "DECK_PROPS", "DEFAULT_MODE", "SCREEN_THEME",
-    "ViewState", "base_board", "base_spec", "overlay_spec", "view_for",
+    "COVERAGE_CLASSES", "COVERAGE_COLORS", "ViewState", "base_board", "base_spec",
+    "overlay_spec", "view_for",
 ]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from twin_dashboard.catalog import ROAD_CLASSES
 from twin_dashboard.i18n import t
+from twin_dashboard.profiles import profile
 from twin_dashboard.views._map_columns import (
     column_data,
     encode,
@@ -24,19 +25,11 @@ from twin_dashboard.views._map_columns import (
     take,
 )
 from twin_dashboard.views.map_layers import LayerDict, label_of, layer
-from twin_dashboard.views.theme import BASE, SCREEN_THEME, Theme
+from twin_dashboard.views.theme import BASE, Theme
 
 if TYPE_CHECKING:
     from twin_dashboard.domain.overlays import BaseGeo
 
-# Per screen, the deck props that are not layers. The wall has no pointer: no controller.
-DECK_PROPS: dict[str, dict[str, Any]] = {
-    "wall": {"controller": False, "pickingRadius": 4, "pulse": True},
-    "desk": {"controller": {"dragRotate": True, "touchRotate": True, "inertia": True},
-             "pickingRadius": 5, "pulse": False},
-    "tablet": {"controller": {"dragRotate": False, "touchRotate": True, "inertia": True},
-               "pickingRadius": 14, "pulse": False},
-}
 
 FLOOR_HEIGHT_M = 3.0  # a storey, for extruding buildings from their floor count
 ROAD_WIDTH_M: dict[str, float] = {"arterial": 16.0, "secondary": 10.0, "branch": 6.0}
@@ -188,4 +181,5 @@ def base_board(geo: BaseGeo, screen: str, lang: str) -> dict[str, Any]:
     drawn from ``MAP_DATA`` with its coverage)."""
     parts = {**geo.layers, "areas": geo.areas}
     parts.pop("patrol_zones", None)
-    return base_spec(parts, SCREEN_THEME[screen], lang, DECK_PROPS[screen])
+    screen_profile = profile(screen)
+    return base_spec(parts, screen_profile.theme, lang, screen_profile.deck)

@@ -10,21 +10,12 @@ from __future__ import annotations
 import math
 from typing import TypedDict
 
+from twin_dashboard.profiles import profile
+
 TILE_SIZE = 512  # deck.gl's web-mercator world is 512 px wide at zoom 0
 MAX_ZOOM = 18.0
 FLY_MS = 1400  # a scope change flies there: the eye follows where the map went
 
-# Per screen: (pitch, bearing) in 3D, and the nominal map size used for the server's estimate.
-CAMERA_3D: dict[str, tuple[float, float]] = {
-    "wall": (50.0, -18.0), "desk": (38.0, -12.0), "tablet": (30.0, -8.0),
-}
-NOMINAL_SIZE: dict[str, tuple[int, int]] = {
-    "wall": (1300, 880), "desk": (1200, 780), "tablet": (1000, 480),
-}
-DEFAULT_MODE: dict[str, str] = {"wall": "3d", "desk": "3d", "tablet": "2d"}
-# The wall may turn the camera so that a tall area fills a wide wall (the script keeps the
-# bearing that gives the closest view, preferring the first).
-WALL_BEARINGS: tuple[float, ...] = (-18.0, -45.0, -70.0, 25.0, 50.0, 70.0)
 
 
 class ViewState(TypedDict):
@@ -78,9 +69,10 @@ def view_for(bounds: tuple[float, float, float, float], screen: str, mode: str |
 
     ``key`` names scope and mode, so the script can tell a camera it already shows;
     ``outline`` (the scope's hull) lets it fit a turned camera tighter than the bounds would."""
-    mode = mode if mode in ("2d", "3d") else DEFAULT_MODE.get(screen, "3d")
-    pitch, bearing = CAMERA_3D.get(screen, CAMERA_3D["desk"]) if mode == "3d" else (0.0, 0.0)
-    width, height = NOMINAL_SIZE.get(screen, NOMINAL_SIZE["desk"])
+    shown = profile(screen)
+    mode = mode if mode in ("2d", "3d") else shown.default_mode
+    pitch, bearing = shown.camera_3d if mode == "3d" else (0.0, 0.0)
+    width, height = shown.nominal_map
     # A tilted camera foreshortens north-south by about cos(pitch): fit a taller box.
     tilt = max(math.cos(math.radians(pitch)), 0.55)
     lon, lat, zoom = fit_zoom(bounds, width, round(height / tilt), padding)
@@ -88,5 +80,7 @@ def view_for(bounds: tuple[float, float, float, float], screen: str, mode: str |
             "pitch": pitch, "bearing": bearing, "bounds": [round(b, 6) for b in bounds],
             "padding": padding, "transitionDuration": FLY_MS if fly else 0,
             "key": f"{scope_key}:{mode}",
-            "bearings": list(WALL_BEARINGS) if screen == "wall" and mode == "3d" else [bearing],
+            # A screen may turn the camera so that a tall area fills a wide map (the script
+            # keeps the bearing that gives the closest view, preferring the first).
+            "bearings": list(shown.bearings) if shown.bearings and mode == "3d" else [bearing],
             "outline": outline}

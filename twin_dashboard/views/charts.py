@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE, DEVICE_STATES, INCIDENT_SOURCES, LEVELS
 from twin_dashboard.i18n import TEXT, t
+from twin_dashboard.profiles import profile
 from twin_dashboard.views.theme import (
     LEVEL_COLORS,
-    SCREEN_THEME,
     STATE_COLORS,
     UI,
     Theme,
@@ -34,7 +34,6 @@ SOURCE_COLORS: dict[str, str] = {  # incident sources: distinct on both themes
     "visit": "#64d2ff", "inspection": "#5e5ce6", "sensor": "#30d158", "patrol": "#ffd60a",
     "hotline": "#ff9f0a", "resident": "#bf5af2",
 }
-WALL_TOP_CATEGORIES = 8  # a wall chart keeps the categories with most trouble: readable at 5 m
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,10 @@ class ChartStyle:
 
 
 def chart_style(screen: str, width: int | None, lang: str) -> ChartStyle:
-    """The style for ``screen`` at a viewport ``width``: wall fonts grow with the wall."""
-    if screen == "wall":
-        font = max(18, round((width or 1920) * 0.0068))
-        return ChartStyle("dark", font, WALL_TOP_CATEGORIES, lang)
-    return ChartStyle(SCREEN_THEME.get(screen, "light"), 13, None, lang)
+    """The style for ``screen`` at a viewport ``width``: fonts read from afar grow with it."""
+    shown = profile(screen)
+    font = max(18, round((width or 1920) * 0.0068)) if shown.far else 13
+    return ChartStyle(shown.theme, font, shown.top_categories, lang)
 
 
 def _layout(style: ChartStyle, **extra: object) -> dict[str, object]:

@@ -6,12 +6,11 @@ Colours are RGBA lists (deck.gl) with ``hex_of`` for plotly/CSS.
 
 from __future__ import annotations
 
-from typing import Literal
+from twin_dashboard.profiles import Theme
 
-Theme = Literal["dark", "light"]
+__all__ = ["BASE", "LEVEL_COLORS", "SEVERITY_COLORS", "STATE_COLORS", "UI", "Theme", "hex_of"]
 RGBA = list[int]
 
-SCREEN_THEME: dict[str, Theme] = {"wall": "dark", "desk": "light", "tablet": "light"}
 
 # Device states: alarm and offline must stand out on both themes.
 STATE_COLORS: dict[str, RGBA] = {
