@@ -15,3 +15,15 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real test files not found at {REALDATA} (set TWIN_REALDATA)")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The services of an app over the demo district seeded from geodata/ (read-only use)."""
+    from twin_dashboard.app import build_services
+    from twin_dashboard.config import Settings
+
+    db = tmp_path_factory.mktemp("demo") / "twin.db"
+    services = build_services(Settings(db_url=f"sqlite:///{db}", simulate=False))
+    yield services
+    services.close()

@@ -25,7 +25,7 @@ from twin_dashboard.views._map_columns import (
     take,
 )
 from twin_dashboard.views.map_layers import LayerDict, label_of, layer
-from twin_dashboard.views.theme import BASE, Theme
+from twin_dashboard.views.theme import BASE, FONT_STACK, Theme
 
 if TYPE_CHECKING:
     from twin_dashboard.domain.overlays import BaseGeo
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 FLOOR_HEIGHT_M = 3.0  # a storey, for extruding buildings from their floor count
 ROAD_WIDTH_M: dict[str, float] = {"arterial": 16.0, "secondary": 10.0, "branch": 6.0}
-LABEL_FONT = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
-              "sans-serif")
 
 
 def land(district: gpd.GeoDataFrame, theme: Theme) -> LayerDict:
@@ -145,7 +143,7 @@ def _labels(areas: gpd.GeoDataFrame, theme: Theme, lang: str, layer_id: str, siz
     })
     return layer("TextLayer", layer_id, data, min_zoom=min_zoom, max_zoom=max_zoom,
                  get_position="@@=[lon, lat]", get_text="@@=name", get_size=size,
-                 get_color=BASE[theme]["text"], character_set="auto", font_family=LABEL_FONT,
+                 get_color=BASE[theme]["text"], character_set="auto", font_family=FONT_STACK,
                  font_weight=600, billboard=True,
                  font_settings={"sdf": True, "fontSize": 48, "buffer": 6}, outline_width=3,
                  outline_color=BASE[theme]["background"][:3] + [220],

@@ -16,6 +16,7 @@ from twin_dashboard.catalog import CATEGORY_BY_CODE, DEVICE_STATES, INCIDENT_SOU
 from twin_dashboard.i18n import TEXT, t
 from twin_dashboard.profiles import profile
 from twin_dashboard.views.theme import (
+    FONT_STACK,
     LEVEL_COLORS,
     STATE_COLORS,
     UI,
@@ -23,8 +24,6 @@ from twin_dashboard.views.theme import (
     hex_of,
 )
 
-FONT_STACK = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
-              '"WenQuanYi Micro Hei", sans-serif')
 # No mode bar at all: no plotly logo, no "edit in chart studio", no export that phones home.
 GRAPH_CONFIG: dict[str, object] = {
     "displaylogo": False, "displayModeBar": False, "showEditInChartStudio": False,

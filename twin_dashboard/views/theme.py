@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from twin_dashboard.profiles import Theme
 
-__all__ = ["BASE", "LEVEL_COLORS", "SEVERITY_COLORS", "STATE_COLORS", "UI", "Theme", "hex_of"]
+__all__ = ["BASE", "FONT_STACK", "LEVEL_COLORS", "SEVERITY_COLORS", "STATE_COLORS", "UI", "Theme",
+           "hex_of"]
 RGBA = list[int]
+# System CJK fonts only, nothing fetched: map labels and charts (assets/base.css has the same
+# list for the page, as CSS cannot read this).
+FONT_STACK = ('"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
+              '"WenQuanYi Micro Hei", sans-serif')
 
 
 # Device states: alarm and offline must stand out on both themes.
