@@ -2,7 +2,7 @@
  * Live screens (issue 4): one EventSource per page on /api/v1/live, scoped like the page.
  *
  * - Device states go straight to the existing deck.gl layer (window.twinMap.applyDelta): the map
- *   is never re-sent and no dash.Patch touches a big list (DESIGN.md §6).
+ *   is never re-sent and no dash.Patch touches a big list (docs/browser.md).
  * - Events that raise or change alarms (and `reset`) go to Dash as ids.LIVE_EVENT, which the feed,
  *   KPI and inbox callbacks take as an input; `reset: true` (the server restarted, or too much was
  *   missed) re-sets ids.SELECTION to a copy of itself, so every view of the scope reloads.

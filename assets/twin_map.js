@@ -15,7 +15,7 @@
   var MAP_ID = "twin-map";
   var PICK_ID = "map-pick";
   var LEGEND_ID = "map-legend";
-  // Software WebGL picks in ~0.5 s, longer than deck.gl's 250 ms tap limit (DESIGN.md §6).
+  // Software WebGL picks in ~0.5 s, longer than deck.gl's 250 ms tap limit (docs/browser.md).
   var TAP_MS = 2500;
   var PULSE_MS = 700; // the SLA-breach halo blinks on the wall: 2 redraws per cycle, no more
   var MIN_ZOOM = 11;

@@ -1,4 +1,4 @@
-"""The fixed vocabulary (DESIGN.md §2): categories, states, sources, levels, roles.
+"""The fixed vocabulary (docs/domain.md): categories, states, sources, levels, roles.
 
 Everything that names a kind of thing in code, data and UI comes from here, so that the
 generator, the importer, the store, the domain figures and the screens agree.

@@ -1,4 +1,4 @@
-"""The ``twin-dashboard`` command line (DESIGN.md §4): serve, import, export, token, simulate."""
+"""The ``twin-dashboard`` command line (README: command line and HTTP): serve, import, export, token, simulate."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP API of DESIGN.md §4, mounted on the app's FastAPI server."""
+"""The HTTP API (README, OpenAPI), mounted on the app's FastAPI server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/readings: batches of sensor readings from gateways (DESIGN.md §4).
+"""POST /api/v1/readings: batches of sensor readings from gateways (README: command line and HTTP).
 
 The raw body is read here — not by FastAPI — so the size limit is enforced before parsing and
 NDJSON is accepted beside JSON; the request schema is still declared for the OpenAPI document.

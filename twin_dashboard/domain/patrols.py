@@ -1,6 +1,6 @@
 """Road-chief patrol coverage 双路长制: which zones and road segments were patrolled in time.
 
-Coverage (DESIGN.md §2) is the share of road segments patrolled within their target interval.
+Coverage (docs/domain.md) is the share of road segments patrolled within their target interval.
 A segment's target is its patrol zone's ``target_hours``; a patrol covers the segments listed in
 its ``road_ids``. Only patrols that had started by ``now`` count, and one still under way counts
 as patrolling at ``now`` — so the same functions serve live screens and time replay.
@@ -102,7 +102,7 @@ def coverage_share(coverage: pd.DataFrame) -> float:
     Parameters
     ----------
     coverage : DataFrame
-        From :func:`segment_coverage` (the DESIGN's coverage figure) or :func:`zone_coverage`.
+        From :func:`segment_coverage` (the coverage figure of docs/domain.md) or :func:`zone_coverage`.
 
     Returns
     -------

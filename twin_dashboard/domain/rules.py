@@ -1,4 +1,4 @@
-"""Alarm rules: device alarms at once, and the elderly-care rules of DESIGN.md §2.
+"""Alarm rules: device alarms at once, and the elderly-care rules of docs/domain.md.
 
 Device rules fire on a reading (smoke or gas in a home, any device's ``alarm`` event). The
 elderly-care rules are about *absence* — no door or infrared activity, no water use, water that
@@ -35,7 +35,7 @@ DEVICE_SEVERITY: dict[str, str] = {
 
 @dataclass(frozen=True)
 class RuleConfig:
-    """Thresholds of the elderly-care rules (defaults: DESIGN.md §2)."""
+    """Thresholds of the elderly-care rules (defaults: docs/domain.md)."""
 
     inactivity_hours: float = 12.0  # daytime hours without door/infrared activity
     day_start: time = time(7, 0)  # the local daytime in which inactivity counts

@@ -1,6 +1,6 @@
 """Coordinate systems of input files: WGS84, CGCS2000, GCJ-02 (Amap/DataV), BD-09 (Baidu), EPSG.
 
-Storage is WGS84 (DESIGN.md §3). GCJ-02 and BD-09 are not datums but published obfuscations,
+Storage is WGS84 (docs/domain.md). GCJ-02 and BD-09 are not datums but published obfuscations,
 so they have no EPSG code and pyproj cannot do them: the forward formulas are the widely
 copied ones (googollee/eviltransform, wandergis/coordtransform, Artoria2e5/PRCoords), and the
 inverses are solved by fixed-point iteration (Cai Jun's method, as in PRCoords' ``_bored``),
@@ -38,7 +38,7 @@ _INVERSE_MAX_STEPS = 30
 _ALIASES: dict[str, str] = {
     "wgs84": WGS84, "wgs-84": WGS84, "wgs_84": WGS84, "epsg:4326": WGS84, "4326": WGS84,
     "crs84": WGS84, "ogc:crs84": WGS84,
-    # CGCS2000 differs from WGS84 by centimetres: treated as WGS84 (DESIGN.md §3).
+    # CGCS2000 differs from WGS84 by centimetres: treated as WGS84 (docs/domain.md).
     "cgcs2000": WGS84, "epsg:4490": WGS84, "4490": WGS84,
     "gcj02": GCJ02, "gcj-02": GCJ02, "gcj_02": GCJ02, "gcj": GCJ02,
     "bd09": BD09, "bd-09": BD09, "bd_09": BD09, "bd09ll": BD09,

@@ -1,6 +1,6 @@
 """Write a stored layer to GeoJSON (RFC 7946) or GeoPackage, in WGS84 or GCJ-02.
 
-GCJ-02 output is for users who overlay Amap/DataV tiles (DESIGN.md §3). ``props`` are merged
+GCJ-02 output is for users who overlay Amap/DataV tiles (docs/domain.md). ``props`` are merged
 back into each feature's properties so that a file exported and imported again round-trips.
 """
 

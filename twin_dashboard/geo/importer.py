@@ -1,7 +1,7 @@
 """Prepare a file for ``twin-dashboard import``: read, convert to WGS84, check, assemble.
 
 Pure: it never touches the store. The CLI hands the prepared frame to ``store.replace_layer``,
-which is transactional, so a refused or failed import changes nothing (DESIGN.md §4).
+which is transactional, so a refused or failed import changes nothing (README: command line and HTTP).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
 
     Parameters
     ----------
-    layer : a layer name of DESIGN.md §4 (``subdistricts``, ``patrol-zones``…).
+    layer : a layer name of the README (``subdistricts``, ``patrol-zones``…).
     path : GeoJSON (or a bare array of Features), GeoPackage, zipped Shapefile, GeoParquet
         or CSV with lon/lat columns.
     crs : the file's coordinates (``wgs84``, ``gcj02``, ``bd09``, ``EPSG:N``); overrides the

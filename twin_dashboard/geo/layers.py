@@ -2,7 +2,7 @@
 
 A layer is a table of features with an ``id``, a geometry of known kinds, typed attribute
 columns and a ``props`` JSON column for anything else a source file carried. Layer names are
-the command-line names of DESIGN.md §4 (``patrol-zones``); ``table`` is the store's name.
+the command-line names of the README (``patrol-zones``); ``table`` is the store's name.
 """
 
 from __future__ import annotations

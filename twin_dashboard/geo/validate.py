@@ -1,7 +1,7 @@
 """Per-feature checks of an import against its LayerSpec, and the inside-district rule.
 
 Every check collects :class:`Problem` s instead of stopping at the first, so that one run tells
-the user everything wrong with a file (DESIGN.md §4: all or nothing, errors name the feature).
+the user everything wrong with a file (all or nothing, errors name the feature: README).
 Geometries arrive here already in WGS84.
 """
 

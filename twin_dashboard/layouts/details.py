@@ -1,7 +1,7 @@
 """The details panel's content for each kind of picked object: plain dicts in, components out.
 
 Personal data (a household's address and people) arrives only when the caller may show it;
-the wall never asks for it (DESIGN.md §2).
+the wall never asks for it (docs/domain.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ SELECTION = "selection"  # dcc.Store {"subdistrict": id|None, "neighborhood": id
 CLOCK = "clock"  # dcc.Interval driving refreshes of figures
 ROTATE_TIMER = "rotate-timer"  # dcc.Interval of the wall's subdistrict rotation
 
-# --- the twin map (DESIGN.md §4: the container's id is a contract) ---
+# --- the twin map (the container's id is a contract: README) ---
 TWIN_MAP = "twin-map"  # html.Div the deck.gl canvas is drawn into
 MAP_SPEC = "map-spec"  # dcc.Store: static deck description (layers that change rarely)
 MAP_DATA = "map-data"  # dcc.Store: overlay data (devices, incidents, zones) for the scope

@@ -1,6 +1,6 @@
 """The static base board of the twin map: land, water and green, boundaries, roads, buildings.
 
-Drawn from our own geodata (no online base map, DESIGN.md §5). These layers change only when a
+Drawn from our own geodata (no online base map: docs/browser.md). These layers change only when a
 layer is imported, so ``domain.overlays`` builds them once per process and theme, and the layout
 embeds them (``MAP_SPEC``) so the first paint needs no extra round trip.
 """

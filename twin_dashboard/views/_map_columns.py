@@ -1,4 +1,4 @@
-"""The wire format of map data: columns, not one object per feature (DESIGN.md §6: ≈3× smaller).
+"""The wire format of map data: columns, not one object per feature (docs/browser.md: ≈3× smaller).
 
 A layer's ``data`` is a *column envelope* that ``assets/twin_map.js`` (``rowsOf``) turns into
 rows once per new data; it never passes through deck.gl's JSON converter, so no string in the
