@@ -49,3 +49,18 @@ def test_doc003_every_api_route_is_in_the_readme(tmp_path):
     assert ours, "no API routes were found"
     for path in ours:
         assert path in README, f"route {path} is not documented"
+
+
+PACKAGE = Path(__file__).parent.parent / "twin_dashboard"
+ARCHITECTURE = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("part", sorted(
+    p.name + ("/" if p.is_dir() else "") for p in PACKAGE.iterdir()
+    if (p.is_dir() and (p / "__init__.py").exists())
+    or (p.suffix == ".py" and p.stem not in ("__init__", "__main__", "testing"))))
+def test_doc005_the_layout_of_the_code_names_every_folder_and_module(part):
+    """The README's "Layout of the code" and docs/architecture.md follow the folders."""
+    layout = README[README.index("## Layout of the code"):]
+    assert f"`{part}" in layout, f"{part} is missing from the README's layout of the code"
+    assert part.rstrip("/").removesuffix(".py") in ARCHITECTURE, f"{part}: docs/architecture.md"
