@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 
 import pytest
@@ -19,7 +18,7 @@ from twin_dashboard.live import start_live
 from twin_dashboard.runtime import runtime
 from twin_dashboard.simulate import Simulator, run_gateway, start_simulator
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, wait_until
 
 
 def devices() -> list[dict]:
@@ -58,9 +57,7 @@ def test_start_simulator_feeds_the_store(tmp_path):
     load_district(store, extra_devices=200)
     stop = start_simulator(store, rate=200, tick_s=0.2, seed=2)
     try:
-        deadline = time.monotonic() + 10
-        while store.count("readings") < 100 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: store.count("readings") >= 100, timeout=10, interval=0.1)
     finally:
         stop()
     assert store.count("readings") >= 100
@@ -77,8 +74,7 @@ def server(tmp_path):
                                        log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    while not uv.started:
-        time.sleep(0.05)
+    wait_until(lambda: uv.started, timeout=30, message="uvicorn did not start")
     yield f"http://127.0.0.1:{port}", store
     uv.should_exit = True
     thread.join(timeout=10)
@@ -100,9 +96,7 @@ def test_start_live_runs_the_simulator_when_asked(tmp_path):
     load_district(rt.store, extra_devices=50)
     stop = start_live(rt)
     try:
-        deadline = time.monotonic() + 10
-        while rt.store.count("readings") == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: rt.store.count("readings") > 0, timeout=10, interval=0.1)
     finally:
         stop()
     assert rt.store.count("readings") > 0
