@@ -18,8 +18,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests._live_fixtures import iso_now, load_district
-from tests.test_alarms_api import add_other_neighborhood
+from tests._live_fixtures import add_other_neighborhood, iso_now, load_district
 from twin_dashboard.domain import live_feed
 from twin_dashboard.domain.ingest import LiveDelta
 from twin_dashboard.domain.tokens import create_token
