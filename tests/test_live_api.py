@@ -141,7 +141,7 @@ def server(tmp_path_factory):
     server.stop()
 
 
-def test_liv001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
+def test_sse001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
     stream = Stream(server.url)
     try:
         hello = stream.first()
@@ -174,7 +174,7 @@ def test_liv001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
         stream.close()
 
 
-def test_liv002_scope_filters_what_a_screen_receives(server):
+def test_sse002_scope_filters_what_a_screen_receives(server):
     ours = Stream(server.url, {"neighborhood": "yunfang"})
     theirs = Stream(server.url, {"neighborhood": "other"})
     try:
@@ -194,7 +194,7 @@ def test_liv002_scope_filters_what_a_screen_receives(server):
     assert bad.status_code == 422 and "nowhere" in bad.text
 
 
-def test_liv003_reconnect_with_last_event_id_gets_the_missed_event(server):
+def test_sse003_reconnect_with_last_event_id_gets_the_missed_event(server):
     stream = Stream(server.url)
     server.post("light-1", event="heartbeat")
     seen = stream.next_with("states")
@@ -218,7 +218,7 @@ def test_liv003_reconnect_with_last_event_id_gets_the_missed_event(server):
         stale.close()
 
 
-def test_liv004_a_closed_stream_is_forgotten(server):
+def test_sse004_a_closed_stream_is_forgotten(server):
     base = server.status()["clients"]
     streams = [Stream(server.url) for _ in range(3)]
     for s in streams:
@@ -230,7 +230,7 @@ def test_liv004_a_closed_stream_is_forgotten(server):
     assert server.status()["clients"] == base
 
 
-def test_liv005_serve_exits_soon_after_sigterm_with_a_stream_open(tmp_path):
+def test_sse005_serve_exits_soon_after_sigterm_with_a_stream_open(tmp_path):
     server = Server(*make_district(tmp_path))
     stream = Stream(server.url)
     try:
@@ -251,7 +251,7 @@ def _event(seq: int, states: dict, alarms: list | None = None) -> live_feed.Feed
     return live_feed.FeedEvent(seq, "t", states, alarms or [], {"sensors": "s"})
 
 
-def test_liv006_payload_scope_and_merge():
+def test_sse006_payload_scope_and_merge():
     event = _event(3, {("bw", "yf"): {"a": "alarm"}, ("bw", "ot"): {"b": "fault"}},
                    [{"id": "x", "subdistrict_id": "bw", "neighborhood_id": "ot"}])
     assert event.payload(Scope.of("bw", "yf"))["states"] == {"a": "alarm"}
@@ -264,7 +264,7 @@ def test_liv006_payload_scope_and_merge():
     assert [a["id"] for a in merged["alarms"]] == ["x"]
 
 
-def test_liv007_a_slow_client_is_dropped_not_waited_for():
+def test_sse007_a_slow_client_is_dropped_not_waited_for():
     async def run() -> live_feed.Client:
         client = live_feed.Client(Scope(), asyncio.get_running_loop(), maxsize=2)
         for seq in range(3):
@@ -276,7 +276,7 @@ def test_liv007_a_slow_client_is_dropped_not_waited_for():
     assert client.drain() == [None]
 
 
-def test_liv008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
+def test_sse008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
     db_url, _ = make_district(tmp_path)
     store = open_store(db_url)
     hub = live_feed.LiveHub(store, lambda: pd.Timestamp.now(tz="UTC")).start()
@@ -298,7 +298,7 @@ def test_liv008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
         store.close()
 
 
-def test_liv009_stream_heartbeats_holds_source_only_events_and_ends_on_close(monkeypatch):
+def test_sse009_stream_heartbeats_holds_source_only_events_and_ends_on_close(monkeypatch):
     from twin_dashboard.api import live as live_api
 
     monkeypatch.setattr(live_api, "HEARTBEAT_S", 0.1)
