@@ -141,6 +141,7 @@ def server(tmp_path_factory):
     server.stop()
 
 
+@pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
     stream = Stream(server.url)
     try:
@@ -174,6 +175,7 @@ def test_sse001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
         stream.close()
 
 
+@pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse002_scope_filters_what_a_screen_receives(server):
     ours = Stream(server.url, {"neighborhood": "yunfang"})
     theirs = Stream(server.url, {"neighborhood": "other"})
@@ -194,6 +196,7 @@ def test_sse002_scope_filters_what_a_screen_receives(server):
     assert bad.status_code == 422 and "nowhere" in bad.text
 
 
+@pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse003_reconnect_with_last_event_id_gets_the_missed_event(server):
     stream = Stream(server.url)
     server.post("light-1", event="heartbeat")
@@ -218,6 +221,7 @@ def test_sse003_reconnect_with_last_event_id_gets_the_missed_event(server):
         stale.close()
 
 
+@pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse004_a_closed_stream_is_forgotten(server):
     base = server.status()["clients"]
     streams = [Stream(server.url) for _ in range(3)]
@@ -230,6 +234,7 @@ def test_sse004_a_closed_stream_is_forgotten(server):
     assert server.status()["clients"] == base
 
 
+@pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse005_serve_exits_soon_after_sigterm_with_a_stream_open(tmp_path):
     server = Server(*make_district(tmp_path))
     stream = Stream(server.url)

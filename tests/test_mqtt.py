@@ -60,6 +60,7 @@ def test_parse_mqtt_url():
         parse_mqtt_url("http://broker/t")
 
 
+@pytest.mark.slow  # a real mosquitto
 def test_round_trip_validation_and_idempotency(broker, tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
     load_district(store)
@@ -82,6 +83,7 @@ def test_round_trip_validation_and_idempotency(broker, tmp_path):
     store.close()
 
 
+@pytest.mark.slow  # a real mosquitto
 def test_serve_settings_start_the_subscriber(broker, tmp_path):
     """What ``serve --mqtt URL`` runs: start_live subscribes when settings.mqtt_url is set."""
     from twin_dashboard.app import create_app

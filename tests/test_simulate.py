@@ -80,6 +80,7 @@ def server(tmp_path):
     thread.join(timeout=10)
 
 
+@pytest.mark.slow  # a real uvicorn server on a loopback port
 def test_run_gateway_posts_to_a_server(server):
     url, store = server
     token = create_token(store, "sim")
