@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
 from twin_dashboard.store.base import Store
 
@@ -42,6 +42,21 @@ def load_district(store: Store, extra_devices: int = 0) -> None:
         {"id": "p-duty", "name": "D", "role": "duty_officer", "subdistrict_id": "beiwaitan",
          "neighborhood_id": None},
     ]))
+
+
+def add_other_neighborhood(store: Store) -> None:
+    """A neighborhood ``other`` in beiwaitan with a gas device (for scope filtering)."""
+    frame = devices_frame()
+    extra = frame.iloc[[3]].assign(id="o-gas", household_id=None, neighborhood_id="other")
+    store.replace_layer("devices", pd.concat([frame, extra], ignore_index=True))
+    hoods = pd.DataFrame({"id": ["yunfang", "other"], "subdistrict_id": "beiwaitan",
+                          "name": ["云舫", "别处"]})
+    store.replace_layer("subdistricts", gpd.GeoDataFrame(
+        {"id": ["beiwaitan"], "name": ["北外滩"]}, geometry=[box(121.4, 31.2, 121.6, 31.3)],
+        crs="EPSG:4326"))
+    store.replace_layer("neighborhoods", gpd.GeoDataFrame(
+        hoods, geometry=[box(121.4, 31.2, 121.5, 31.3), box(121.5, 31.2, 121.6, 31.3)],
+        crs="EPSG:4326"))
 
 
 def reading(i: int | str, device: str = "park-1", ts: str | None = None, **fields) -> dict:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import box
 
-from tests._live_fixtures import devices_frame, load_district
+from tests._live_fixtures import add_other_neighborhood, load_district
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
 from twin_dashboard.domain.ingest import Ingestor
@@ -31,21 +29,6 @@ def api(tmp_path):
                                  "event": "smoke"}]).alarms[0]
     with TestClient(app.server) as client:
         yield client, store, clock, ingestor, alarm_id
-
-
-def add_other_neighborhood(store) -> None:
-    """A neighborhood ``other`` in beiwaitan with a gas device (for scope filtering)."""
-    frame = devices_frame()
-    extra = frame.iloc[[3]].assign(id="o-gas", household_id=None, neighborhood_id="other")
-    store.replace_layer("devices", pd.concat([frame, extra], ignore_index=True))
-    hoods = pd.DataFrame({"id": ["yunfang", "other"], "subdistrict_id": "beiwaitan",
-                          "name": ["云舫", "别处"]})
-    store.replace_layer("subdistricts", gpd.GeoDataFrame(
-        {"id": ["beiwaitan"], "name": ["北外滩"]}, geometry=[box(121.4, 31.2, 121.6, 31.3)],
-        crs="EPSG:4326"))
-    store.replace_layer("neighborhoods", gpd.GeoDataFrame(
-        hoods, geometry=[box(121.4, 31.2, 121.5, 31.3), box(121.5, 31.2, 121.6, 31.3)],
-        crs="EPSG:4326"))
 
 
 def actor(person: str) -> dict[str, str]:

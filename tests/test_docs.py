@@ -46,7 +46,6 @@ def test_doc003_every_api_route_is_in_the_readme(tmp_path):
     paths = set(app.server.openapi()["paths"]) | {"/healthz", "/api/v1/openapi.json"}
     ours = {p for p in paths if p.startswith(("/api/", "/healthz"))}
     assert {"/api/v1/summary", "/api/v1/readings", "/api/v1/layers/{layer}"} <= ours
-    assert ours, "no API routes were found"
     for path in ours:
         assert path in README, f"route {path} is not documented"
 

@@ -52,7 +52,7 @@ def post_with_retries(client: httpx.Client, url: str, batch: list[dict]) -> int:
         except httpx.TransportError:
             pass
         failures += 1
-        time.sleep(0.05)
+        time.sleep(0.05)  # the gateway's back-off between retries, not a wait before an assert
 
 
 def killer(server: Server, done: threading.Event, kills: list[float]) -> None:

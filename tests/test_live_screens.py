@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from dash import html
 
-from tests._live_fixtures import load_district
-from tests.test_alarms_api import add_other_neighborhood
+from tests._live_fixtures import add_other_neighborhood, load_district
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.callbacks import feed
 from twin_dashboard.callbacks import live as live_callbacks

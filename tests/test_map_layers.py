@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -31,18 +34,49 @@ ALLOWED_EXPRESSIONS = {
 }
 
 
+TWIN_MAP_JS = Path(__file__).parent.parent / "assets" / "twin_map.js"
+# Loads assets/twin_map.js as the page does (it sets window.twinMap) and maps its own rowsOf
+# over the JSON array of envelopes on stdin.
+ROWS_OF_JS = """
+globalThis.window = {};
+require("vm").runInThisContext(require("fs").readFileSync(process.argv[1], "utf8"));
+let input = "";
+process.stdin.on("data", (chunk) => { input += chunk; }).on("end", () => {
+  process.stdout.write(JSON.stringify(JSON.parse(input).map(window.twinMap.rowsOf)));
+});
+"""
+
+
 def rows(data: dict) -> list[dict]:
-    """What assets/twin_map.js ``rowsOf`` builds, in Python, to check the envelope end to end."""
+    """A Python mirror of assets/twin_map.js ``rowsOf``, to read the envelopes these tests build
+    (``test_rows_mirror_matches_twin_map_js`` holds it to the real function, run by node)."""
     n, out = data["length"], [{} for _ in range(data["length"])]
     for name, values in data["columns"].items():
         names = data.get("codes", {}).get(name)
         for i in range(n):
             value = values[i].item() if isinstance(values[i], np.generic) else values[i]
             out[i][name] = names[value] if names else value
+    for name, shape in data.get("shapes", {}).items():
+        for row, value in zip(out, shape_rows(shape), strict=True):
+            row[name] = value
     for name, (source, table) in data.get("derive", {}).items():
         for row in out:
             row[name] = table[row[source]]
     return out
+
+
+def shape_rows(shape: dict) -> list[list]:
+    """Ragged ``coords`` cut into rows: of rings of [x, y] (polygon) or of [x, y] (path)."""
+    coords, offsets = np.asarray(shape["coords"]).tolist(), np.asarray(shape["rows"]).tolist()
+
+    def ring(start: int, end: int) -> list[list[float]]:
+        return [[coords[2 * p], coords[2 * p + 1]] for p in range(start, end)]
+
+    if shape["kind"] == "polygon":
+        rings = np.asarray(shape["rings"]).tolist()
+        return [[ring(rings[r], rings[r + 1]) for r in range(offsets[i], offsets[i + 1])]
+                for i in range(len(offsets) - 1)]
+    return [ring(offsets[i], offsets[i + 1]) for i in range(len(offsets) - 1)]
 
 
 def devices_frame() -> pd.DataFrame:
@@ -133,14 +167,17 @@ def test_data_strings_are_never_accessors():
     assert {s for s in all_strings(props) if s.startswith("@@=")} <= ALLOWED_EXPRESSIONS
 
 
-def test_device_columns_aggregate_by_worst_state():
-    counts = pd.DataFrame({
+def counts_frame() -> pd.DataFrame:
+    return pd.DataFrame({
         "neighborhood_id": ["a", "b", "c"], "subdistrict_id": ["s", "s", "t"],
         "name": ["A", "B", "C"], "lon": [121.0, 121.1, 121.2], "lat": [31.0, 31.1, 31.2],
         "normal": [10, 5, 7], "alarm": [0, 2, 0], "fault": [1, 0, 0], "offline": [3, 1, 0],
         "low_battery": [0, 0, 0],
     })
-    layer = ml.device_columns(counts, "zh")
+
+
+def test_device_columns_aggregate_by_worst_state():
+    layer = ml.device_columns(counts_frame(), "zh")
     got = rows(layer["data"])
     assert [r["worst"] for r in got] == ["fault", "alarm", "normal"]
     assert [r["color"] for r in got] == [STATE_COLORS["fault"], STATE_COLORS["alarm"],
@@ -153,12 +190,15 @@ def test_device_columns_aggregate_by_worst_state():
 
 # --- alarms, incidents, zones, outline ------------------------------------------------------
 
+def alarms_frame() -> pd.DataFrame:
+    return pd.DataFrame({"id": ["a1", "a2"], "rule": ["smoke", "no_activity_12h"],
+                         "severity": ["critical", "minor"], "device_id": ["d1", None],
+                         "neighborhood_id": ["n", "n"], "subdistrict_id": ["s", "s"],
+                         "lon": [121.0, 121.1], "lat": [31.0, 31.1]})
+
+
 def test_alarm_rings_by_severity():
-    alarms = pd.DataFrame({"id": ["a1", "a2"], "rule": ["smoke", "no_activity_12h"],
-                           "severity": ["critical", "minor"], "device_id": ["d1", None],
-                           "neighborhood_id": ["n", "n"], "subdistrict_id": ["s", "s"],
-                           "lon": [121.0, 121.1], "lat": [31.0, 31.1]})
-    got = rows(ml.alarm_rings(alarms, "en")["data"])
+    got = rows(ml.alarm_rings(alarms_frame(), "en")["data"])
     assert [r["color"] for r in got] == [SEVERITY_COLORS["critical"], SEVERITY_COLORS["minor"]]
     assert got[1]["severity_label"] == "Minor"
 
@@ -185,12 +225,15 @@ def test_incidents_by_level_and_status_with_breach_halo():
     assert halo["meta"]["z"] < marks["meta"]["z"]
 
 
-def test_patrol_zones_coloured_by_coverage():
-    zones = gpd.GeoDataFrame({
+def zones_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({
         "id": ["z1", "z2", "z3"], "name": ["一", "二", "三"], "subdistrict_id": ["s"] * 3,
         "coverage": ["covered", "late", "uncovered"],
     }, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1)])
-    layer = ml.patrol_zones(zones, "light", "zh")
+
+
+def test_patrol_zones_coloured_by_coverage():
+    layer = ml.patrol_zones(zones_frame(), "light", "zh")
     got = rows(layer["data"])
     assert [r["line"] for r in got] == [ml.COVERAGE_COLORS[c] for c in
                                         ("covered", "late", "uncovered")]
@@ -225,12 +268,15 @@ def test_camel_case_at_the_edge():
 
 # --- base board -----------------------------------------------------------------------------
 
-def test_buildings_extruded_by_floors():
-    frame = gpd.GeoDataFrame({
+def buildings_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({
         "id": ["b1", "b2"], "name": ["1号楼", ""], "floors": [6, None], "kind": ["walkup", "lane"],
         "subdistrict_id": ["s", "s"], "neighborhood_id": ["n", ""],
     }, geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])
-    layer = base.buildings(frame, "dark", "zh")
+
+
+def test_buildings_extruded_by_floors():
+    layer = base.buildings(buildings_frame(), "dark", "zh")
     got = rows(layer["data"])
     assert [r["height"] for r in got] == [18.0, 3.0]
     assert got[0]["color"] == BASE["dark"]["building_in_neighborhood"]
@@ -282,3 +328,26 @@ def test_view_for_tilts_by_screen_and_mode(screen, mode, pitch):
     assert 121.47 < view["longitude"] < 121.52 and 31.24 < view["latitude"] < 31.26
     assert view["transitionDuration"] > 0
     assert view["key"] == f"nbh:x:{'2d' if pitch == 0 else '3d'}"
+
+
+# --- the mirror against the real rowsOf ------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_rows_mirror_matches_twin_map_js():
+    """The envelopes above, as they go over the wire, read by assets/twin_map.js's own rowsOf
+    under node: the same rows as the Python mirror the tests read them with."""
+    holed = shapely.box(4, 4, 5, 5).difference(shapely.box(4.2, 4.2, 4.4, 4.4))
+    zones = zones_frame()
+    zones.loc[2, "geometry"] = shapely.MultiPolygon([shapely.box(2, 0, 3, 1), holed])
+    layers = [ml.device_points(devices_frame(), "dark", "zh"),
+              ml.device_points(devices_frame(), "light", "en"),
+              ml.device_columns(counts_frame(), "en"), ml.alarm_rings(alarms_frame(), "zh"),
+              *ml.incident_marks(incidents_frame(), "light", "en"),
+              ml.patrol_zones(zones, "dark", "zh"), ml.scope_outline(holed, "dark"),
+              base.buildings(buildings_frame(), "light", "en")]
+    wire = orjson.loads(orjson.dumps([layer["data"] for layer in layers], option=JSON_OPTIONS))
+    assert all(data["length"] for data in wire)
+    assert any("shapes" in data for data in wire) and any("derive" in data for data in wire)
+    out = subprocess.run(["node", "-e", ROWS_OF_JS, str(TWIN_MAP_JS)], input=orjson.dumps(wire),
+                         capture_output=True, check=True, timeout=60)
+    assert orjson.loads(out.stdout) == [rows(data) for data in wire]

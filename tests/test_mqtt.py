@@ -6,7 +6,6 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -15,7 +14,7 @@ from tests._live_fixtures import load_district, reading
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.live.mqtt import MqttIngest, parse_mqtt_url
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, wait_until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 pytestmark = pytest.mark.skipif(not shutil.which(MOSQUITTO),
@@ -29,25 +28,20 @@ def broker(tmp_path):
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        wait_until(lambda: listening(port), timeout=10, message="mosquitto did not listen")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 def publisher(port: int) -> mqtt.Client:
@@ -66,6 +60,7 @@ def test_parse_mqtt_url():
         parse_mqtt_url("http://broker/t")
 
 
+@pytest.mark.slow  # a real mosquitto
 def test_round_trip_validation_and_idempotency(broker, tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
     load_district(store)
@@ -79,7 +74,7 @@ def test_round_trip_validation_and_idempotency(broker, tmp_path):
     unknown = json.dumps([reading("u1", device="nope")])
     for payload in (array, ndjson, single, array, bad, unknown):  # array twice: duplicates
         pub.publish("twin/readings", payload, qos=1).wait_for_publish(5)
-    assert wait_for(lambda: sub.stats.messages == 6)
+    wait_until(lambda: sub.stats.messages == 6)
     pub.disconnect()
     sub.stop()
     assert store.count("readings") == 6
@@ -88,6 +83,7 @@ def test_round_trip_validation_and_idempotency(broker, tmp_path):
     store.close()
 
 
+@pytest.mark.slow  # a real mosquitto
 def test_serve_settings_start_the_subscriber(broker, tmp_path):
     """What ``serve --mqtt URL`` runs: the background subscribes when settings.mqtt_url is set."""
     from twin_dashboard.app import create_app, services_of_app
@@ -101,10 +97,14 @@ def test_serve_settings_start_the_subscriber(broker, tmp_path):
     stop = start_background(rt)
     try:
         pub = publisher(broker)
-        deadline = time.monotonic() + 10
-        while rt.store.count("readings") == 0 and time.monotonic() < deadline:
+
+        def stored() -> bool:  # publish again until the subscriber is up and has stored it
+            if rt.store.count("readings"):
+                return True
             pub.publish("gw/7/readings", json.dumps([reading("live")]), qos=1)
-            time.sleep(0.2)
+            return False
+
+        wait_until(stored, timeout=10, interval=0.2)
         pub.disconnect()
     finally:
         stop()

@@ -61,7 +61,7 @@ def test_truncated_json_names_line_and_column(tmp_path):
         read_features(path)
 
 
-def test_zero_byte_file(tmp_path):
+def test_zero_byte_file_cannot_be_read(tmp_path):
     path = tmp_path / "empty.geojson"
     path.touch()
     with pytest.raises(ReadError, match=r"empty.geojson is empty \(0 bytes\)"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
@@ -17,7 +16,7 @@ from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.domain.routing import Notice, WebhookNotifier
 from twin_dashboard.live.workers import NoticeOutbox
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import FixedClock
+from twin_dashboard.testing import FixedClock, wait_until
 
 T0 = pd.Timestamp("2026-03-02T02:00:00Z")
 
@@ -178,9 +177,7 @@ def test_background_delivery_does_not_hold_up_ingest(tmp_path):
         smoke(ingestor, T0)  # returns although the notifier is still blocked
         assert recorder.notices == []
         release.set()
-        deadline = time.monotonic() + 10
-        while len(recorder.notices) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(recorder.notices) >= 2, timeout=10, interval=0.02)
         assert {n.person_id for n in recorder.notices} == {"p-cadre", "p-buddy"}
     finally:
         outbox.stop()

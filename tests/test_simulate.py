@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 
 import pytest
@@ -18,7 +17,7 @@ from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.live.background import start_background
 from twin_dashboard.live.simulate import Simulator, run_gateway, start_simulator
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import free_port, wait_until
 
 
 def devices() -> list[dict]:
@@ -57,9 +56,7 @@ def test_start_simulator_feeds_the_store(tmp_path):
     load_district(store, extra_devices=200)
     stop = start_simulator(Ingestor(store), rate=200, tick_s=0.2, seed=2)
     try:
-        deadline = time.monotonic() + 10
-        while store.count("readings") < 100 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: store.count("readings") >= 100, timeout=10, interval=0.1)
     finally:
         stop()
     assert store.count("readings") >= 100
@@ -76,13 +73,13 @@ def server(tmp_path):
                                        log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    while not uv.started:
-        time.sleep(0.05)
+    wait_until(lambda: uv.started, timeout=30, message="uvicorn did not start")
     yield f"http://127.0.0.1:{port}", store
     uv.should_exit = True
     thread.join(timeout=10)
 
 
+@pytest.mark.slow  # a real uvicorn server on a loopback port
 def test_run_gateway_posts_to_a_server(server):
     url, store = server
     token = create_token(store, "sim")
@@ -99,9 +96,7 @@ def test_start_background_runs_the_simulator_when_asked(tmp_path):
     load_district(services.store, extra_devices=50)
     stop = start_background(services)
     try:
-        deadline = time.monotonic() + 10
-        while services.store.count("readings") == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: services.store.count("readings") > 0, timeout=10, interval=0.1)
     finally:
         stop()
     assert services.store.count("readings") > 0

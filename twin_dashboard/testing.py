@@ -30,6 +30,24 @@ class FixedClock:
         return self.at
 
 
+def wait_until(predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.05,
+               message: str = "") -> Any:
+    """Poll ``predicate`` until it returns something truthy, and return that.
+
+    TimeoutError if it is still falsy after ``timeout`` seconds; the last poll comes at or after
+    the deadline, so a condition met while the test slept is not missed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    raise TimeoutError(message or f"condition not met within {timeout:g} s")
+
+
 def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     """Milliseconds of ``runs`` calls of ``fn`` (after one warm-up) and the last result."""
     result = fn()

@@ -26,7 +26,7 @@ from twin_dashboard.store.base import open_store
 from twin_dashboard.testing import free_port, serve_command, wait_healthy
 from twin_dashboard.views.charts import rule_name
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LIVE_UP = "window.twinLive && window.twinLive.status().events > 0"
 MAP_DRAWN = "window.twinMap && window.twinMap.status().drawn"

@@ -14,7 +14,7 @@ from conftest import console_errors, element_colors, requested_hosts, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DRAW_TIMEOUT_S = 120  # the first frame of the whole district in software WebGL
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SIZES = {"wall": (3840, 1080), "desk": (1920, 1080), "tablet": (1024, 768)}
 KPIS_READY = ("document.querySelectorAll('[data-kpi]').length === 5 && "
