@@ -163,8 +163,8 @@ def duty_officer(subdistrict_id: str | None) -> str | None:
 async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,
                        screen: dict | None) -> list:
     trigger = ctx.triggered_id
-    if trigger == ids.INCIDENT_TABLE and cell and cell.get("row_id"):
-        pick = {"layer": "incidents", "id": cell["row_id"]}
+    if trigger == ids.INCIDENT_TABLE and cell and cell.get("rowId"):
+        pick = {"layer": "incidents", "id": cell["rowId"]}
     elif isinstance(trigger, dict) and trigger.get("type") == ids.FEED_ITEM:
         if not ctx.triggered[0]["value"]:  # a refreshed feed, not a tap
             raise PreventUpdate
@@ -177,6 +177,6 @@ async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,
 def register(app: Dash) -> None:
     app.callback(Output(ids.DETAILS_PANEL, "children"),
                  Input(ids.MAP_PICK, "data", allow_optional=True),
-                 Input(ids.INCIDENT_TABLE, "active_cell", allow_optional=True),
+                 Input(ids.INCIDENT_TABLE, "cellClicked", allow_optional=True),
                  Input(ids.feed_item(ALL, ALL), "n_clicks"),
                  State(ids.SCREEN, "data"), prevent_initial_call=True)(show_details)

@@ -24,5 +24,5 @@ async def refresh_table(selection: dict | None, _tick, screen: dict | None) -> l
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.INCIDENT_TABLE, "data"), Input(ids.SELECTION, "data"),
+    app.callback(Output(ids.INCIDENT_TABLE, "rowData"), Input(ids.SELECTION, "data"),
                  Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))(refresh_table)
