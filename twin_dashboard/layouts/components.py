@@ -173,10 +173,12 @@ def incident_table(lang: str) -> html.Section:
     """The sortable, filterable, paged incident table (desk); rows come from a callback.
 
     Overdue rows get the class ``row-overdue`` (assets/desk.css) from an expression
-    dash-ag-grid evaluates itself: no JavaScript is sent. Its look is set in CSS.
+    dash-ag-grid evaluates itself: no JavaScript is sent. Its look is set in CSS. No
+    ``rowData`` yet: the grid shows its own loading overlay until the first rows, and no
+    dcc.Loading around it, which would hide the grid at every refresh of the clock.
     """
     table = dag.AgGrid(
-        id=ids.INCIDENT_TABLE, columnDefs=incident_columns(lang), rowData=[],
+        id=ids.INCIDENT_TABLE, columnDefs=incident_columns(lang),
         getRowId="params.data.id", rowClassRules={"row-overdue": "params.data.overdue"},
         defaultColDef={"sortable": True, "resizable": True, "filter": "agTextColumnFilter",
                        "floatingFilter": True, "suppressFloatingFilterButton": True,
@@ -186,8 +188,7 @@ def incident_table(lang: str) -> html.Section:
                          "localeText": grid_locale(lang)},
         className="incident-grid", style={"width": "100%"},
     )
-    loading = dcc.Loading(table, type="dot", delay_show=400)
-    return card(t("table.title", lang), [loading], "table-card")
+    return card(t("table.title", lang), [table], "table-card")
 
 
 def details_panel(lang: str) -> html.Section:
