@@ -182,7 +182,10 @@ def incident_table(lang: str) -> html.Section:
         getRowId="params.data.id", rowClassRules={"row-overdue": "params.data.overdue"},
         defaultColDef={"sortable": True, "resizable": True, "filter": "agTextColumnFilter",
                        "floatingFilter": True, "suppressFloatingFilterButton": True,
-                       "suppressHeaderMenuButton": True, "suppressHeaderFilterButton": True},
+                       "suppressHeaderMenuButton": True, "suppressHeaderFilterButton": True,
+                       # a blank placeholder: the filter box shows AG Grid's magnifier and no
+                       # text to cut short in narrow columns (its label is ariaFilterInput)
+                       "floatingFilterComponentParams": {"filterPlaceholder": " "}},
         dashGridOptions={"pagination": True, "paginationPageSize": TABLE_PAGE_SIZE,
                          "paginationPageSizeSelector": False, "domLayout": "autoHeight",
                          "localeText": grid_locale(lang)},
