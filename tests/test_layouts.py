@@ -65,8 +65,10 @@ def _ui_strings(layout) -> list[str]:
             value = getattr(node, prop, None)
             if isinstance(value, str):
                 found.append(value)
-        for column in getattr(node, "columns", None) or []:
-            found.append(column["name"])
+        for column in getattr(node, "columnDefs", None) or []:
+            found.append(column["headerName"])
+        found += list(((getattr(node, "dashGridOptions", None) or {}).get("localeText")
+                       or {}).values())
         labels = getattr(node, "labels", None)
         found += list(labels.values()) if isinstance(labels, dict) else []
     return [re.sub(r"\{[a-z_]+\}", "", s) for s in found]  # placeholders are not shown
@@ -193,3 +195,19 @@ def test_alarm_details_offer_the_desk_its_next_step(status: str, action: str | N
     assert props["data-action"] == action and props["data-actor"] == "P-duty-1"
     assert props["data-alarm"] == "A1" and "ack-btn" in props["className"]  # ≥ 44 px in live.css
     assert button.children == t("live.escalate" if action == "escalate" else "live.ack", "zh")
+
+
+def test_lay009_the_desk_table_is_a_paged_grid_with_overdue_rows_marked() -> None:
+    """dash-ag-grid, not the deprecated DataTable: rows written as ``rowData``, picked by their
+    id, overdue rows marked by an expression (no JavaScript sent), 12 rows a page."""
+    import dash_ag_grid as dag
+
+    grid = next(n for n, _ in _walk(_build("desk", "en")) if getattr(n, "id", None)
+                == ids.INCIDENT_TABLE)
+    assert isinstance(grid, dag.AgGrid)
+    assert grid.getRowId == "params.data.id"
+    assert grid.rowClassRules == {"row-overdue": "params.data.overdue"}
+    options = grid.dashGridOptions
+    assert options["pagination"] and options["paginationPageSize"] == components.TABLE_PAGE_SIZE
+    assert options["localeText"]["page"] == "Page"
+    assert not getattr(grid, "dangerously_allow_code", False)

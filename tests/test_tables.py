@@ -29,8 +29,26 @@ def test_tbl001_open_first_then_newest_with_labels_and_overdue() -> None:
 
 
 def test_tbl002_columns_are_translated() -> None:
-    assert [c["name"] for c in tables.incident_columns("zh")][:2] == ["编号", "事项"]
-    assert {c["id"] for c in tables.incident_columns("en")} == set(tables.TABLE_FIELDS)
+    assert [c["headerName"] for c in tables.incident_columns("zh")][:2] == ["编号", "事项"]
+    assert [c["field"] for c in tables.incident_columns("en")] == list(tables.TABLE_FIELDS)
+
+
+def test_tbl002b_columns_are_wide_enough_for_their_labels() -> None:
+    """A column's floor fits its header with the sort arrow and its widest label: English
+    labels are longer, so its columns are at least as wide as the Chinese ones."""
+    zh, en = (tables.incident_columns(lang) for lang in ("zh", "en"))
+    for z, e in zip(zh, en, strict=True):
+        assert e["minWidth"] >= tables._text_px(e["headerName"]) + 38
+        assert z["minWidth"] >= tables._text_px(z["headerName"]) + 38
+    status = next(c for c in en if c["field"] == "status")
+    assert status["minWidth"] >= tables._text_px("In progress", 0.55) + 20
+    assert {c["field"] for c in en if c.get("cellClass") == "num"} == {"id", "reported", "due"}
+
+
+def test_tbl002c_grid_texts_in_both_languages() -> None:
+    zh, en = tables.grid_locale("zh"), tables.grid_locale("en")
+    assert zh.keys() == en.keys() >= {"page", "to", "of", "noRowsToShow"}
+    assert en["page"] == "Page" and zh["noRowsToShow"] == "暂无工单"
 
 
 def test_tbl003_feed_merges_newest_first_and_flashes_new_critical() -> None:

@@ -227,3 +227,47 @@ def test_scr008_wall_rotates_through_subdistricts(browser, live_server) -> None:
     wait_for(driver, f"document.getElementById('scope-title').innerText !== {json.dumps(first)}",
              timeout=30)
     assert console_errors(driver) == []
+
+
+def test_scr009_desk_incident_table_pages_sorts_marks_overdue_and_opens_details(
+        browser, live_server, server_db) -> None:
+    """The desk's incident grid (dash-ag-grid): 12 rows a page of the open-first rows, every
+    overdue incident marked (as many as the SLA tile counts), a header click sorts, a row
+    click opens the incident in the details panel."""
+    driver = _open(browser, live_server, "desk")
+    grid = "dash_ag_grid.getApi('incident-table')"
+    rows = "#incident-table .ag-center-cols-container .ag-row"
+    wait_for(driver, f"document.querySelectorAll('{rows}').length === 12", timeout=60)
+    with sqlite3.connect(_db_path(server_db)) as db:
+        total = db.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
+    assert driver.execute_script(f"return {grid}.paginationGetRowCount()") == min(total, 1000)
+    first_overdue = driver.execute_script(f"""
+        const api = {grid}; let first = -1, n = 0, i = 0;
+        api.forEachNodeAfterFilterAndSort(node => {{
+            if (node.data.overdue) {{ n += 1; if (first < 0) first = i; }} i += 1; }});
+        if (first >= 0) api.paginationGoToPage(Math.floor(first / 12));
+        return [first, n];""")
+    assert first_overdue[1] == int(_tiles(driver)["sla"])
+    if first_overdue[0] >= 0:
+        wait_for(driver, "document.querySelectorAll('#incident-table .row-overdue').length")
+        marked = driver.execute_script("return [...document.querySelectorAll("
+                                       "'#incident-table .row-overdue')]"
+                                       ".map(r => getComputedStyle(r).backgroundColor)")
+        assert set(marked) == {"rgb(255, 241, 240)"}  # assets/desk.css
+    header = wait_for(driver, "document.querySelector(\"#incident-table "
+                              ".ag-header-cell[col-id='due'] .ag-header-cell-label\")")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", header)
+    header.click()
+    wait_for(driver, f"{grid}.getColumnState().find(c => c.colId === 'due').sort === 'asc'")
+    dues = driver.execute_script(f"""
+        const api = {grid}; const out = [];
+        api.forEachNodeAfterFilterAndSort(node => out.push(node.data.due));
+        api.paginationGoToFirstPage(); return out;""")
+    assert dues == sorted(dues)
+    cell = wait_for(driver, f"document.querySelector(\"{rows}[row-index='0'] "
+                            ".ag-cell[col-id='title']\")")
+    title = cell.text
+    cell.click()
+    wait_for(driver, f"document.getElementById('details-panel').innerText"
+                     f".includes({json.dumps(title)})", timeout=30)
+    assert console_errors(driver) == []

@@ -43,8 +43,8 @@ def render(services: Services, pick: Pick, screen: dict | None) -> list:
 def picked(pick: dict | None, cell: dict | None) -> dict | None:
     """What was picked, from whichever input fired: map, incident row or feed item."""
     trigger = ctx.triggered_id
-    if trigger == ids.INCIDENT_TABLE and cell and cell.get("row_id"):
-        return {"layer": "incidents", "id": cell["row_id"]}
+    if trigger == ids.INCIDENT_TABLE and cell and cell.get("rowId"):
+        return {"layer": "incidents", "id": cell["rowId"]}
     if isinstance(trigger, dict) and trigger.get("type") == ids.FEED_ITEM:
         if not ctx.triggered[0]["value"]:  # a refreshed feed, not a tap
             raise PreventUpdate
@@ -55,7 +55,7 @@ def picked(pick: dict | None, cell: dict | None) -> dict | None:
 def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.DETAILS_PANEL, "children"),
                   Input(ids.MAP_PICK, "data", allow_optional=True),
-                  Input(ids.INCIDENT_TABLE, "active_cell", allow_optional=True),
+                  Input(ids.INCIDENT_TABLE, "cellClicked", allow_optional=True),
                   Input(ids.feed_item(ALL, ALL), "n_clicks"),
                   State(ids.SCREEN, "data"), prevent_initial_call=True)
     async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,

@@ -19,7 +19,7 @@ def rows(services: Services, selection: dict | None, lang: str) -> list[dict]:
 
 
 def register(app: Dash, services: Services) -> None:
-    @app.callback(Output(ids.INCIDENT_TABLE, "data"), Input(ids.SELECTION, "data"),
+    @app.callback(Output(ids.INCIDENT_TABLE, "rowData"), Input(ids.SELECTION, "data"),
                   Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))
     async def refresh_table(selection: dict | None, _tick, screen: dict | None) -> list[dict]:
         return await asyncio.to_thread(rows, services, selection, page_lang(screen))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from twin_dashboard.catalog import LEVELS, OPEN_STATUSES
+from twin_dashboard.catalog import INCIDENT_SOURCES, INCIDENT_STATUSES, LEVELS, OPEN_STATUSES
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc, as_utc_series
 from twin_dashboard.i18n import t
 from twin_dashboard.views.charts import rule_name
@@ -23,9 +23,52 @@ TABLE_FIELDS: tuple[str, ...] = ("id", "title", "neighborhood", "source", "level
                                  "reported", "due")
 
 
-def incident_columns(lang: str) -> list[dict[str, str]]:
-    """DataTable columns; ``overdue`` travels in each row but is not a column."""
-    return [{"name": t(f"table.col.{field}", lang), "id": field} for field in TABLE_FIELDS]
+# Sizing of the grid's columns: a share of spare width, and a floor that fits the widest label
+# (header or value) in the page's language, so headers never overflow; text beyond is cut (…).
+COLUMN_FLEX: dict[str, float] = {"title": 2.6}
+COLUMN_MIN_PX: dict[str, int] = {"id": 96, "title": 150, "neighborhood": 90,
+                                 "reported": 100, "due": 100}
+NUMERIC_FIELDS: frozenset[str] = frozenset({"id", "reported", "due"})  # tabular digits
+_VOCABULARY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "source": ("source", INCIDENT_SOURCES), "level": ("level", LEVELS),
+    "status": ("status", INCIDENT_STATUSES)}
+_FONT_PX, _CELL_PAD_PX, _SORT_ICON_PX = 14, 20, 18  # assets/desk.css: font, cell padding
+
+
+def _text_px(text: str, latin_em: float = 0.6) -> int:
+    """Width of ``text`` at the table's font size: a CJK character is 1 em, others about
+    ``latin_em`` (0.6 covers bold headers; values in regular weight are nearer 0.55)."""
+    return round(sum(_FONT_PX * (1.0 if ord(ch) >= 0x2E80 else latin_em) for ch in text))
+
+
+def incident_columns(lang: str) -> list[dict[str, Any]]:
+    """The grid's ``columnDefs``; ``overdue`` travels in each row but is not a column."""
+    columns = []
+    for field in TABLE_FIELDS:
+        header = t(f"table.col.{field}", lang)
+        prefix, codes = _VOCABULARY.get(field, ("", ()))
+        widest = max([_text_px(t(f"{prefix}.{code}", lang), 0.55) for code in codes],
+                     default=0)
+        min_px = max(COLUMN_MIN_PX.get(field, 0), widest + _CELL_PAD_PX,
+                     _text_px(header) + _CELL_PAD_PX + _SORT_ICON_PX)
+        columns.append({"field": field, "headerName": header, "minWidth": min_px,
+                        "flex": COLUMN_FLEX.get(field, 1),
+                        **({"cellClass": "num"} if field in NUMERIC_FIELDS else {})})
+    return columns
+
+
+GRID_TEXT: dict[str, str] = {  # AG Grid's own strings (its ``localeText`` keys) → catalog keys
+    "page": "table.page", "to": "table.to", "of": "table.of",
+    "firstPage": "table.first_page", "previousPage": "table.previous_page",
+    "nextPage": "table.next_page", "lastPage": "table.last_page",
+    "noRowsToShow": "table.empty", "loadingOoo": "table.loading",
+    "ariaFilterInput": "table.filter",
+}
+
+
+def grid_locale(lang: str) -> dict[str, str]:
+    """The grid's ``localeText``: its pagination, overlays and labels in the page's language."""
+    return {key: t(text_key, lang) for key, text_key in GRID_TEXT.items()}
 
 
 def _local(values: pd.Series) -> pd.Series:
