@@ -141,3 +141,19 @@ def test_request_schema_is_in_openapi(api):
     item = content["application/json"]["schema"]["items"]
     assert {"reading_id", "device_id", "ts"} <= set(item["required"])
     assert set(post["responses"]) >= {"200", "401", "413", "422"}
+
+
+def test_fail001_the_same_reading_id_from_two_gateways_is_two_readings(api):
+    """reading_id is unique per gateway stream: a second gateway's r0 is not a duplicate."""
+    client, store = api
+    other = create_token(store, "gw-other")
+    batch = [reading(i, event="heartbeat") for i in range(3)]
+    assert client.post(URL, json=batch).json()["accepted"] == 3
+    second = client.post(URL, json=batch, headers={"Authorization": f"Bearer {other}"})
+    assert second.status_code == 200
+    assert second.json() == {"accepted": 3, "duplicates": 0, "alarms": []}
+    again = client.post(URL, json=batch, headers={"Authorization": f"Bearer {other}"})
+    assert again.json()["duplicates"] == 3
+    assert stored(store) == 6
+    rows = store.read_records("readings")
+    assert sorted(set(rows["gateway"])) == ["gw-other", "gw-test"]

@@ -2,8 +2,11 @@
 
 One batch is one transaction: new readings, device states and registers, alarms, inbox rows and
 their steps commit together, so a crash leaves either all of a batch or none of it, and a
-retried batch stores nothing twice (``reading_id`` is the idempotency key). HTTP, MQTT and the
-in-process simulator all come through :class:`Ingestor`, so they validate alike.
+retried batch stores nothing twice. The idempotency key is (gateway, ``reading_id``): a reading
+id is unique per gateway stream, so two gateways may use the same ids. The gateway is the
+token's name over HTTP, the message's topic over MQTT (``mqtt:<topic>``) and ``simulator`` for
+the in-process feed. HTTP, MQTT and the simulator all come through :class:`Ingestor`, so they
+validate alike.
 
 A batch with any invalid item is refused whole (:class:`BatchRefused`, HTTP 422) with errors
 naming the item's index (0-based; for NDJSON among non-blank lines), field and reason. Beyond
@@ -34,6 +37,8 @@ from twin_dashboard.store.base import STATUS_LIVE_COLUMNS, LiveTx, Store
 
 log = logging.getLogger(__name__)
 MAX_ERRORS = 100  # errors listed in a refusal; ``error_count`` has the total
+LOCAL_GATEWAY = "local"  # the stream of in-process callers that name none (tests, scripts)
+SIMULATOR_GATEWAY = "simulator"  # serve's in-process simulated feed
 DIRECTORY_TTL_S = 60.0  # households and people change rarely: reread at most this often
 Ident = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -180,18 +185,26 @@ class Ingestor:
         self.listeners.append(listener)
         return lambda: self.listeners.remove(listener)
 
-    def ingest_body(self, body: bytes, ndjson: bool = False) -> IngestResult:
-        """Parse, validate and store one batch."""
-        return self.ingest(parse_batch(body, ndjson))
+    def ingest_body(self, body: bytes, ndjson: bool = False, *,
+                    gateway: str = LOCAL_GATEWAY) -> IngestResult:
+        """Parse, validate and store one batch from ``gateway``."""
+        return self.ingest(parse_batch(body, ndjson), gateway=gateway)
 
-    def ingest(self, readings: Sequence[Reading], checked: bool = False) -> IngestResult:
-        """Check devices and times (unless ``checked``), then store in one transaction."""
+    def ingest(self, readings: Sequence[Reading], checked: bool = False, *,
+               gateway: str | Sequence[str] = LOCAL_GATEWAY) -> IngestResult:
+        """Check devices and times (unless ``checked``), then store in one transaction.
+
+        ``gateway`` names the stream the readings came from (one name, or one per reading):
+        a reading whose (gateway, reading_id) is stored already counts as a duplicate.
+        """
         now = self.clock()
         if not checked:
             self.check(readings, now)
         now_s = int(now.timestamp())
+        gateways = [gateway] * len(readings) if isinstance(gateway, str) else gateway
         rows = [(r["reading_id"], r["device_id"], int(r["ts"].timestamp()), r.get("event"),
-                 r.get("value"), r.get("battery"), now_s) for r in readings]
+                 r.get("value"), r.get("battery"), now_s, g)
+                for r, g in zip(readings, gateways, strict=True)]
         with self.store.live_tx() as tx:
             fresh = tx.new_readings(rows)
             states, alarms, notices = self._fold(tx, fresh, now_s) if fresh else ({}, [], [])
@@ -291,7 +304,7 @@ def _fold_device(live: DeviceLive, info: dict[str, Any], readings: list[tuple],
     window = _WINDOW_S[info["category"]]
     was_offline = live.last_seen is None or now_s - live.last_seen > window
     water = info["category"] == "water_flow"
-    for _, _, ts, event, value, battery, _ in readings:
+    for _, _, ts, event, value, battery, *_ in readings:
         apply_reading(live, ts, event, value, battery, water)
     changed = settle(live)
     online = live.last_seen is not None and now_s - live.last_seen <= window

@@ -35,7 +35,7 @@ from tenacity import (
 )
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE, ELDERLY_CATEGORIES
-from twin_dashboard.domain.ingest import READINGS, Ingestor
+from twin_dashboard.domain.ingest import READINGS, SIMULATOR_GATEWAY, Ingestor
 from twin_dashboard.domain.time import LOCAL_TZ, utc_now
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def start_simulator(ingestor: Ingestor, rate: float = 50.0, tick_s: float = 1.0,
         while not stop.wait(tick_s):
             try:
                 batch = sim.readings(utc_now().timestamp(), int(rate * tick_s))
-                ingestor.ingest(READINGS.validate_python(batch))
+                ingestor.ingest(READINGS.validate_python(batch), gateway=SIMULATOR_GATEWAY)
             except Exception:  # keep the demo alive; the next tick tries again
                 log.exception("simulator tick failed")
 

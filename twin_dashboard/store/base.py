@@ -47,7 +47,8 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
                    "elder_id", "cadre_id", "buddy_id", "lon", "lat"),
     "device_status": ("device_id", "state", "state_since", "last_seen", "last_event",
                       "last_value", "battery", "subdistrict_id", "neighborhood_id"),
-    "readings": ("reading_id", "device_id", "ts", "event", "value", "battery", "received_at"),
+    "readings": ("reading_id", "device_id", "ts", "event", "value", "battery", "received_at",
+                 "gateway"),
     "alarms": ("id", "device_id", "household_id", "subdistrict_id", "neighborhood_id", "rule",
                "severity", "status", "raised_at", "acked_at", "acked_by", "escalated_at",
                "closed_at", "incident_id", "lon", "lat"),
@@ -58,6 +59,9 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
     "patrols": ("id", "zone_id", "chief_id", "subdistrict_id", "started_at", "ended_at",
                 "road_ids", "geom"),
 }
+# Values of record columns a frame may leave out (readings from files name no gateway).
+NO_GATEWAY = ""
+RECORD_DEFAULTS: dict[str, dict[str, Any]] = {"readings": {"gateway": NO_GATEWAY}}
 # Columns holding times (integer epoch seconds in the store, pandas UTC timestamps outside).
 TIME_COLUMNS: frozenset[str] = frozenset({
     "installed_at", "state_since", "last_seen", "ts", "received_at", "raised_at", "acked_at",

@@ -26,9 +26,11 @@ from twin_dashboard.store._live_sqlite import (
     LIVE_CHECKPOINT_PAGES,
     SQLiteLiveTx,
 )
+from twin_dashboard.store._migrations import migrate
 from twin_dashboard.store.base import (
     ALL,
     LAYERS_VERSION_KEY,
+    RECORD_DEFAULTS,
     RECORD_TABLES,
     TIME_COLUMNS,
     Scope,
@@ -60,6 +62,7 @@ class SQLiteStore:
         schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
         with self._write_lock:
             self._conn().executescript(schema)  # executescript manages its own transaction
+            migrate(self._conn(), schema)  # tables whose shape changed since the file was made
 
     # --- connections ---
     def _conn(self) -> sqlite3.Connection:
@@ -116,7 +119,7 @@ class SQLiteStore:
     # --- records ---
     def replace_records(self, table: str, frame: pd.DataFrame) -> int:
         columns = _record_columns(table)
-        self._replace(table, columns, _record_rows(columns, frame))
+        self._replace(table, columns, _record_rows(table, columns, frame))
         return len(frame)
 
     def insert_records(self, table: str, frame: pd.DataFrame) -> int:
@@ -126,7 +129,7 @@ class SQLiteStore:
                f"VALUES ({', '.join('?' * len(columns))})")
         with self._transaction() as conn:
             before = conn.total_changes
-            for batch in _batches(_record_rows(columns, frame)):
+            for batch in _batches(_record_rows(table, columns, frame)):
                 conn.executemany(sql, batch)
             return conn.total_changes - before
 
@@ -336,9 +339,13 @@ def _layer_rows(spec: LayerSpec, frame: gpd.GeoDataFrame) -> tuple[list[str], It
     return list(data.columns), _tuples(data)
 
 
-def _record_rows(columns: tuple[str, ...], frame: pd.DataFrame) -> Iterator[tuple]:
+def _record_rows(table: str, columns: tuple[str, ...], frame: pd.DataFrame) -> Iterator[tuple]:
     data = pd.DataFrame(index=range(len(frame)))
+    defaults = RECORD_DEFAULTS.get(table, {})
     for name in columns:
+        if name not in frame and name in defaults:
+            data[name] = [defaults[name]] * len(frame)
+            continue
         values = frame[name].reset_index(drop=True) if name in frame else None
         if name == "geom" and values is not None:
             data[name] = shapely.to_wkb(np.asarray(values))
