@@ -1,4 +1,7 @@
-"""The ``twin-dashboard`` command line (README: command line and HTTP): serve, import, export, token, simulate."""
+"""The ``twin-dashboard`` command line (README: command line and HTTP).
+
+serve, import, export, seed, token, simulate, generate-demo.
+"""
 
 from __future__ import annotations
 

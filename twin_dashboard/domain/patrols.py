@@ -102,7 +102,8 @@ def coverage_share(coverage: pd.DataFrame) -> float:
     Parameters
     ----------
     coverage : DataFrame
-        From :func:`segment_coverage` (the coverage figure of docs/domain.md) or :func:`zone_coverage`.
+        From :func:`segment_coverage` (the coverage figure of docs/domain.md) or
+        :func:`zone_coverage`.
 
     Returns
     -------

@@ -1,7 +1,8 @@
 """Prepare a file for ``twin-dashboard import``: read, convert to WGS84, check, assemble.
 
 Pure: it never touches the store. The CLI hands the prepared frame to ``store.replace_layer``,
-which is transactional, so a refused or failed import changes nothing (README: command line and HTTP).
+which is transactional, so a refused or failed import changes nothing (README: command line and
+HTTP).
 """
 
 from __future__ import annotations
