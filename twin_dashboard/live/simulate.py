@@ -37,6 +37,7 @@ from tenacity import (
 from twin_dashboard.catalog import CATEGORY_BY_CODE, ELDERLY_CATEGORIES
 from twin_dashboard.domain.ingest import READINGS, SIMULATOR_GATEWAY, Ingestor
 from twin_dashboard.domain.time import LOCAL_TZ, utc_now
+from twin_dashboard.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 # Relative activity of an elder's home by local hour (0-23): asleep at night, busy at meals.
@@ -244,12 +245,19 @@ def start_simulator(ingestor: Ingestor, rate: float = 50.0, tick_s: float = 1.0,
     def loop() -> None:
         devices = ingestor.store.read_layer("devices").drop(columns="geometry").to_dict("records")
         sim = Simulator(devices, seed=seed)
+        told = ""
         while not stop.wait(tick_s):
             try:
                 batch = sim.readings(utc_now().timestamp(), int(rate * tick_s))
                 ingestor.ingest(READINGS.validate_python(batch), gateway=SIMULATOR_GATEWAY)
+            except StoreUnavailable as err:  # told once per outage, not every second
+                if str(err) != told:
+                    log.warning("simulator: the store cannot take readings: %s", err)
+                told = str(err)
             except Exception:  # keep the demo alive; the next tick tries again
                 log.exception("simulator tick failed")
+            else:
+                told = ""
 
     threading.Thread(target=loop, name="simulator", daemon=True).start()
     return stop.set

@@ -90,6 +90,14 @@ class StoreError(ValueError):
     """A write the store refused; nothing was changed."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened or cannot take writes now: it is read-only, the disk is full
+    or failing, the file is not a database, or another writer holds it. Nothing was changed.
+
+    Not a ``ValueError``: it says nothing about the data, and the API answers it with 503.
+    """
+
+
 class Store(Protocol):
     """What the rest of the app may ask of persistence."""
 
@@ -124,6 +132,9 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
     def touch_source(self, name: str, at: pd.Timestamp, detail: str = "") -> None: ...
     def sources(self) -> pd.DataFrame: ...
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreUnavailable` naming the reason when a write could not be made now."""
 
     def close(self) -> None: ...
 

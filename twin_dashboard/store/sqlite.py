@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -27,6 +26,14 @@ from twin_dashboard.store._live_sqlite import (
     SQLiteLiveTx,
 )
 from twin_dashboard.store._migrations import migrate
+from twin_dashboard.store._sqlite_open import (
+    BUSY_TIMEOUT_S,
+    check_file,
+    conditions,
+    connect,
+    parse_url,
+    probe_write,
+)
 from twin_dashboard.store.base import (
     ALL,
     LAYERS_VERSION_KEY,
@@ -42,12 +49,7 @@ BATCH_ROWS = 5_000  # rows per executemany: bounded memory, few round trips
 
 def sqlite_path(url: str) -> str:
     """The file path of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
-    if url in ("sqlite://", "sqlite:///:memory:"):
-        raise StoreError("an in-memory SQLite store cannot be shared: give a file path")
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        raise StoreError(f"not a SQLite URL: {url!r} (expected sqlite:///path.db)")
-    return url[len(prefix):]
+    return str(parse_url(url).path)
 
 
 class SQLiteStore:
@@ -55,12 +57,13 @@ class SQLiteStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path = Path(sqlite_path(url))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.target = parse_url(url)
+        self.path = self.target.path
+        check_file(self.target)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
-        with self._write_lock:
+        with self._write_lock, conditions(self.path):
             self._conn().executescript(schema)  # executescript manages its own transaction
             migrate(self._conn(), schema)  # tables whose shape changed since the file was made
 
@@ -68,11 +71,12 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = connect(self.target)
+            with conditions(self.path):
+                if not self.target.read_only:  # a read-only file keeps its journal mode
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             self._local.conn = conn
         return conn
 
@@ -80,14 +84,18 @@ class SQLiteStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """All or nothing: a failure anywhere inside rolls every statement back."""
         conn = self._conn()
-        with self._write_lock:
+        with self._write_lock, conditions(self.path):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite ends some failed transactions itself
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def check_writable(self) -> None:
+        probe_write(self.target)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -222,9 +230,10 @@ class SQLiteStore:
             raise StoreError(f"{table}: {err}; nothing was changed") from err
 
     def _query(self, sql: str, params: list[Any]) -> pd.DataFrame:
-        cursor = self._conn().execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+        with conditions(self.path):
+            cursor = self._conn().execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
 
     def _fingerprint(self, table: str) -> str:
         digest = hashlib.sha256()
