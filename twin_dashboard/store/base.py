@@ -107,8 +107,13 @@ class Store(Protocol):
     def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
         """Replace a whole layer in one transaction; returns the row count."""
 
-    def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
-        """A layer in EPSG:4326 with its typed columns, ``props`` (dict) and geometry."""
+    def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
+                   limit: int | None = None) -> gpd.GeoDataFrame:
+        """A layer in EPSG:4326 with its typed columns, ``props`` (dict) and geometry.
+
+        With ``after`` or ``limit``, one page in id order: the features whose id sorts after
+        ``after``, at most ``limit`` of them.
+        """
 
     def layer_fingerprint(self, layer: str) -> str:
         """A digest of a layer's rows, to prove a refused import changed nothing."""

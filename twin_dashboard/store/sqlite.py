@@ -110,10 +110,17 @@ class SQLiteStore:
         self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY)
         return len(frame)
 
-    def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
+    def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
+                   limit: int | None = None) -> gpd.GeoDataFrame:
         spec = layer_spec(layer)
         names = ["id", *spec.column_names, "props", "geom"]
         sql, params = _select(spec.table, names, _layer_scope(spec), scope, None)
+        if after is not None or limit is not None:  # a page: by id, from the primary key
+            if after is not None:
+                sql += (" AND" if " WHERE " in sql else " WHERE") + " id > ?"
+                params.append(after)
+            sql += " ORDER BY id" + (" LIMIT ?" if limit is not None else "")
+            params += [limit] if limit is not None else []
         frame = self._query(sql, params)
         geometry = shapely.from_wkb(frame.pop("geom").to_numpy()) if len(frame) else []
         frame["props"] = [json.loads(p) if isinstance(p, str) else {} for p in frame["props"]]
