@@ -5,7 +5,9 @@ serve, import, export, seed, token, simulate, generate-demo.
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -44,9 +46,18 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
           mqtt_url: str | None) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
+    from twin_dashboard.store.lock import StoreLocked, server_lock
 
-    run(Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
-                 host=host, port=port, mqtt_url=mqtt_url))
+    settings = Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
+                        host=host, port=port, mqtt_url=mqtt_url)
+    since = datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "
+                                          f"since {since}"):
+            run(settings)
+    except StoreLocked as err:
+        click.echo(f"serve refused: {err}", err=True)
+        sys.exit(2)
 
 
 @main.command("import")
