@@ -40,7 +40,8 @@ def build_services(settings: Settings, *, seed: bool = True,
         if report is not None:
             log.info("seeded an empty store: %s", report)
     return Services(settings=settings, store=store, atlas=Atlas(store),
-                    ingestor=Ingestor(store, clock=clock), hub=LiveHub(store, clock),
+                    ingestor=Ingestor(store, clock=clock, max_age=settings.max_reading_age),
+                    hub=LiveHub(store, clock),
                     clock=clock)
 
 

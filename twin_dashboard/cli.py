@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -42,14 +42,18 @@ def main() -> None:
 @click.option("--no-simulate", is_flag=True, help="do not run the in-process sensor simulator")
 @click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
               help="also take readings from an MQTT broker: mqtt://host:port/topic")
+@click.option("--max-reading-age", "max_age_days", default=7.0, show_default=True,
+              metavar="DAYS", type=click.FloatRange(min=0, min_open=True),
+              help="refuse readings dated more than this many days before now")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
-          mqtt_url: str | None) -> None:
+          mqtt_url: str | None, max_age_days: float) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
     from twin_dashboard.store.lock import StoreLocked, server_lock
 
     settings = Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
-                        host=host, port=port, mqtt_url=mqtt_url)
+                        host=host, port=port, mqtt_url=mqtt_url,
+                        max_reading_age=timedelta(days=max_age_days))
     since = datetime.now().astimezone().isoformat(timespec="seconds")
     try:
         with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -42,3 +43,5 @@ class Settings:
     # Layer pages read and encoded at once; one more is answered 503 + Retry-After, not queued.
     # The work holds the GIL mostly: more than the cores only slows /healthz down.
     max_heavy_reads: int = 2
+    # Readings older than this (by their ts, against the server clock) are refused per item.
+    max_reading_age: timedelta = timedelta(days=7)

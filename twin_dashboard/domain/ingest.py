@@ -10,8 +10,10 @@ validate alike.
 
 A batch with any invalid item is refused whole (:class:`BatchRefused`, HTTP 422) with errors
 naming the item's index (0-based; for NDJSON among non-blank lines), field and reason. Beyond
-the schema, an item is invalid when its device is unknown or its ``ts`` lies more than
-``states.FUTURE_TOLERANCE`` ahead of the server clock.
+the schema, an item is invalid when its device is unknown, its ``ts`` lies more than
+``states.FUTURE_TOLERANCE`` ahead of the server clock, or more than ``max_age``
+(``Settings.max_reading_age``, 7 days by default) behind it — a reading dated year 0001 is a
+broken gateway clock, not history.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any, Literal, NotRequired
 
 import pandas as pd
@@ -28,6 +31,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationEr
 from typing_extensions import TypedDict
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES, READING_EVENTS
+from twin_dashboard.config import Settings
 from twin_dashboard.domain import routing
 from twin_dashboard.domain.devices import heartbeat_window
 from twin_dashboard.domain.rules import DEFAULT_RULES, RuleConfig, device_alarm, household_alarms
@@ -172,8 +176,10 @@ class Ingestor:
                  rules: RuleConfig = DEFAULT_RULES,
                  routing_cfg: routing.RoutingConfig = routing.DEFAULT_ROUTING,
                  notifier: routing.Notifier | None = None,
-                 deliver: Callable[[list[routing.Notice]], None] | None = None) -> None:
+                 deliver: Callable[[list[routing.Notice]], None] | None = None,
+                 max_age: timedelta = Settings.max_reading_age) -> None:
         self.store, self.clock, self.rules, self.routing_cfg = store, clock, rules, routing_cfg
+        self.max_age = pd.Timedelta(max_age)  # older readings are refused per item
         self.notifier: routing.Notifier = notifier or routing.LogNotifier()
         self.deliver = deliver or (lambda notices: routing.deliver(store, self.notifier,
                                                                    notices))
@@ -216,10 +222,12 @@ class Ingestor:
         return IngestResult(len(fresh), len(rows) - len(fresh), [a["id"] for a in alarms])
 
     def check(self, readings: Sequence[Reading], now: pd.Timestamp | None = None) -> None:
-        """:class:`BatchRefused` naming items of unknown devices or from the future."""
+        """:class:`BatchRefused` naming items of unknown devices, from the future or older
+        than ``max_age``."""
         now = self.clock() if now is None else now
         unknown = self.index.unknown({r["device_id"] for r in readings})
         latest = (now + FUTURE_TOLERANCE).to_pydatetime()
+        earliest = (now - self.max_age).to_pydatetime()
         errors = []
         for i, r in enumerate(readings):
             if r["device_id"] in unknown:
@@ -228,6 +236,10 @@ class Ingestor:
             if r["ts"] > latest:
                 errors.append({"index": i, "field": "ts", "reason":
                                f"more than {FUTURE_TOLERANCE} ahead of server time"})
+            elif r["ts"] < earliest:
+                errors.append({"index": i, "field": "ts", "reason":
+                               f"more than {_span(self.max_age)} before server time "
+                               f"({r['ts'].isoformat()}): too old to take"})
         if errors:
             raise BatchRefused(errors)
 
@@ -290,6 +302,15 @@ class Ingestor:
                     listener(delta)
                 except Exception:  # a broken screen feed must not fail ingest
                     log.exception("live listener failed")
+
+
+def _span(delta: pd.Timedelta) -> str:
+    """``7 days``, ``36 hours``, ``90 minutes``: a window as people say it."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size} {unit}{'s' if seconds != size else ''}"
+    return f"{seconds} seconds"
 
 
 def _episode(row: tuple | None) -> int | None:
