@@ -70,8 +70,11 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
 @click.option("--crs", default=None, help=CRS_HELP)
 @click.option("--drop-outside", is_flag=True,
               help="import the features inside the district and list those dropped")
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="text encoding of the file, e.g. gb18030 or utf-8 (default: what the file "
+                   "declares; a shapefile without .cpg: UTF-8 if it decodes, else GB18030)")
 @db_option
-def import_(layer: str, path: Path, crs: str | None, drop_outside: bool,
+def import_(layer: str, path: Path, crs: str | None, drop_outside: bool, encoding: str | None,
             db_url: str | None) -> None:
     """Replace LAYER with the features of PATH, all or nothing."""
     from twin_dashboard.geo.importer import ImportRefused, prepare_import
@@ -80,7 +83,7 @@ def import_(layer: str, path: Path, crs: str | None, drop_outside: bool,
     try:
         district = None if layer == "district" else store.read_layer("district")
         prepared = prepare_import(layer, path, crs=crs, district=district,
-                                  drop_outside=drop_outside, progress=True)
+                                  drop_outside=drop_outside, progress=True, encoding=encoding)
         count = store.replace_layer(layer, prepared.frame)
     except (ImportRefused, ValueError) as err:
         click.echo(f"import refused: {err}", err=True)

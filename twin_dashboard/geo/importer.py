@@ -7,6 +7,7 @@ HTTP).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from twin_dashboard.geo.validate import (
 )
 
 COORDINATE_DECIMALS = 7  # ≈ 1 cm: finer than any source, and keeps stored text short
+DBF_NAME_LENGTH = 10  # a shapefile's .dbf keeps this many characters of a field name
 
 
 class ImportRefused(ValueError):
@@ -50,7 +52,7 @@ class PreparedImport:
 
 def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
                    district: gpd.GeoDataFrame | None = None, drop_outside: bool = False,
-                   progress: bool = False) -> PreparedImport:
+                   progress: bool = False, encoding: str | None = None) -> PreparedImport:
     """Read ``path`` as ``layer``, convert it to WGS84 and check every feature.
 
     Parameters
@@ -65,6 +67,8 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     drop_outside : drop features outside the district (listed in the notes) instead of
         refusing the file.
     progress : show progress bars on stderr for inputs of more than 2,000 features.
+    encoding : the text encoding of the file (``gb18030``, ``utf-8``…). Default: what the
+        file declares; a shapefile declaring none is read as UTF-8 if it decodes, else GB18030.
 
     Raises
     ------
@@ -72,7 +76,8 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     """
     try:
         spec = layer_spec(layer)
-        source = read_features(path, crs=crs, layer=spec.table, progress=progress)
+        source = read_features(path, crs=crs, layer=spec.table, progress=progress,
+                               encoding=encoding)
     except ReadError as err:
         raise ImportRefused(str(err)) from None
     except ValueError as err:  # an unknown layer or CRS name
@@ -80,7 +85,44 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     total = len(source.geometry)
     if total == 0:
         raise ImportRefused(f"{Path(path).name} holds no features")
+    if source.short_names:
+        source.properties, renamed = full_field_names(source.properties, spec)
+        source.notes += renamed
     return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+
+
+def full_field_names(props: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:
+    """A shapefile's fields cut to 10 characters (``subdistric``) renamed to the layer's
+    column they begin (``subdistrict_id``), with a note for each.
+
+    Raises :class:`ImportRefused` for a cut name that could be two columns, or one that GDAL
+    numbered apart (``subdistr_1``): guessing would import values into the wrong column.
+    """
+    long = [c for c in spec.column_names if len(c) > DBF_NAME_LENGTH]
+    present = {str(c).strip().lower() for c in props.columns}
+    renames: dict[str, str] = {}
+    problems: list[str] = []
+    for field_name in map(str, props.columns):
+        short = field_name.strip().lower()
+        if len(short) != DBF_NAME_LENGTH or short in spec.column_names:
+            continue
+        matches = [c for c in long if c.startswith(short) and c not in present]
+        numbered = re.fullmatch(r"(.+)_\d+", short)
+        if len(matches) == 1:
+            renames[field_name] = matches[0]
+        elif matches:
+            problems.append(f"field {field_name!r} may be {' or '.join(matches)} cut to "
+                            f"{DBF_NAME_LENGTH} characters: rename it in the file")
+        elif numbered and any(c.startswith(numbered[1]) for c in long):
+            problems.append(f"field {field_name!r} looks like a name cut to {DBF_NAME_LENGTH} "
+                            "characters and numbered apart from another: rename it in the file "
+                            f"to one of {', '.join(long)}")
+    if problems:
+        raise ImportRefused("shapefile field names are cut to 10 characters and these cannot "
+                            "be told apart:\n" + "\n".join(f"  {p}" for p in problems))
+    notes = [f"shapefile field {short!r} read as {full!r} (field names are cut to "
+             f"{DBF_NAME_LENGTH} characters)" for short, full in renames.items()]
+    return props.rename(columns=renames), notes
 
 
 def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | None,
