@@ -145,3 +145,20 @@ def test_fail006_a_wrong_encoding_option_refuses_the_file(db, tmp_path):
     assert state(db, "neighborhoods")[1] == 0
     ok = run(db, "import", "neighborhoods", str(archive), "--encoding", "gbk")
     assert ok.exit_code == 0 and "read as GB18030" not in ok.stderr
+
+
+@pytest.mark.slow
+def test_fail007_a_million_vertex_polygon_is_refused_and_changes_nothing(db, tmp_path):
+    """The 10^6-vertex polygon that took the neighborhoods from 67 KB to 21 MB."""
+    angles = np.linspace(0, 2 * np.pi, 1_000_000, endpoint=False)
+    huge = shapely.Polygon(np.column_stack([121.49 + 0.002 * np.cos(angles),
+                                            31.26 + 0.002 * np.sin(angles)]))
+    path = tmp_path / "n.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "huge", "name": "大"},
+         "geometry": shapely.geometry.mapping(huge)}]}))
+    before = state(db, "neighborhoods")
+    result = run(db, "import", "neighborhoods", str(path))
+    assert result.exit_code == 2
+    assert "feature 1 (id 'huge'): 1,000,001 vertices, more than the 50,000" in result.stderr
+    assert state(db, "neighborhoods") == before

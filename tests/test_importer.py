@@ -303,3 +303,25 @@ def test_fail006_a_renumbered_cut_name_is_refused(tmp_path):
     with pytest.raises(ImportRefused, match="'subdistr_1' looks like a name cut to 10 "
                                             "characters and numbered apart"):
         prepare_import("neighborhoods", zip_shapefile(tmp_path, frame, "UTF-8"))
+
+
+# --- vertex limit --------------------------------------------------------------------------
+
+
+def test_fail007_a_feature_over_the_vertex_limit_refuses_the_file_by_name(tmp_path):
+    huge = shapely.Point(121.49, 31.26).buffer(0.002, quad_segs=15_000)  # 60,001 vertices
+    small = shapely.box(121.48, 31.25, 121.485, 31.255)
+    path = write_features(tmp_path / "n.geojson", [
+        polygon_feature(small, id="ok", name="小"), polygon_feature(huge, id="huge", name="大")])
+    with pytest.raises(ImportRefused) as refused:
+        prepare_import("neighborhoods", path)
+    message = str(refused.value)
+    assert "1 problem in 2 features" in message
+    assert ("feature 2 (id 'huge'): 60,001 vertices, more than the 50,000 a feature of layer "
+            "neighborhoods may have: simplify it first") in message
+
+
+def test_fail007_each_layer_states_its_limit():
+    assert layer_spec("neighborhoods").max_vertices == 50_000
+    assert layer_spec("buildings").max_vertices == 5_000
+    assert layer_spec("roads").max_vertices == 10_000

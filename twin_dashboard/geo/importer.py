@@ -130,10 +130,11 @@ def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | N
     """The pipeline: convert, check geometry, place in district, check attributes, assemble."""
     total = len(source.geometry)
     notes = list(source.notes)
-    geoms = transform_geometries(source.geometry, to_wgs84(source.crs), COORDINATE_DECIMALS)
+    within, read_errors = _vertex_limit(source, spec)
+    geoms = transform_geometries(within, to_wgs84(source.crs), COORDINATE_DECIMALS)
     ids, from_source = feature_ids(source.properties, spec.name)
     labels = feature_labels(source.properties, ids, from_source)
-    checked = check_geometries(geoms, spec, labels, source.geometry_errors, progress=progress)
+    checked = check_geometries(geoms, spec, labels, read_errors, progress=progress)
     problems = list(checked.problems)
     rows = list(range(total))
     outside, note = _outside(spec, checked.geometry, district, labels)
@@ -152,6 +153,23 @@ def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | N
     notes += _listing(f"repaired {len(checked.repaired)} invalid geometries:", checked.repaired)
     frame = _assemble(spec, source, rows, ids, table, checked.geometry)
     return PreparedImport(spec.name, frame, notes, source.crs)
+
+
+def _vertex_limit(source: SourceData, spec: LayerSpec) -> tuple[np.ndarray, dict[int, str]]:
+    """The geometries without those over the layer's vertex limit (not worth converting or
+    checking), and the read errors with a reason for each of those."""
+    vertices = shapely.get_num_coordinates(source.geometry)
+    over = np.flatnonzero(vertices > spec.max_vertices)
+    if not len(over):
+        return source.geometry, source.geometry_errors
+    within = source.geometry.copy()
+    within[over] = None
+    errors = dict(source.geometry_errors)
+    for row in map(int, over):
+        errors[row] = (f"{vertices[row]:,} vertices, more than the {spec.max_vertices:,} a "
+                       f"feature of layer {spec.name} may have: simplify it first (e.g. "
+                       "mapshaper -simplify, ogr2ogr -simplify)")
+    return within, errors
 
 
 def _district_shape(district: gpd.GeoDataFrame | None, spec: LayerSpec
