@@ -17,6 +17,7 @@ from twin_dashboard.geo.layers import LAYER_NAMES
 
 CRS_HELP = ("coordinates of the file: wgs84, gcj02, bd09 or EPSG:N "
             "(default: the file's own, else wgs84)")
+PORT = click.IntRange(1, 65535)
 db_option = click.option(
     "--db", "db_url", default=None, metavar="URL",
     help="database URL, SQLAlchemy form (default: embedded SQLite in ./data)",
@@ -29,7 +30,30 @@ def _open(db_url: str | None):
     return open_store(db_url or default_db_url())
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command ends a store it cannot use, or a bad option value, with one line on
+    stderr and exit status 2 — never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as err:  # raised while a subcommand parses its options
+            click.echo(f"error: {err.format_message()}", err=True)
+            ctx.exit(2)
+        except Exception as err:
+            if not _store_problem(err):
+                raise
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(2)
+
+
+def _store_problem(err: Exception) -> bool:
+    """A bad database URL or a store that cannot be opened or written (not a bug of ours)."""
+    base = sys.modules.get("twin_dashboard.store.base")  # loaded if a store was asked for
+    return base is not None and isinstance(err, base.StoreError | base.StoreUnavailable)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="twin-dashboard")
 def main() -> None:
     """Digital-twin map command dashboard (一网统管) for a district's neighborhoods."""
@@ -37,7 +61,7 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--port", default=8050, show_default=True, type=PORT)
 @db_option
 @click.option("--no-simulate", is_flag=True, help="do not run the in-process sensor simulator")
 @click.option("--mqtt", "mqtt_url", default=None, metavar="URL",

@@ -8,6 +8,7 @@ HTTP).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,11 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     if source.short_names:
         source.properties, renamed = full_field_names(source.properties, spec)
         source.notes += renamed
-    return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+    try:
+        return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+    except RecursionError:  # e.g. a property holding lists in lists a thousand deep
+        raise ImportRefused(f"{Path(path).name}: values nested deeper than the importer takes "
+                            f"(about {sys.getrecursionlimit() // 2} levels)") from None
 
 
 def full_field_names(props: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,6 +159,9 @@ def _load_json(path: Path, encoding: str | None = None) -> Any:
                         "GeoJSON must be UTF-8") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ReadError(f"{path.name}: JSON nested deeper than the reader takes (about "
+                        f"{sys.getrecursionlimit()} levels): not GeoJSON") from None
     except json.JSONDecodeError as err:
         ends = " (the file ends early: truncated?)" if err.pos >= len(text.rstrip()) else ""
         raise ReadError(f"{path.name} is not valid JSON: {err.msg} at line {err.lineno}, "
@@ -204,6 +208,8 @@ def _geojson_feature(feature: Any) -> tuple[dict[str, Any], Any, str | None]:
         return props, None, None
     try:
         return props, shapely.geometry.shape(spec), None
+    except RecursionError:
+        return props, None, "unreadable geometry: coordinates nested too deeply"
     except (ValueError, TypeError, KeyError, AttributeError, IndexError,
             shapely.errors.ShapelyError) as err:
         return props, None, f"unreadable geometry: {err or type(err).__name__}"

@@ -9,6 +9,7 @@ errors in our own SQL stay what they are (a bug, not a condition to report).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,13 @@ def parse_url(url: str) -> SQLiteUrl:
 
 def check_file(target: SQLiteUrl) -> None:
     """:class:`StoreUnavailable` when the path cannot hold the database (before opening it)."""
+    try:
+        _check_file(target)
+    except OSError as err:  # e.g. a folder on the way that may not be looked into
+        raise StoreUnavailable(f"cannot use {target.path}: {err.strerror or err}") from None
+
+
+def _check_file(target: SQLiteUrl) -> None:
     path = target.path
     if path.is_dir():
         raise StoreUnavailable(f"{path} is a folder, not a database file")
@@ -71,11 +79,19 @@ def check_file(target: SQLiteUrl) -> None:
     elif target.read_only:
         raise StoreUnavailable(f"{path}: no such database file (mode=ro creates none)")
     else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise StoreUnavailable(f"cannot create the folder {path.parent} for the database: "
-                                   f"{err.strerror or err}") from None
+        _create(path)
+
+
+def _create(path: Path) -> None:
+    """An empty file (a new SQLite database) at ``path``, its folders first."""
+    above = next(p for p in path.parents if p.exists())
+    if not above.is_dir():
+        raise StoreUnavailable(f"cannot create {path}: {above} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as err:
+        raise StoreUnavailable(f"cannot create {path}: {err.strerror or err}") from None
 
 
 def connect(target: SQLiteUrl, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:

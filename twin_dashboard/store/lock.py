@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from twin_dashboard.store._sqlite_open import parse_url
+from twin_dashboard.store._sqlite_open import check_file, parse_url
 
 log = logging.getLogger(__name__)
 LOCK_SUFFIX = ".lock"
@@ -35,9 +35,15 @@ def lock_path(url: str) -> Path:
 def server_lock(url: str, holder: str) -> Iterator[Path | None]:
     """Hold the store of ``url`` for this server (``holder`` says who, for the next one).
 
-    Raises :class:`StoreLocked` naming the holder when another process has it. A lock file
-    that cannot be made (a read-only folder) is warned about and the server runs unguarded.
+    Raises :class:`StoreLocked` naming the holder when another process has it, and
+    :class:`StoreUnavailable` when the URL names no usable database file (no lock file is made
+    beside a folder or a text file). A lock file that cannot be made (a read-only folder) is
+    warned about and the server runs unguarded. A store other than SQLite is not locked here.
     """
+    if not url.startswith("sqlite:"):
+        yield None
+        return
+    check_file(parse_url(url))
     path = lock_path(url)
     fd = _open(path)
     if fd is None:
