@@ -68,3 +68,64 @@ def test_api005_openapi_describes_the_api(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/summary" in spec["paths"]
     assert "/api/v1/layers/{layer}" in spec["paths"]
+
+
+def test_fail003_layers_come_in_pages_linked_by_next(client):
+    from tests._live_fixtures import devices_frame
+
+    client.store.replace_layer("devices", devices_frame(extra=7))  # 15 devices
+    ids, url, pages = [], "/api/v1/layers/devices?limit=4", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.json()
+        pages += 1
+        assert body["numberMatched"] == 15 and body["numberReturned"] == len(body["features"])
+        ids += [f["properties"]["id"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+        assert (response.headers.get("Link") is not None) == (url is not None)
+    assert pages == 4 and ids == sorted(ids) and len(set(ids)) == 15
+    assert client.get("/api/v1/layers/devices").json()["numberReturned"] == 15  # default page
+    assert client.get("/api/v1/layers/devices?limit=10001").status_code == 422
+    # Compressed in the reader thread when asked, plain otherwise.
+    assert client.get("/api/v1/layers/devices").headers["content-encoding"] == "gzip"
+    plain = client.get("/api/v1/layers/devices", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json()["numberReturned"] == 15
+
+
+def test_fail003_a_page_keeps_the_properties_of_a_whole_layer(client):
+    body = client.get("/api/v1/layers/neighborhoods").json()
+    first = body["features"][0]
+    assert first["type"] == "Feature" and first["geometry"]["type"] == "Polygon"
+    assert first["properties"] == {"id": "n1", "name": "一小区", "name_en": None,
+                                   "subdistrict_id": "s1", "props": {}}
+    assert body["links"] == []
+
+
+def test_fail003_reads_beyond_the_cap_are_told_to_retry(tmp_path):
+    """With every heavy-read slot taken, one more layer read is answered 503 at once."""
+    import threading
+
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/t.db", simulate=False,
+                              max_heavy_reads=1), seed=False)
+    services = services_of_app(app)
+    inside, release = threading.Event(), threading.Event()
+    read = services.store.read_layer
+
+    def slow_read(*args, **kwargs):
+        inside.set()
+        release.wait(10)
+        return read(*args, **kwargs)
+
+    services.store.read_layer = slow_read
+    with TestClient(app.server) as c:
+        first = threading.Thread(target=lambda: c.get("/api/v1/layers/subdistricts"))
+        first.start()
+        assert inside.wait(10)
+        busy = c.get("/api/v1/layers/subdistricts")
+        assert c.get("/healthz").status_code == 200  # health is not behind the cap
+        release.set()
+        first.join(10)
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+        assert "layer reads are running already" in busy.json()["detail"]
+        assert c.get("/api/v1/layers/subdistricts").status_code == 200

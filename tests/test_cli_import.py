@@ -117,3 +117,48 @@ def test_export_refuses_unknown_suffix(loaded, tmp_path):
     result = run(loaded, "export", "district", str(tmp_path / "district.kml"))
     assert result.exit_code == 2
     assert "cannot export to 'district.kml'" in result.stderr
+
+
+def test_fail006_gbk_shapefile_without_cpg_imports_readable_names(db, tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    archive = zip_shapefile(tmp_path, neighborhoods(), "GBK")
+    result = run(db, "import", "neighborhoods", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "read as GB18030" in result.stderr and "'subdistric' read as" in result.stderr
+    store = open_store(db)
+    try:
+        frame = store.read_layer("neighborhoods")
+    finally:
+        store.close()
+    assert list(frame["name"]) == ["云舫小区", "北外滩一号"]
+    assert list(frame["subdistrict_id"]) == ["beiwaitan", "beiwaitan"]
+
+
+def test_fail006_a_wrong_encoding_option_refuses_the_file(db, tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    archive = zip_shapefile(tmp_path, neighborhoods(), "GBK")
+    result = run(db, "import", "neighborhoods", str(archive), "--encoding", "utf-8")
+    assert result.exit_code == 2
+    assert "its text is not utf-8" in result.stderr
+    assert state(db, "neighborhoods")[1] == 0
+    ok = run(db, "import", "neighborhoods", str(archive), "--encoding", "gbk")
+    assert ok.exit_code == 0 and "read as GB18030" not in ok.stderr
+
+
+@pytest.mark.slow
+def test_fail007_a_million_vertex_polygon_is_refused_and_changes_nothing(db, tmp_path):
+    """The 10^6-vertex polygon that took the neighborhoods from 67 KB to 21 MB."""
+    angles = np.linspace(0, 2 * np.pi, 1_000_000, endpoint=False)
+    huge = shapely.Polygon(np.column_stack([121.49 + 0.002 * np.cos(angles),
+                                            31.26 + 0.002 * np.sin(angles)]))
+    path = tmp_path / "n.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "huge", "name": "大"},
+         "geometry": shapely.geometry.mapping(huge)}]}))
+    before = state(db, "neighborhoods")
+    result = run(db, "import", "neighborhoods", str(path))
+    assert result.exit_code == 2
+    assert "feature 1 (id 'huge'): 1,000,001 vertices, more than the 50,000" in result.stderr
+    assert state(db, "neighborhoods") == before

@@ -63,3 +63,13 @@ def test_doc005_the_layout_of_the_code_names_every_folder_and_module(part):
     layout = README[README.index("## Layout of the code"):]
     assert f"`{part}" in layout, f"{part} is missing from the README's layout of the code"
     assert part.rstrip("/").removesuffix(".py") in ARCHITECTURE, f"{part}: docs/architecture.md"
+
+
+def test_doc006_every_setting_is_in_the_readme():
+    """Each field of Settings (config.py) is named in the README's settings table."""
+    import dataclasses
+
+    from twin_dashboard.config import Settings
+
+    for setting in dataclasses.fields(Settings):
+        assert f"`{setting.name}`" in README, f"setting {setting.name} is not documented"

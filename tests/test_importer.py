@@ -249,3 +249,79 @@ def test_layer_columns_match_the_spec_for_every_polygon_layer(tmp_path, name, pr
     path = write_features(tmp_path / "x.geojson", [polygon_feature(BOX, name="甲", **props)])
     frame = prepare_import(name, path).frame
     assert list(frame.columns) == ["id", *layer_spec(name).column_names, "props", "geometry"]
+
+
+# --- shapefiles: cut field names, encodings ----------------------------------------------------
+
+
+def test_fail006_cut_field_names_fill_the_layers_columns(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    prepared = prepare_import("neighborhoods", zip_shapefile(tmp_path, neighborhoods(), "GBK"))
+    frame = prepared.frame
+    assert list(frame["name"]) == ["云舫小区", "北外滩一号"]
+    assert list(frame["subdistrict_id"]) == ["beiwaitan", "beiwaitan"]
+    assert all("subdistric" not in props for props in frame["props"])
+    assert any("'subdistric' read as 'subdistrict_id'" in note for note in prepared.notes)
+    assert any("read as GB18030" in note for note in prepared.notes)
+
+
+def test_fail006_every_cut_device_column_is_mapped(tmp_path):
+    from shapely.geometry import Point
+
+    from tests._shapefiles import zip_shapefile
+
+    devices = gpd.GeoDataFrame(
+        {"id": ["d1"], "category": ["smoke"], "subdistrict_id": ["beiwaitan"],
+         "neighborhood_id": ["yunfang"], "building_id": ["b1"], "household_id": ["h1"],
+         "installed_at": ["2026-01-01T08:00:00+08:00"]},
+        geometry=[Point(121.49, 31.25)], crs="EPSG:4326")
+    frame = prepare_import("devices", zip_shapefile(tmp_path, devices, "UTF-8")).frame
+    row = frame.iloc[0]
+    assert (row["subdistrict_id"], row["neighborhood_id"], row["building_id"],
+            row["household_id"]) == ("beiwaitan", "yunfang", "b1", "h1")
+    assert str(row["installed_at"]) == "2026-01-01 00:00:00+00:00"
+    assert row["props"] == {}
+
+
+def test_fail006_a_cut_name_of_two_columns_is_refused():
+    import pandas as pd
+
+    from twin_dashboard.geo.importer import full_field_names
+    from twin_dashboard.geo.layers import Column, LayerSpec
+
+    spec = LayerSpec("x", "x", ("Point",), (Column("subdistrict_id"), Column("subdistrict_name")))
+    with pytest.raises(ImportRefused, match="'subdistric' may be subdistrict_id or "
+                                            "subdistrict_name cut to 10 characters"):
+        full_field_names(pd.DataFrame({"id": ["a"], "subdistric": ["s"]}), spec)
+
+
+def test_fail006_a_renumbered_cut_name_is_refused(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    frame = neighborhoods(subdistrict_code=["310109", "310109"])  # cut: subdistric, subdistr_1
+    with pytest.raises(ImportRefused, match="'subdistr_1' looks like a name cut to 10 "
+                                            "characters and numbered apart"):
+        prepare_import("neighborhoods", zip_shapefile(tmp_path, frame, "UTF-8"))
+
+
+# --- vertex limit --------------------------------------------------------------------------
+
+
+def test_fail007_a_feature_over_the_vertex_limit_refuses_the_file_by_name(tmp_path):
+    huge = shapely.Point(121.49, 31.26).buffer(0.002, quad_segs=15_000)  # 60,001 vertices
+    small = shapely.box(121.48, 31.25, 121.485, 31.255)
+    path = write_features(tmp_path / "n.geojson", [
+        polygon_feature(small, id="ok", name="小"), polygon_feature(huge, id="huge", name="大")])
+    with pytest.raises(ImportRefused) as refused:
+        prepare_import("neighborhoods", path)
+    message = str(refused.value)
+    assert "1 problem in 2 features" in message
+    assert ("feature 2 (id 'huge'): 60,001 vertices, more than the 50,000 a feature of layer "
+            "neighborhoods may have: simplify it first") in message
+
+
+def test_fail007_each_layer_states_its_limit():
+    assert layer_spec("neighborhoods").max_vertices == 50_000
+    assert layer_spec("buildings").max_vertices == 5_000
+    assert layer_spec("roads").max_vertices == 10_000

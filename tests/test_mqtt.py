@@ -109,3 +109,22 @@ def test_serve_settings_start_the_subscriber(broker, tmp_path):
     finally:
         stop()
     assert rt.store.count("readings") == 1
+
+
+def test_fail001_each_topic_is_its_own_gateway_stream(broker, tmp_path):
+    """Under a wildcard, two gateways' topics may reuse reading ids; a resend is a duplicate."""
+    store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    load_district(store)
+    sub = MqttIngest(f"mqtt://127.0.0.1:{broker}/gw/+/readings", Ingestor(store)).start()
+    assert sub.subscribed.wait(10)
+    pub = publisher(broker)
+    array = json.dumps([reading(i, event="heartbeat") for i in range(2)])
+    for topic in ("gw/a/readings", "gw/b/readings", "gw/a/readings"):
+        pub.publish(topic, array, qos=1).wait_for_publish(5)
+    assert wait_for(lambda: sub.stats.messages == 3)
+    pub.disconnect()
+    sub.stop()
+    assert (sub.stats.accepted, sub.stats.duplicates) == (4, 2)
+    assert sorted(set(store.read_records("readings")["gateway"])) == [
+        "mqtt:gw/a/readings", "mqtt:gw/b/readings"]
+    store.close()

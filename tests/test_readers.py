@@ -246,3 +246,52 @@ def test_table_without_geometry_is_refused(tmp_path):
     pyogrio.write_dataframe(pd.DataFrame({"name": ["甲"]}), path, driver="GPKG")
     with pytest.raises(ReadError, match="t.gpkg: the table has no geometry column"):
         read_features(path)
+
+
+# --- shapefile text encodings (no .cpg) ------------------------------------------------------
+
+
+def test_fail006_gbk_shapefile_without_cpg_reads_as_gb18030_with_a_note(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    data = read_features(zip_shapefile(tmp_path, neighborhoods(), "GBK"))
+    assert list(data.properties["name"]) == ["云舫小区", "北外滩一号"]
+    assert data.short_names is True
+    assert any("read as GB18030" in note for note in data.notes)
+
+
+def test_fail006_utf8_shapefile_without_cpg_reads_as_utf8(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    data = read_features(zip_shapefile(tmp_path, neighborhoods(), "UTF-8"))
+    assert list(data.properties["name"]) == ["云舫小区", "北外滩一号"]
+    assert data.notes == []
+
+
+def test_fail006_the_encoding_option_wins_and_a_wrong_one_is_refused(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    archive = zip_shapefile(tmp_path, neighborhoods(), "GBK")
+    assert list(read_features(archive, encoding="gbk").properties["name"])[0] == "云舫小区"
+    with pytest.raises(ReadError, match=r"layer.zip: its text is not utf-8 .*--encoding"):
+        read_features(archive, encoding="utf-8")
+    with pytest.raises(ReadError, match="unknown text encoding 'klingon'"):
+        read_features(archive, encoding="klingon")
+
+
+def test_fail006_text_in_neither_encoding_is_refused(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    archive = zip_shapefile(tmp_path, neighborhoods(names=("ÿÿ", "ÿÿÿÿ")), "ISO-8859-1")
+    with pytest.raises(ReadError, match=r"no \.cpg\) and its text is neither UTF-8 nor "
+                                        r"GB18030: pass --encoding"):
+        read_features(archive)
+    assert list(read_features(archive, encoding="latin-1").properties["name"]) == ["ÿÿ", "ÿÿÿÿ"]
+
+
+def test_fail006_a_declared_encoding_is_left_to_gdal(tmp_path):
+    from tests._shapefiles import neighborhoods, zip_shapefile
+
+    data = read_features(zip_shapefile(tmp_path, neighborhoods(), "GBK", cpg=True))
+    assert list(data.properties["name"]) == ["云舫小区", "北外滩一号"]
+    assert data.notes == []

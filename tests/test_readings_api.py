@@ -141,3 +141,50 @@ def test_request_schema_is_in_openapi(api):
     item = content["application/json"]["schema"]["items"]
     assert {"reading_id", "device_id", "ts"} <= set(item["required"])
     assert set(post["responses"]) >= {"200", "401", "413", "422"}
+
+
+def test_fail001_the_same_reading_id_from_two_gateways_is_two_readings(api):
+    """reading_id is unique per gateway stream: a second gateway's r0 is not a duplicate."""
+    client, store = api
+    other = create_token(store, "gw-other")
+    batch = [reading(i, event="heartbeat") for i in range(3)]
+    assert client.post(URL, json=batch).json()["accepted"] == 3
+    second = client.post(URL, json=batch, headers={"Authorization": f"Bearer {other}"})
+    assert second.status_code == 200
+    assert second.json() == {"accepted": 3, "duplicates": 0, "alarms": []}
+    again = client.post(URL, json=batch, headers={"Authorization": f"Bearer {other}"})
+    assert again.json()["duplicates"] == 3
+    assert stored(store) == 6
+    rows = store.read_records("readings")
+    assert sorted(set(rows["gateway"])) == ["gw-other", "gw-test"]
+
+
+def test_fail005_readings_older_than_the_window_are_refused_per_item(api):
+    """Year 0001 was stored; now anything more than 7 days old is refused by name."""
+    client, store = api
+    batch = [reading(0), reading(1, ts="0001-01-01T00:00:00+00:00"),
+             reading(2, ts=iso_now(-8 * 86400)), reading(3, ts=iso_now(-6 * 86400))]
+    response = client.post(URL, json=batch)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "ts"), (2, "ts")]
+    assert "more than 7 days before server time (0001-01-01T00:00:00+00:00)" in \
+        errors[0]["reason"]
+    assert stored(store) == 0
+    assert client.post(URL, json=[reading(0), reading(3, ts=iso_now(-6 * 86400))]
+                       ).json()["accepted"] == 2
+
+
+def test_fail005_the_window_is_a_setting(tmp_path):
+    from datetime import timedelta
+
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/w.db", simulate=False,
+                              max_reading_age=timedelta(hours=1)), seed=False)
+    store = services_of_app(app).store
+    load_district(store)
+    token = create_token(store, "gw")
+    with TestClient(app.server) as client:
+        response = client.post(URL, json=[reading(0, ts=iso_now(-2 * 3600))],
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert "more than 1 hour before server time" in response.json()["errors"][0]["reason"]

@@ -61,6 +61,7 @@ def test_start_simulator_feeds_the_store(tmp_path):
         stop()
     assert store.count("readings") >= 100
     assert store.count("device_status") > 0
+    assert set(store.read_records("readings")["gateway"]) == {"simulator"}
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from twin_dashboard.domain.time import utc_now
 from twin_dashboard.i18n import t
 from twin_dashboard.live.hub import LiveHub
 from twin_dashboard.services import Services, ServicesMiddleware
-from twin_dashboard.store.base import open_store
+from twin_dashboard.store.base import StoreUnavailable, open_store
 from twin_dashboard.vendor import DECK_SCRIPT_URL, register_vendor
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def build_services(settings: Settings, *, seed: bool = True,
         if report is not None:
             log.info("seeded an empty store: %s", report)
     return Services(settings=settings, store=store, atlas=Atlas(store),
-                    ingestor=Ingestor(store, clock=clock), hub=LiveHub(store, clock),
+                    ingestor=Ingestor(store, clock=clock, max_age=settings.max_reading_age),
+                    hub=LiveHub(store, clock),
                     clock=clock)
 
 
@@ -95,11 +96,23 @@ def _run_first_request_hooks(app: dash.Dash) -> None:
             asyncio.run(result)
 
 
+def warn_if_unwritable(services: Services) -> bool:
+    """Log a warning when the store cannot take writes (``serve`` at start); True if so."""
+    try:
+        services.store.check_writable()
+    except StoreUnavailable as err:
+        log.warning("the store cannot take writes: %s — readings and alarm actions will answer "
+                    "503 and /healthz will report it until it can", err)
+        return True
+    return False
+
+
 def run(settings: Settings) -> None:
     """``twin-dashboard serve``: build the app and serve it with uvicorn."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(settings)
     services = services_of_app(app)
+    warn_if_unwritable(services)
     log.info("serving on http://%s:%s (pydeck %s)", settings.host, settings.port,
              pydeck.__version__)
     from twin_dashboard.live.background import start_background

@@ -5,7 +5,9 @@ serve, import, export, seed, token, simulate, generate-demo.
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,6 +17,7 @@ from twin_dashboard.geo.layers import LAYER_NAMES
 
 CRS_HELP = ("coordinates of the file: wgs84, gcj02, bd09 or EPSG:N "
             "(default: the file's own, else wgs84)")
+PORT = click.IntRange(1, 65535)
 db_option = click.option(
     "--db", "db_url", default=None, metavar="URL",
     help="database URL, SQLAlchemy form (default: embedded SQLite in ./data)",
@@ -27,7 +30,30 @@ def _open(db_url: str | None):
     return open_store(db_url or default_db_url())
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command ends a store it cannot use, or a bad option value, with one line on
+    stderr and exit status 2 — never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as err:  # raised while a subcommand parses its options
+            click.echo(f"error: {err.format_message()}", err=True)
+            ctx.exit(2)
+        except Exception as err:
+            if not _store_problem(err):
+                raise
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(2)
+
+
+def _store_problem(err: Exception) -> bool:
+    """A bad database URL or a store that cannot be opened or written (not a bug of ours)."""
+    base = sys.modules.get("twin_dashboard.store.base")  # loaded if a store was asked for
+    return base is not None and isinstance(err, base.StoreError | base.StoreUnavailable)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="twin-dashboard")
 def main() -> None:
     """Digital-twin map command dashboard (一网统管) for a district's neighborhoods."""
@@ -35,18 +61,31 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--port", default=8050, show_default=True, type=PORT)
 @db_option
 @click.option("--no-simulate", is_flag=True, help="do not run the in-process sensor simulator")
 @click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
               help="also take readings from an MQTT broker: mqtt://host:port/topic")
+@click.option("--max-reading-age", "max_age_days", default=7.0, show_default=True,
+              metavar="DAYS", type=click.FloatRange(min=0, min_open=True),
+              help="refuse readings dated more than this many days before now")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
-          mqtt_url: str | None) -> None:
+          mqtt_url: str | None, max_age_days: float) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
+    from twin_dashboard.store.lock import StoreLocked, server_lock
 
-    run(Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
-                 host=host, port=port, mqtt_url=mqtt_url))
+    settings = Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
+                        host=host, port=port, mqtt_url=mqtt_url,
+                        max_reading_age=timedelta(days=max_age_days))
+    since = datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "
+                                          f"since {since}"):
+            run(settings)
+    except StoreLocked as err:
+        click.echo(f"serve refused: {err}", err=True)
+        sys.exit(2)
 
 
 @main.command("import")
@@ -55,8 +94,11 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
 @click.option("--crs", default=None, help=CRS_HELP)
 @click.option("--drop-outside", is_flag=True,
               help="import the features inside the district and list those dropped")
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="text encoding of the file, e.g. gb18030 or utf-8 (default: what the file "
+                   "declares; a shapefile without .cpg: UTF-8 if it decodes, else GB18030)")
 @db_option
-def import_(layer: str, path: Path, crs: str | None, drop_outside: bool,
+def import_(layer: str, path: Path, crs: str | None, drop_outside: bool, encoding: str | None,
             db_url: str | None) -> None:
     """Replace LAYER with the features of PATH, all or nothing."""
     from twin_dashboard.geo.importer import ImportRefused, prepare_import
@@ -65,7 +107,7 @@ def import_(layer: str, path: Path, crs: str | None, drop_outside: bool,
     try:
         district = None if layer == "district" else store.read_layer("district")
         prepared = prepare_import(layer, path, crs=crs, district=district,
-                                  drop_outside=drop_outside, progress=True)
+                                  drop_outside=drop_outside, progress=True, encoding=encoding)
         count = store.replace_layer(layer, prepared.frame)
     except (ImportRefused, ValueError) as err:
         click.echo(f"import refused: {err}", err=True)

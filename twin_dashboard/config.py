@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -39,3 +40,8 @@ class Settings:
     port: int = 8050
     mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic
     max_batch_bytes: int = 5 * 1024 * 1024  # a larger batch of readings is refused before parsing
+    # Layer pages read and encoded at once; one more is answered 503 + Retry-After, not queued.
+    # The work holds the GIL mostly: more than the cores only slows /healthz down.
+    max_heavy_reads: int = 2
+    # Readings older than this (by their ts, against the server clock) are refused per item.
+    max_reading_age: timedelta = timedelta(days=7)

@@ -11,6 +11,7 @@ app's services; :class:`ServicesMiddleware` tells it, per request, whose service
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -50,14 +51,25 @@ class Services:
     # cache stays warm (other threads' would be invalidated by each commit): 2x faster ingest.
     writer: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
         max_workers=1, thread_name_prefix="ingest"))
+    # Heavy reads (layer pages): at most ``settings.max_heavy_reads`` at once, in threads of
+    # their own, so the event loop and the threads /healthz runs in stay free under load.
+    heavy_reads: asyncio.Semaphore = field(init=False)
+    readers: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        slots = self.settings.max_heavy_reads
+        self.heavy_reads = asyncio.Semaphore(slots)
+        self.readers = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="heavy-read")
 
     def now(self) -> pd.Timestamp:
         return self.clock()
 
     def close(self) -> None:
-        """Stop the hub and the writer, then close the store (server exit, end of a test)."""
+        """Stop the hub, the writer and the readers, then close the store (server exit, end of
+        a test)."""
         self.hub.stop()
         self.writer.shutdown(wait=True)
+        self.readers.shutdown(wait=True)
         self.store.close()
 
 

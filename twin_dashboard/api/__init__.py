@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from twin_dashboard.api import alarms, health, layers, live, readings, summary
+from twin_dashboard.store.base import StoreUnavailable
+
+STORE_RETRY_AFTER_S = 30  # a read-only or full store is not fixed in a second
 
 
 def register_api(server: FastAPI) -> None:
@@ -14,3 +18,10 @@ def register_api(server: FastAPI) -> None:
     server.include_router(readings.router)
     server.include_router(alarms.router)
     server.include_router(live.router)
+    server.add_exception_handler(StoreUnavailable, store_unavailable)
+
+
+async def store_unavailable(_request: Request, err: Exception) -> JSONResponse:
+    """503 naming why the store cannot take the write (read-only, disk full…), not a bare 500."""
+    return JSONResponse({"detail": f"the store is unavailable: {err}"}, 503,
+                        headers={"Retry-After": str(STORE_RETRY_AFTER_S)})

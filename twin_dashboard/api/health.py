@@ -9,16 +9,21 @@ from fastapi.responses import JSONResponse
 
 from twin_dashboard.domain.freshness import source_freshness
 from twin_dashboard.services import ServicesDep
+from twin_dashboard.store.base import StoreUnavailable
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
 def healthz(services: ServicesDep) -> JSONResponse:
-    """200 with status ok/degraded while the store answers; 503 when it does not."""
+    """200 with status ok/degraded while the store answers and can take writes; else 503."""
     now = services.now()
     try:
         sources = services.store.sources()
+        services.store.check_writable()  # a read-only or full store reads fine: try a write
+    except StoreUnavailable as err:
+        return JSONResponse({"status": "down", "error": f"the store is unavailable: {err}"},
+                            status_code=503)
     except Exception as err:  # the store itself is down: that is the one unhealthy state
         return JSONResponse({"status": "down", "error": str(err)}, status_code=503)
     report: dict[str, Any] = {

@@ -7,6 +7,7 @@ NDJSON is accepted beside JSON; the request schema is still declared for the Ope
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -31,7 +32,7 @@ _ARRAY = {"type": "array", "items": READING.json_schema()}
 
 class Accepted(BaseModel):
     accepted: int  # readings newly stored
-    duplicates: int  # readings whose reading_id was already stored (or repeated in the batch)
+    duplicates: int  # readings this gateway had sent already (or repeated in the batch)
     alarms: list[str]  # alarms this batch raised
 
 
@@ -49,7 +50,8 @@ class Refused(BaseModel):
 
 @router.post(
     "/readings", response_model=Accepted,
-    summary="Ingest a batch of readings (JSON array or NDJSON), idempotent on reading_id",
+    summary="Ingest a batch of readings (JSON array or NDJSON), idempotent on the gateway's "
+            "reading_id",
     responses={401: {"model": Problem}, 413: {"model": Problem}, 415: {"model": Problem},
                422: {"model": Refused}},
     openapi_extra={"requestBody": {"required": True, "content": {
@@ -64,7 +66,8 @@ async def post_readings(
 ) -> Any:
     """Store a batch; any invalid item refuses the whole batch (422, per-item errors)."""
     token = credentials.credentials if credentials else None
-    if await run_in_threadpool(verify_token, services.store, token) is None:
+    gateway = await run_in_threadpool(verify_token, services.store, token)
+    if gateway is None:
         return JSONResponse({"detail": "missing, unknown or revoked gateway token"}, 401,
                             headers={"WWW-Authenticate": "Bearer"})
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -76,8 +79,8 @@ async def post_readings(
         return JSONResponse({"detail": f"body larger than {limit} bytes"}, 413)
     loop = asyncio.get_running_loop()
     try:
-        result = await loop.run_in_executor(services.writer, services.ingestor.ingest_body, body,
-                                            media in NDJSON_TYPES)
+        result = await loop.run_in_executor(services.writer, partial(
+            services.ingestor.ingest_body, body, media in NDJSON_TYPES, gateway=gateway))
     except BatchRefused as err:
         return JSONResponse({"detail": "batch refused: nothing was stored",
                              "error_count": len(err.errors),

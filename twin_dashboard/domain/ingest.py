@@ -2,13 +2,18 @@
 
 One batch is one transaction: new readings, device states and registers, alarms, inbox rows and
 their steps commit together, so a crash leaves either all of a batch or none of it, and a
-retried batch stores nothing twice (``reading_id`` is the idempotency key). HTTP, MQTT and the
-in-process simulator all come through :class:`Ingestor`, so they validate alike.
+retried batch stores nothing twice. The idempotency key is (gateway, ``reading_id``): a reading
+id is unique per gateway stream, so two gateways may use the same ids. The gateway is the
+token's name over HTTP, the message's topic over MQTT (``mqtt:<topic>``) and ``simulator`` for
+the in-process feed. HTTP, MQTT and the simulator all come through :class:`Ingestor`, so they
+validate alike.
 
 A batch with any invalid item is refused whole (:class:`BatchRefused`, HTTP 422) with errors
 naming the item's index (0-based; for NDJSON among non-blank lines), field and reason. Beyond
-the schema, an item is invalid when its device is unknown or its ``ts`` lies more than
-``states.FUTURE_TOLERANCE`` ahead of the server clock.
+the schema, an item is invalid when its device is unknown, its ``ts`` lies more than
+``states.FUTURE_TOLERANCE`` ahead of the server clock, or more than ``max_age``
+(``Settings.max_reading_age``, 7 days by default) behind it — a reading dated year 0001 is a
+broken gateway clock, not history.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any, Literal, NotRequired
 
 import pandas as pd
@@ -25,6 +31,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationEr
 from typing_extensions import TypedDict
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES, READING_EVENTS
+from twin_dashboard.config import Settings
 from twin_dashboard.domain import routing
 from twin_dashboard.domain.devices import heartbeat_window
 from twin_dashboard.domain.rules import DEFAULT_RULES, RuleConfig, device_alarm, household_alarms
@@ -34,6 +41,8 @@ from twin_dashboard.store.base import STATUS_LIVE_COLUMNS, LiveTx, Store
 
 log = logging.getLogger(__name__)
 MAX_ERRORS = 100  # errors listed in a refusal; ``error_count`` has the total
+LOCAL_GATEWAY = "local"  # the stream of in-process callers that name none (tests, scripts)
+SIMULATOR_GATEWAY = "simulator"  # serve's in-process simulated feed
 DIRECTORY_TTL_S = 60.0  # households and people change rarely: reread at most this often
 Ident = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -167,8 +176,10 @@ class Ingestor:
                  rules: RuleConfig = DEFAULT_RULES,
                  routing_cfg: routing.RoutingConfig = routing.DEFAULT_ROUTING,
                  notifier: routing.Notifier | None = None,
-                 deliver: Callable[[list[routing.Notice]], None] | None = None) -> None:
+                 deliver: Callable[[list[routing.Notice]], None] | None = None,
+                 max_age: timedelta = Settings.max_reading_age) -> None:
         self.store, self.clock, self.rules, self.routing_cfg = store, clock, rules, routing_cfg
+        self.max_age = pd.Timedelta(max_age)  # older readings are refused per item
         self.notifier: routing.Notifier = notifier or routing.LogNotifier()
         self.deliver = deliver or (lambda notices: routing.deliver(store, self.notifier,
                                                                    notices))
@@ -182,18 +193,26 @@ class Ingestor:
         self.listeners.append(listener)
         return lambda: self.listeners.remove(listener)
 
-    def ingest_body(self, body: bytes, ndjson: bool = False) -> IngestResult:
-        """Parse, validate and store one batch."""
-        return self.ingest(parse_batch(body, ndjson))
+    def ingest_body(self, body: bytes, ndjson: bool = False, *,
+                    gateway: str = LOCAL_GATEWAY) -> IngestResult:
+        """Parse, validate and store one batch from ``gateway``."""
+        return self.ingest(parse_batch(body, ndjson), gateway=gateway)
 
-    def ingest(self, readings: Sequence[Reading], checked: bool = False) -> IngestResult:
-        """Check devices and times (unless ``checked``), then store in one transaction."""
+    def ingest(self, readings: Sequence[Reading], checked: bool = False, *,
+               gateway: str | Sequence[str] = LOCAL_GATEWAY) -> IngestResult:
+        """Check devices and times (unless ``checked``), then store in one transaction.
+
+        ``gateway`` names the stream the readings came from (one name, or one per reading):
+        a reading whose (gateway, reading_id) is stored already counts as a duplicate.
+        """
         now = self.clock()
         if not checked:
             self.check(readings, now)
         now_s = int(now.timestamp())
+        gateways = [gateway] * len(readings) if isinstance(gateway, str) else gateway
         rows = [(r["reading_id"], r["device_id"], int(r["ts"].timestamp()), r.get("event"),
-                 r.get("value"), r.get("battery"), now_s) for r in readings]
+                 r.get("value"), r.get("battery"), now_s, g)
+                for r, g in zip(readings, gateways, strict=True)]
         with self.store.live_tx() as tx:
             fresh = tx.new_readings(rows)
             states, alarms, notices = self._fold(tx, fresh, now_s) if fresh else ({}, [], [])
@@ -203,10 +222,12 @@ class Ingestor:
         return IngestResult(len(fresh), len(rows) - len(fresh), [a["id"] for a in alarms])
 
     def check(self, readings: Sequence[Reading], now: pd.Timestamp | None = None) -> None:
-        """:class:`BatchRefused` naming items of unknown devices or from the future."""
+        """:class:`BatchRefused` naming items of unknown devices, from the future or older
+        than ``max_age``."""
         now = self.clock() if now is None else now
         unknown = self.index.unknown({r["device_id"] for r in readings})
         latest = (now + FUTURE_TOLERANCE).to_pydatetime()
+        earliest = (now - self.max_age).to_pydatetime()
         errors = []
         for i, r in enumerate(readings):
             if r["device_id"] in unknown:
@@ -215,6 +236,10 @@ class Ingestor:
             if r["ts"] > latest:
                 errors.append({"index": i, "field": "ts", "reason":
                                f"more than {FUTURE_TOLERANCE} ahead of server time"})
+            elif r["ts"] < earliest:
+                errors.append({"index": i, "field": "ts", "reason":
+                               f"more than {_span(self.max_age)} before server time "
+                               f"({r['ts'].isoformat()}): too old to take"})
         if errors:
             raise BatchRefused(errors)
 
@@ -279,6 +304,15 @@ class Ingestor:
                     log.exception("live listener failed")
 
 
+def _span(delta: pd.Timedelta) -> str:
+    """``7 days``, ``36 hours``, ``90 minutes``: a window as people say it."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size} {unit}{'s' if seconds != size else ''}"
+    return f"{seconds} seconds"
+
+
 def _episode(row: tuple | None) -> int | None:
     """The running alarm episode of a stored row (None when not in alarm)."""
     if row is None:
@@ -293,7 +327,7 @@ def _fold_device(live: DeviceLive, info: dict[str, Any], readings: list[tuple],
     window = _WINDOW_S[info["category"]]
     was_offline = live.last_seen is None or now_s - live.last_seen > window
     water = info["category"] == "water_flow"
-    for _, _, ts, event, value, battery, _ in readings:
+    for _, _, ts, event, value, battery, *_ in readings:
         apply_reading(live, ts, event, value, battery, water)
     changed = settle(live)
     online = live.last_seen is not None and now_s - live.last_seen <= window

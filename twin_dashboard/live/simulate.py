@@ -35,8 +35,9 @@ from tenacity import (
 )
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE, ELDERLY_CATEGORIES
-from twin_dashboard.domain.ingest import READINGS, Ingestor
+from twin_dashboard.domain.ingest import READINGS, SIMULATOR_GATEWAY, Ingestor
 from twin_dashboard.domain.time import LOCAL_TZ, utc_now
+from twin_dashboard.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 # Relative activity of an elder's home by local hour (0-23): asleep at night, busy at meals.
@@ -50,6 +51,7 @@ VALUE_RANGES: dict[str, tuple[float, float]] = {
     "ebike_charging": (0, 3), "gas": (0, 4), "parking": (0, 1),
 }
 ECHO_EVERY_S = 10.0  # progress lines of ``twin-dashboard simulate``
+DEVICE_PAGE = 10_000  # devices per request when a gateway provisions itself (the API maximum)
 ALARM_EVENT = {"smoke": "smoke", "gas": "gas"}  # other categories raise a plain "alarm"
 
 
@@ -210,10 +212,21 @@ def _post_once(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
 
 
 def fetch_devices(client: httpx.Client, url: str) -> list[dict[str, Any]]:
-    """The server's devices, as a real gateway would be provisioned with them."""
-    response = client.get(f"{url}/api/v1/layers/devices", timeout=120)
-    response.raise_for_status()
-    return [f["properties"] for f in response.json()["features"]]
+    """The server's devices, as a real gateway would be provisioned with them (page by page,
+    waiting when the server says it is busy)."""
+    devices: list[dict[str, Any]] = []
+    page: str | None = f"{url}/api/v1/layers/devices?limit={DEVICE_PAGE}"
+    while page:
+        response = client.get(page, timeout=120)
+        if response.status_code == 503 and "Retry-After" in response.headers:
+            time.sleep(float(response.headers["Retry-After"]))
+            continue
+        response.raise_for_status()
+        body = response.json()
+        devices += [f["properties"] for f in body["features"]]
+        page = next((link["href"] for link in body.get("links", [])
+                     if link.get("rel") == "next"), None)
+    return devices
 
 
 def run_gateway(url: str, rate: float = 50.0, token: str = "", tick_s: float = 1.0,
@@ -244,12 +257,19 @@ def start_simulator(ingestor: Ingestor, rate: float = 50.0, tick_s: float = 1.0,
     def loop() -> None:
         devices = ingestor.store.read_layer("devices").drop(columns="geometry").to_dict("records")
         sim = Simulator(devices, seed=seed)
+        told = ""
         while not stop.wait(tick_s):
             try:
                 batch = sim.readings(utc_now().timestamp(), int(rate * tick_s))
-                ingestor.ingest(READINGS.validate_python(batch))
+                ingestor.ingest(READINGS.validate_python(batch), gateway=SIMULATOR_GATEWAY)
+            except StoreUnavailable as err:  # told once per outage, not every second
+                if str(err) != told:
+                    log.warning("simulator: the store cannot take readings: %s", err)
+                told = str(err)
             except Exception:  # keep the demo alive; the next tick tries again
                 log.exception("simulator tick failed")
+            else:
+                told = ""
 
     threading.Thread(target=loop, name="simulator", daemon=True).start()
     return stop.set

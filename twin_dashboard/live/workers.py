@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from twin_dashboard.domain import routing
 from twin_dashboard.domain.ingest import Ingestor
-from twin_dashboard.store.base import Store
+from twin_dashboard.store.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def start_ticker(ingestor: Ingestor, every_s: float = 30.0) -> Callable[[], None
         while not stop.wait(every_s):
             try:
                 ingestor.tick()
+            except StoreUnavailable as err:  # a read-only or full store: no traceback
+                log.warning("rules tick: the store cannot take writes: %s", err)
             except Exception:  # keep judging on the next tick
                 log.exception("rules tick failed")
 

@@ -23,7 +23,7 @@ ALARM_COLUMNS: tuple[str, ...] = (
     "severity", "status", "raised_at", "lon", "lat",
 )
 _READING_INSERT = ("INSERT OR IGNORE INTO readings (reading_id, device_id, ts, event, value, "
-                   "battery, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                   "battery, received_at, gateway) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def _chunks(values: Sequence[Any], size: int = SQL_VARS) -> Iterable[Sequence[Any]]:
@@ -56,18 +56,24 @@ class SQLiteLiveTx:
         self.conn = conn
 
     def new_readings(self, rows: Sequence[tuple]) -> list[tuple]:
-        """Insert the rows whose reading_id is not stored yet; return those (first one wins)."""
-        ids = [r[0] for r in rows]
-        seen: set[str] = set()
-        for chunk in _chunks(ids):
-            found = self.conn.execute(
-                f"SELECT reading_id FROM readings WHERE reading_id IN ({_marks(len(chunk))})",
-                chunk)
-            seen.update(r[0] for r in found)
+        """Insert the rows whose (gateway, reading_id) is not stored yet; return those (first
+        one wins). A row is (reading_id, device_id, ts, event, value, battery, received_at,
+        gateway): reading ids are unique per gateway stream, not across gateways."""
+        by_gateway: dict[str, list[str]] = {}
+        for row in rows:
+            by_gateway.setdefault(row[-1], []).append(row[0])
+        seen: set[tuple[str, str]] = set()
+        for gateway, ids in by_gateway.items():
+            for chunk in _chunks(ids):
+                found = self.conn.execute(
+                    f"SELECT reading_id FROM readings WHERE gateway = ? "
+                    f"AND reading_id IN ({_marks(len(chunk))})", [gateway, *chunk])
+                seen.update((gateway, r[0]) for r in found)
         fresh: list[tuple] = []
         for row in rows:
-            if row[0] not in seen:
-                seen.add(row[0])
+            key = (row[-1], row[0])
+            if key not in seen:
+                seen.add(key)
                 fresh.append(row)
         self.conn.executemany(_READING_INSERT, fresh)
         return fresh

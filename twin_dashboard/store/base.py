@@ -47,7 +47,8 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
                    "elder_id", "cadre_id", "buddy_id", "lon", "lat"),
     "device_status": ("device_id", "state", "state_since", "last_seen", "last_event",
                       "last_value", "battery", "subdistrict_id", "neighborhood_id"),
-    "readings": ("reading_id", "device_id", "ts", "event", "value", "battery", "received_at"),
+    "readings": ("reading_id", "device_id", "ts", "event", "value", "battery", "received_at",
+                 "gateway"),
     "alarms": ("id", "device_id", "household_id", "subdistrict_id", "neighborhood_id", "rule",
                "severity", "status", "raised_at", "acked_at", "acked_by", "escalated_at",
                "closed_at", "incident_id", "lon", "lat"),
@@ -58,6 +59,9 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
     "patrols": ("id", "zone_id", "chief_id", "subdistrict_id", "started_at", "ended_at",
                 "road_ids", "geom"),
 }
+# Values of record columns a frame may leave out (readings from files name no gateway).
+NO_GATEWAY = ""
+RECORD_DEFAULTS: dict[str, dict[str, Any]] = {"readings": {"gateway": NO_GATEWAY}}
 # Columns holding times (integer epoch seconds in the store, pandas UTC timestamps outside).
 TIME_COLUMNS: frozenset[str] = frozenset({
     "installed_at", "state_since", "last_seen", "ts", "received_at", "raised_at", "acked_at",
@@ -86,6 +90,14 @@ class StoreError(ValueError):
     """A write the store refused; nothing was changed."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened or cannot take writes now: it is read-only, the disk is full
+    or failing, the file is not a database, or another writer holds it. Nothing was changed.
+
+    Not a ``ValueError``: it says nothing about the data, and the API answers it with 503.
+    """
+
+
 class Store(Protocol):
     """What the rest of the app may ask of persistence."""
 
@@ -95,8 +107,13 @@ class Store(Protocol):
     def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
         """Replace a whole layer in one transaction; returns the row count."""
 
-    def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
-        """A layer in EPSG:4326 with its typed columns, ``props`` (dict) and geometry."""
+    def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
+                   limit: int | None = None) -> gpd.GeoDataFrame:
+        """A layer in EPSG:4326 with its typed columns, ``props`` (dict) and geometry.
+
+        With ``after`` or ``limit``, one page in id order: the features whose id sorts after
+        ``after``, at most ``limit`` of them.
+        """
 
     def layer_fingerprint(self, layer: str) -> str:
         """A digest of a layer's rows, to prove a refused import changed nothing."""
@@ -120,6 +137,9 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
     def touch_source(self, name: str, at: pd.Timestamp, detail: str = "") -> None: ...
     def sources(self) -> pd.DataFrame: ...
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreUnavailable` naming the reason when a write could not be made now."""
 
     def close(self) -> None: ...
 

@@ -75,10 +75,15 @@ CREATE TABLE IF NOT EXISTS device_status (
 );
 CREATE INDEX IF NOT EXISTS device_status_scope ON device_status (subdistrict_id, neighborhood_id);
 
+-- The idempotency key is (gateway, reading_id): reading ids are unique per gateway stream.
+-- gateway is the token's name (HTTP), the MQTT topic, or 'simulator'; '' for readings loaded
+-- from files or stored before gateways were recorded (store/_migrations.py).
 CREATE TABLE IF NOT EXISTS readings (
-    reading_id TEXT PRIMARY KEY,  -- idempotency key
+    reading_id TEXT NOT NULL,
     device_id TEXT NOT NULL, ts INTEGER NOT NULL, event TEXT, value REAL, battery REAL,
-    received_at INTEGER
+    received_at INTEGER,
+    gateway TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (gateway, reading_id)
 );
 CREATE INDEX IF NOT EXISTS readings_device_ts ON readings (device_id, ts);
 

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -26,9 +25,19 @@ from twin_dashboard.store._live_sqlite import (
     LIVE_CHECKPOINT_PAGES,
     SQLiteLiveTx,
 )
+from twin_dashboard.store._migrations import migrate
+from twin_dashboard.store._sqlite_open import (
+    BUSY_TIMEOUT_S,
+    check_file,
+    conditions,
+    connect,
+    parse_url,
+    probe_write,
+)
 from twin_dashboard.store.base import (
     ALL,
     LAYERS_VERSION_KEY,
+    RECORD_DEFAULTS,
     RECORD_TABLES,
     TIME_COLUMNS,
     Scope,
@@ -40,12 +49,7 @@ BATCH_ROWS = 5_000  # rows per executemany: bounded memory, few round trips
 
 def sqlite_path(url: str) -> str:
     """The file path of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
-    if url in ("sqlite://", "sqlite:///:memory:"):
-        raise StoreError("an in-memory SQLite store cannot be shared: give a file path")
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        raise StoreError(f"not a SQLite URL: {url!r} (expected sqlite:///path.db)")
-    return url[len(prefix):]
+    return str(parse_url(url).path)
 
 
 class SQLiteStore:
@@ -53,23 +57,26 @@ class SQLiteStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path = Path(sqlite_path(url))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.target = parse_url(url)
+        self.path = self.target.path
+        check_file(self.target)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
-        with self._write_lock:
+        with self._write_lock, conditions(self.path):
             self._conn().executescript(schema)  # executescript manages its own transaction
+            migrate(self._conn(), schema)  # tables whose shape changed since the file was made
 
     # --- connections ---
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = connect(self.target)
+            with conditions(self.path):
+                if not self.target.read_only:  # a read-only file keeps its journal mode
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             self._local.conn = conn
         return conn
 
@@ -77,14 +84,18 @@ class SQLiteStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """All or nothing: a failure anywhere inside rolls every statement back."""
         conn = self._conn()
-        with self._write_lock:
+        with self._write_lock, conditions(self.path):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite ends some failed transactions itself
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def check_writable(self) -> None:
+        probe_write(self.target)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -99,10 +110,17 @@ class SQLiteStore:
         self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY)
         return len(frame)
 
-    def read_layer(self, layer: str, scope: Scope = ALL) -> gpd.GeoDataFrame:
+    def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
+                   limit: int | None = None) -> gpd.GeoDataFrame:
         spec = layer_spec(layer)
         names = ["id", *spec.column_names, "props", "geom"]
         sql, params = _select(spec.table, names, _layer_scope(spec), scope, None)
+        if after is not None or limit is not None:  # a page: by id, from the primary key
+            if after is not None:
+                sql += (" AND" if " WHERE " in sql else " WHERE") + " id > ?"
+                params.append(after)
+            sql += " ORDER BY id" + (" LIMIT ?" if limit is not None else "")
+            params += [limit] if limit is not None else []
         frame = self._query(sql, params)
         geometry = shapely.from_wkb(frame.pop("geom").to_numpy()) if len(frame) else []
         frame["props"] = [json.loads(p) if isinstance(p, str) else {} for p in frame["props"]]
@@ -116,7 +134,7 @@ class SQLiteStore:
     # --- records ---
     def replace_records(self, table: str, frame: pd.DataFrame) -> int:
         columns = _record_columns(table)
-        self._replace(table, columns, _record_rows(columns, frame))
+        self._replace(table, columns, _record_rows(table, columns, frame))
         return len(frame)
 
     def insert_records(self, table: str, frame: pd.DataFrame) -> int:
@@ -126,7 +144,7 @@ class SQLiteStore:
                f"VALUES ({', '.join('?' * len(columns))})")
         with self._transaction() as conn:
             before = conn.total_changes
-            for batch in _batches(_record_rows(columns, frame)):
+            for batch in _batches(_record_rows(table, columns, frame)):
                 conn.executemany(sql, batch)
             return conn.total_changes - before
 
@@ -219,9 +237,10 @@ class SQLiteStore:
             raise StoreError(f"{table}: {err}; nothing was changed") from err
 
     def _query(self, sql: str, params: list[Any]) -> pd.DataFrame:
-        cursor = self._conn().execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
+        with conditions(self.path):
+            cursor = self._conn().execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
 
     def _fingerprint(self, table: str) -> str:
         digest = hashlib.sha256()
@@ -336,9 +355,13 @@ def _layer_rows(spec: LayerSpec, frame: gpd.GeoDataFrame) -> tuple[list[str], It
     return list(data.columns), _tuples(data)
 
 
-def _record_rows(columns: tuple[str, ...], frame: pd.DataFrame) -> Iterator[tuple]:
+def _record_rows(table: str, columns: tuple[str, ...], frame: pd.DataFrame) -> Iterator[tuple]:
     data = pd.DataFrame(index=range(len(frame)))
+    defaults = RECORD_DEFAULTS.get(table, {})
     for name in columns:
+        if name not in frame and name in defaults:
+            data[name] = [defaults[name]] * len(frame)
+            continue
         values = frame[name].reset_index(drop=True) if name in frame else None
         if name == "geom" and values is not None:
             data[name] = shapely.to_wkb(np.asarray(values))
