@@ -121,7 +121,7 @@ def test_fail001_each_topic_is_its_own_gateway_stream(broker, tmp_path):
     array = json.dumps([reading(i, event="heartbeat") for i in range(2)])
     for topic in ("gw/a/readings", "gw/b/readings", "gw/a/readings"):
         pub.publish(topic, array, qos=1).wait_for_publish(5)
-    assert wait_for(lambda: sub.stats.messages == 3)
+    wait_until(lambda: sub.stats.messages == 3, timeout=10)
     pub.disconnect()
     sub.stop()
     assert (sub.stats.accepted, sub.stats.duplicates) == (4, 2)
