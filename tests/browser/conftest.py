@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,6 +23,12 @@ from twin_dashboard.testing import free_port, serve_command, wait_healthy
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 START_TIMEOUT_S = 120  # seeding the district once, then uvicorn start-up
+# No Dash callback in flight: the renderer's own store, as dash.testing reads it.
+DASH_IDLE = "window.store !== undefined && window.store.getState().isLoading === false"
+# Every chart card holds a drawn plotly figure.
+CHARTS_DRAWN = ("[...document.querySelectorAll('.chart-card')]"
+                ".every(e => e.querySelector('.main-svg') !== null)")
+MAP_DRAWN = "window.twinMap !== undefined && Boolean(window.twinMap.status().drawn)"
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +117,30 @@ def wait_for(driver: webdriver.Chrome, js_condition: str, timeout: float = 60) -
     """Wait until a JS expression is truthy; returns its value."""
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(
         lambda d: d.execute_script(f"return ({js_condition});"))
+
+
+def wait_settled(driver: webdriver.Chrome, timeout: float = 180, drawn: bool = True) -> None:
+    """Wait until no callback is in flight and, if ``drawn``, the map and the charts are drawn.
+
+    Software WebGL can hold the page's main thread for seconds (the wall is 3840 px wide): a
+    script that times out meanwhile counts as "not yet".
+    """
+    parts = {"dash idle": DASH_IDLE}
+    if drawn:
+        parts |= {"map drawn": MAP_DRAWN, "charts drawn": CHARTS_DRAWN}
+    fields = ", ".join(f"{json.dumps(k)}: Boolean({v})" for k, v in parts.items())
+    check = f"return {{{fields}}};"
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.2,
+                      ignored_exceptions=[TimeoutException]).until(
+            lambda d: all(d.execute_script(check).values()))
+    except TimeoutException as error:
+        try:
+            state = driver.execute_script(check)
+        except TimeoutException:  # selenium raises it for a script timeout too
+            state = "its main thread is busy"
+        raise AssertionError(f"page not settled in {timeout:g} s: {state}; "
+                             f"console errors: {console_errors(driver)}") from error
 
 
 def element_colors(driver: webdriver.Chrome, css: str) -> int:

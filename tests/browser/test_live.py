@@ -23,7 +23,7 @@ from PIL import Image
 
 from twin_dashboard.domain.routing import Directory
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port, serve_command, wait_healthy
+from twin_dashboard.testing import free_port, serve_command, wait_healthy, wait_until
 from twin_dashboard.views.charts import rule_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -149,8 +149,8 @@ def test_live001_reading_turns_the_device_and_feeds_the_wall_without_reload(
     wait_for(driver, f"document.querySelector('#alarm-feed [data-id={json.dumps(alarm)}]')",
              timeout=15)
     assert device_row(driver, device)["color"][:3] == [255, 59, 48]
-    time.sleep(0.5)  # frames after the delta: the new colour is on the canvas
-    assert red_pixels(driver, xy) > red_before, "the device's pixel did not turn red"
+    wait_until(lambda: red_pixels(driver, xy) > red_before, timeout=10, interval=0.25,
+               message="the device's pixel did not turn red")  # frames after the delta
 
     critical = post_reading(live_server, token, devices[0])  # smoke or gas in a home: critical
     selector = f"#alarm-feed [data-id={json.dumps(critical)}]"
@@ -189,6 +189,7 @@ def test_live004_wall_district_adds_a_device_entering_alarm_and_drops_it_on_clea
     alarms_before = driver.execute_script("return (window.twinMap.rows('alarms') || []).length")
 
     alarm = post_reading(live_server, token, device)
+    stamped = int(time.time())  # the alarm's reading is stamped to this second or before
     wait_for(driver, f"(window.twinMap.rows('devices') || []).some("
                      f"x => x.id === {json.dumps(device)} && x.state === 'alarm')", timeout=15)
     assert device_row(driver, device)["color"][:3] == [255, 59, 48]
@@ -197,7 +198,8 @@ def test_live004_wall_district_adds_a_device_entering_alarm_and_drops_it_on_clea
     assert driver.execute_script(
         "return window.twinMap.rows('alarms').length") == alarms_before + 1
 
-    time.sleep(1.1)  # readings are stamped to the second: the clear must come after the alarm
+    # Readings are stamped to the second: the clear must be stamped after the alarm.
+    wait_until(lambda: time.time() >= stamped + 1, timeout=2)
     post_clear(live_server, token, device)
     wait_for(driver, f"!(window.twinMap.rows('devices') || []).some("
                      f"x => x.id === {json.dumps(device)})", timeout=15)

@@ -10,8 +10,9 @@ import time
 from urllib.request import urlopen
 
 import pytest
-from conftest import console_errors, requested_hosts, screenshot_dir, wait_for
+from conftest import console_errors, requested_hosts, screenshot_dir, wait_for, wait_settled
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES
 
@@ -135,7 +136,7 @@ def test_scr001_each_layout_loads_with_numbers_offline_and_clean(browser, live_s
                                                                  screen) -> None:
     driver = _open(browser, live_server, screen)
     assert _tiles_equal_api(driver, live_server)
-    time.sleep(3)  # let charts and the map finish, then judge the console and network
+    wait_settled(driver)  # charts and the map finished: now judge the console and network
     driver.save_screenshot(str(screenshot_dir() / f"scr001-{screen}.png"))
     assert requested_hosts(driver) <= OUR_HOSTS
     assert console_errors(driver) == []
@@ -152,7 +153,9 @@ def test_scr002_desk_neighborhood_selector_filters_the_tiles(browser, live_serve
     summary = _api(live_server, f"neighborhood={nbh_id}")
     wait_for(driver, f"document.getElementById('kpi-alarms').dataset.value === "
                      f"'{summary['alarms']['open']}'", timeout=60)
-    time.sleep(1)
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(
+        lambda d: _tiles_match(_tiles(d), summary)
+        and nbh_name in d.find_element(By.ID, "scope-title").text)
     tiles = _tiles(driver)
     assert _tiles_match(tiles, summary)
     direct = _direct_counts(server_db, nbh_id)
@@ -180,7 +183,7 @@ def test_scr003_tablet_my_area_from_the_url(browser, live_server, server_db) -> 
 def test_scr004_english_shows_no_chinese_ui_strings(browser, live_server, server_db,
                                                     screen) -> None:
     driver = _open(browser, live_server, screen, "lang=en")
-    time.sleep(2)
+    wait_settled(driver, drawn=False)  # every callback has filled in its text
     left = _ui_text(driver, _data_strings(server_db))
     assert not CJK.findall(left), sorted(set(CJK.findall(left)))[:20]
 
@@ -189,7 +192,7 @@ def test_scr004_english_shows_no_chinese_ui_strings(browser, live_server, server
 def test_scr005_chinese_by_default_shows_no_english_ui_strings(browser, live_server, server_db,
                                                                screen) -> None:
     driver = _open(browser, live_server, screen)
-    time.sleep(2)
+    wait_settled(driver, drawn=False)  # every callback has filled in its text
     words = re.findall(r"[A-Za-z]+", _ui_text(driver, _data_strings(server_db)))
     assert not words, sorted(set(words))[:20]
 
