@@ -21,20 +21,17 @@
   "use strict";
 
   var LIVE_URL = "/api/v1/live";
-  var EVENT_ID = "live-event", STATUS_ID = "live-status", SELECTION_ID = "selection";
-  var FIGURES_ID = "live-figures";
   // KPIs and charts follow alarm events once the alarms pause for FIGURES_QUIET_MS (at most
   // FIGURES_MAX_MS late): redrawing every chart per alarm kept the main thread busy and delayed
   // the paint of the next alarm (bench/bench_pixels.py). The feed and the map follow at once.
   var FIGURES_QUIET_MS = 2000, FIGURES_MAX_MS = 10000;
-  var FEED_ID = "alarm-feed";
   var STALE_GRACE_MS = 4000;  // longer than a reconnect (server retry 2 s): no banner on a blip
   var CHECK_MS = 1000;  // how often freshness is judged (ages move in seconds)
   var REOPEN_MS = [1000, 2000, 4000, 8000];  // backoff when the browser gave the stream up
   var MAX_MARKS = 500;
 
   var state = {
-    source: null, url: null, config: {}, selection: {}, open: false, downSince: null,
+    source: null, url: null, config: {}, ids: {}, selection: {}, open: false, downSince: null,
     sources: {}, offsetMs: 0, offsetFresh: true, events: 0, lastSeq: null, status: null,
     statusKey: "",
     timer: null, reopenTimer: null, reopenTry: 0, pending: new Map(), marks: [], observer: null,
@@ -91,9 +88,11 @@
     }, wait);
   }
 
-  /** Open the page's stream, or reopen it when the scope changed (clientside callback). */
-  function connect(selection, config) {
+  /** Open the page's stream, or reopen it when the scope changed (clientside callback).
+   * ``client`` is ids.CLIENT_CONFIG: the element ids this script talks to (layouts/client.py). */
+  function connect(selection, config, client) {
     state.config = config || {};
+    state.ids = (client && client.ids) || {};
     state.selection = selection || {};
     var url = urlFor(state.selection);
     var alive = state.source && state.source.readyState !== EventSource.CLOSED;
@@ -123,11 +122,11 @@
     }
     alarms.forEach(function (alarm) { expect(alarm, received, applied); });
     if (alarms.length || (ev.updates && ev.updates.length) || ev.reset) {
-      toDash(EVENT_ID, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
+      toDash(state.ids.event, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
                         reset: Boolean(ev.reset)});
       figuresLater();
     }
-    if (ev.reset) toDash(SELECTION_ID, Object.assign({}, state.selection));
+    if (ev.reset) toDash(state.ids.selection, Object.assign({}, state.selection));
     judge();
   }
 
@@ -148,12 +147,12 @@
     state.figuresTimer = setTimeout(function () {
       state.figuresTimer = null;
       state.figuresSince = null;
-      toDash(FIGURES_ID, {at: Date.now()});
+      toDash(state.ids.figures, {at: Date.now()});
     }, Math.max(wait, 0));
   }
 
   function toDash(id, data) {
-    if (window.dash_clientside && window.dash_clientside.set_props) {
+    if (id && window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props(id, {data: data});
     }
   }
@@ -176,7 +175,7 @@
   }
 
   function watchFeed() {
-    var feed = document.getElementById(FEED_ID);
+    var feed = document.getElementById(state.ids.feed);
     if (!feed || (state.observer && state.observer.feed === feed)) return;
     if (state.observer) state.observer.disconnect();
     state.observer = new MutationObserver(checkFeed);
@@ -190,7 +189,7 @@
     watchFeed();
     state.pending.forEach(function (mark, id) {
       if (mark.listed !== null || !document.querySelector(
-        "#" + FEED_ID + " [data-id=\"" + CSS.escape(id) + "\"]")) return;
+        "#" + CSS.escape(state.ids.feed || "") + " [data-id=\"" + CSS.escape(id) + "\"]")) return;
       mark.listed = performance.now();
       afterPaint(function (at) {
         mark.shown = at;
@@ -239,7 +238,7 @@
     if (key === state.statusKey) return;
     state.statusKey = key;
     state.status = status;
-    toDash(STATUS_ID, Object.assign({sources: Object.assign({}, state.sources),
+    toDash(state.ids.status, Object.assign({sources: Object.assign({}, state.sources),
                                      offset_ms: state.offsetMs}, status));
   }
 
@@ -311,7 +310,7 @@
     button.classList.add("is-done");
     var item = button.closest(".feed-item");
     if (item && !escalated) item.classList.add("is-acked");
-    toDash(EVENT_ID, {updates: [{id: id, status: escalated ? "escalated" : "acknowledged",
+    toDash(state.ids.event, {updates: [{id: id, status: escalated ? "escalated" : "acknowledged",
                                  actor: actor}], alarms: [], local: true, at: Date.now()});
     figuresLater();
   }

@@ -1,20 +1,18 @@
 /*
- * The twin map in the browser: one deck.Deck in #twin-map, fed by Dash stores.
+ * The twin map in the browser: one deck.Deck in the map container (ids.TWIN_MAP), fed by Dash
+ * stores. Element ids come from ids.CLIENT_CONFIG (layouts/client.py), never from here.
  *
  * - MAP_SPEC (static base layers + deck props), MAP_DATA (the scope's overlays) and MAP_VIEW
  *   (camera) arrive through the no-output clientside callback `render`; MAP_DELTA ({device_id:
  *   state}) through `delta`. Layer descriptions are pydeck JSON (see views/map_layers.py): their
  *   props go through deck.JSONConverter, their `data` (a column envelope) never does, so no data
  *   string is ever evaluated. Unchanged layers keep their instances, and deck.gl skips them.
- * - Clicks go back to Dash with dash_clientside.set_props("map-pick", {data: {layer, id, ...}}).
+ * - Clicks go back to Dash with dash_clientside.set_props(ids.MAP_PICK, {data: {layer, id, ...}}).
  * - window.twinMap exposes status(), project() and pickAt() for the browser tests.
  */
 (function () {
   "use strict";
 
-  var MAP_ID = "twin-map";
-  var PICK_ID = "map-pick";
-  var LEGEND_ID = "map-legend";
   // Software WebGL picks in ~0.5 s, longer than deck.gl's 250 ms tap limit (DESIGN.md §6).
   var TAP_MS = 2500;
   var PULSE_MS = 700; // the SLA-breach halo blinks on the wall: 2 redraws per cycle, no more
@@ -24,7 +22,7 @@
   var state = {
     deck: null, host: null, spec: null, data: null, view: null, cache: new Map(),
     renders: 0, drawn: null, lastPick: null, dashPick: null, pulse: null, pulseOn: false,
-    error: null, deltas: 0, zoom: 12
+    error: null, deltas: 0, zoom: 12, ids: {}
   };
   var converter = null;
 
@@ -219,7 +217,7 @@
     var out = {longitude: view.longitude, latitude: view.latitude, zoom: view.zoom};
     if (view.bounds && width > 0 && height > 0) {
       var pad = Math.min(view.padding || 40, width / 4, height / 4);
-      var legend = document.getElementById(LEGEND_ID);
+      var legend = state.ids.legend ? document.getElementById(state.ids.legend) : null;
       var below = legend ? Math.min(legend.offsetHeight + 8, height / 3) : 0;
       var pads = {top: pad, bottom: pad + below, left: pad, right: pad};
       (view.bearings || [view.bearing || 0]).forEach(function (bearing, i) {
@@ -295,7 +293,7 @@
     var payload = pickPayload(info);
     if (!payload) return;
     state.lastPick = payload;
-    window.dash_clientside.set_props(PICK_ID, {data: payload});
+    if (state.ids.pick) window.dash_clientside.set_props(state.ids.pick, {data: payload});
   }
 
   function onAfterRender() {
@@ -306,21 +304,25 @@
     if (!layers.every(function (l) { return l.isLoaded; })) return;
     state.drawn = scope;
     state.drawnAt = Math.round(performance.now());
-    var el = document.getElementById(MAP_ID);
+    var el = container();
     if (el) { el.classList.add("is-ready"); el.setAttribute("data-map-scope", scope); }
   }
 
   function onError(error) {
     state.error = String((error && error.message) || error);
-    var el = document.getElementById(MAP_ID);
+    var el = container();
     if (el) el.classList.add("has-error");
     console.error("twin map:", state.error);
   }
 
   // --- the deck -------------------------------------------------------------------------------
 
+  function container() {
+    return state.ids.map ? document.getElementById(state.ids.map) : null;
+  }
+
   function hostElement() {
-    var el = document.getElementById(MAP_ID);
+    var el = container();
     return el ? el.querySelector(".twin-map-canvas") || el : null;
   }
 
@@ -518,7 +520,9 @@
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.twin_map = {
-    render: function (spec, data, view) {
+    /** ``client``: ids.CLIENT_CONFIG, the element ids this script talks to. */
+    render: function (spec, data, view, client) {
+      state.ids = (client && client.ids) || {};
       render(spec, data, view, 0);
       return data && data.scope ? data.scope : "";
     },

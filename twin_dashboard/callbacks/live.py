@@ -18,7 +18,8 @@ from twin_dashboard.services import Services
 def register(app: Dash, services: Services) -> None:
     app.clientside_callback(ClientsideFunction("twin_live", "connect"),
                             Output(ids.STALE_BANNER, "data-stream"),
-                            Input(ids.SELECTION, "data"), Input(ids.LIVE_CONFIG, "data"))
+                            Input(ids.SELECTION, "data"), Input(ids.LIVE_CONFIG, "data"),
+                            State(ids.CLIENT_CONFIG, "data"))
     app.clientside_callback(ClientsideFunction("twin_live", "banner"),
                             Output(ids.STALE_BANNER, "hidden"),
                             Output(ids.STALE_BANNER, "children"),

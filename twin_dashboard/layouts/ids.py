@@ -9,6 +9,7 @@ SCREEN = "screen"  # dcc.Store {"screen": "wall"|"desk"|"tablet", "lang": "zh"|"
 SELECTION = "selection"  # dcc.Store {"subdistrict": id|None, "neighborhood": id|None}
 CLOCK = "clock"  # dcc.Interval driving refreshes of figures
 ROTATE_TIMER = "rotate-timer"  # dcc.Interval of the wall's subdistrict rotation
+CLIENT_CONFIG = "client-config"  # dcc.Store: what assets/*.js read, e.g. these ids (client.py)
 
 # --- the twin map (DESIGN.md §4: the container's id is a contract) ---
 TWIN_MAP = "twin-map"  # html.Div the deck.gl canvas is drawn into

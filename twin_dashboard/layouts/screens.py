@@ -6,6 +6,7 @@ from dash import html
 
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import desk, tablet, wall
+from twin_dashboard.layouts.client import client_store
 from twin_dashboard.layouts.components import page_stores
 from twin_dashboard.layouts.context import ScreenContext
 from twin_dashboard.layouts.live import live_parts
@@ -36,6 +37,6 @@ def build(screen: str, *, lang: str, places: Places, selection: dict[str, str | 
     ctx = ScreenContext(screen, lang, selection, places, rotate_seconds(screen, rotate), paint)
     stores = page_stores(screen, lang, ctx.selection, ctx.rotate_s, list(places.subdistricts))
     live = live_parts(screen, lang, places, actor)
-    return html.Div([*stores, *live, COMPOSITIONS[screen](ctx)],
+    return html.Div([*stores, client_store(), *live, COMPOSITIONS[screen](ctx)],
                     className=f"screen screen-{screen} theme-{profile(screen).theme}",
                     lang="en" if lang == "en" else "zh-CN")

@@ -1,0 +1,56 @@
+"""What the asset scripts are told by the page (layouts/client.py): ids.py is the one home of
+every element id they use; the scripts name none of them."""
+
+from __future__ import annotations
+
+import re
+
+import dash
+import pytest
+
+from twin_dashboard.callbacks import register_all
+from twin_dashboard.config import ASSETS_DIR
+from twin_dashboard.domain.places import Places
+from twin_dashboard.layouts import client, ids, screens
+
+SCRIPTS = ("twin_map.js", "live.js")  # the scripts that talk to elements
+ID_VALUES: dict[str, str] = {name: value for name, value in vars(ids).items()
+                             if name.isupper() and isinstance(value, str)}
+
+
+def _script(name: str) -> str:
+    return (ASSETS_DIR / name).read_text(encoding="utf-8")
+
+
+def test_js001_config_ids_are_the_constants_of_ids_py() -> None:
+    config = client.client_config()
+    assert config["ids"] == client.JS_IDS
+    assert set(config["ids"].values()) <= set(ID_VALUES.values())
+    assert config["ids"]["map"] == ids.TWIN_MAP and config["ids"]["event"] == ids.LIVE_EVENT
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_js002_scripts_use_only_ids_they_are_given(script: str) -> None:
+    used = set(re.findall(r"\bstate\.ids\.(\w+)", _script(script)))
+    assert used and used <= set(client.JS_IDS)
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in ASSETS_DIR.glob("*.js")))
+def test_js003_scripts_hard_code_no_id_of_ids_py(script: str) -> None:
+    text = _script(script)
+    found = [name for name, value in ID_VALUES.items()  # as a string, or a CSS #selector
+             if re.search(rf"""(["'`]){re.escape(value)}\1|#{re.escape(value)}(?![\w-])""", text)]
+    assert found == []
+
+
+def test_js004_every_page_carries_the_config_and_the_scripts_read_it() -> None:
+    places = Places({"s1": "S"}, {"n1": "N"}, {"n1": "s1"})
+    for screen in ("wall", "desk", "tablet"):
+        page = screens.build(screen, lang="zh", places=places, selection={})
+        stores = [c for c in page.children if getattr(c, "id", None) == ids.CLIENT_CONFIG]
+        assert [s.data for s in stores] == [client.client_config()]
+    app = dash.Dash(__name__, suppress_callback_exceptions=True)
+    register_all(app, None)  # type: ignore[arg-type]  # registering reads no services
+    readers = {c["output"] for c in app._callback_list
+               if {"id": ids.CLIENT_CONFIG, "property": "data"} in c["state"]}
+    assert readers == {f"{ids.TWIN_MAP}.data-scope", f"{ids.STALE_BANNER}.data-stream"}
