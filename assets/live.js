@@ -1,8 +1,8 @@
 /*
  * Live screens (issue 4): one EventSource per page on /api/v1/live, scoped like the page.
  *
- * - Device states go straight to the existing deck.gl layer (window.twinMap.applyDelta): the map
- *   is never re-sent and no dash.Patch touches a big list (DESIGN.md §6).
+ * - Device states go straight to the existing deck.gl layer (dash_clientside.twin_map.applyDelta,
+ *   from twin_map.js): the map is never re-sent and no dash.Patch touches a big list (DESIGN.md §6).
  * - Events that raise or change alarms (and `reset`) go to Dash as ids.LIVE_EVENT, which the feed,
  *   KPI and inbox callbacks take as an input; `reset: true` (the server restarted, or too much was
  *   missed) re-sets ids.SELECTION to a copy of itself, so every view of the scope reloads.
@@ -15,7 +15,9 @@
  * - The tablet's 确认 / Acknowledge buttons (.ack-btn) post /api/v1/alarms/{id}/ack as the page's
  *   acting person (LIVE_CONFIG.actor) straight from here: no Dash round trip, and it works while
  *   the callbacks are busy.
- * - window.twinLive.status() and .marks (alarm → pixels times) are for tests and the benchmark.
+ * - Only when the page's ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks):
+ *   window.twinLive (status(), pause(), resume()) and its .marks (alarm → pixels times, kept only
+ *   then) for the browser tests and bench/bench_pixels.py.
  */
 (function () {
   "use strict";
@@ -35,7 +37,7 @@
     sources: {}, offsetMs: 0, offsetFresh: true, events: 0, lastSeq: null, status: null,
     statusKey: "",
     timer: null, reopenTimer: null, reopenTry: 0, pending: new Map(), marks: [], observer: null,
-    connects: 0
+    connects: 0, hooks: false
   };
 
   // --- the stream -----------------------------------------------------------------------------
@@ -93,6 +95,7 @@
   function connect(selection, config, client) {
     state.config = config || {};
     state.ids = (client && client.ids) || {};
+    if (client && client.test_hooks) installHooks();
     state.selection = selection || {};
     var url = urlFor(state.selection);
     var alive = state.source && state.source.readyState !== EventSource.CLOSED;
@@ -101,7 +104,7 @@
       open(url);
     }
     if (!state.timer) state.timer = setInterval(judge, CHECK_MS);
-    watchFeed();
+    if (state.hooks) watchFeed();
     return url;
   }
 
@@ -117,10 +120,11 @@
     var states = ev.states || {};
     var applied = 0;
     var alarms = ev.alarms || [];
-    if ((Object.keys(states).length || alarms.length) && window.twinMap) {
-      applied = window.twinMap.applyDelta({states: states, alarms: alarms});
+    var map = window.dash_clientside && window.dash_clientside.twin_map;
+    if ((Object.keys(states).length || alarms.length) && map && map.applyDelta) {
+      applied = map.applyDelta({states: states, alarms: alarms});
     }
-    alarms.forEach(function (alarm) { expect(alarm, received, applied); });
+    if (state.hooks) alarms.forEach(function (alarm) { expect(alarm, received, applied); });
     if (alarms.length || (ev.updates && ev.updates.length) || ev.reset) {
       toDash(state.ids.event, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
                         reset: Boolean(ev.reset)});
@@ -157,7 +161,7 @@
     }
   }
 
-  // --- alarm → pixels marks (tests, bench/bench_pixels.py) ------------------------------------
+  // --- alarm → pixels marks (test hooks only: tests, bench/bench_pixels.py) --------------------
 
   function expect(alarm, received, applied) {
     var mark = {id: alarm.id, device: alarm.device_id, received: received, applied: applied,
@@ -324,7 +328,7 @@
     acknowledge(button);
   }, true);
 
-  // --- for tests ------------------------------------------------------------------------------
+  // --- test hooks (ids.CLIENT_CONFIG.test_hooks) -----------------------------------------------
 
   function status() {
     return {url: state.url, open: state.open, events: state.events, lastSeq: state.lastSeq,
@@ -337,8 +341,12 @@
   function pause() { state.paused = true; close(); state.url = null; }
   function resume() { state.paused = false; open(urlFor(state.selection)); }
 
-  window.twinLive = {connect: connect, status: status, marks: state.marks, judge: judge,
-                     pause: pause, resume: resume};
+  function installHooks() {
+    state.hooks = true;
+    window.twinLive = {status: status, marks: state.marks, judge: judge, pause: pause,
+                       resume: resume};
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.twin_live = {connect: connect, banner: banner, flash: flash};
 })();

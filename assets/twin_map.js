@@ -8,7 +8,10 @@
  *   props go through deck.JSONConverter, their `data` (a column envelope) never does, so no data
  *   string is ever evaluated. Unchanged layers keep their instances, and deck.gl skips them.
  * - Clicks go back to Dash with dash_clientside.set_props(ids.MAP_PICK, {data: {layer, id, ...}}).
- * - window.twinMap exposes status(), project() and pickAt() for the browser tests.
+ * - live.js applies live events with dash_clientside.twin_map.applyDelta.
+ * - Only when ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks), window.twinMap
+ *   exposes status(), project(), pickAt(), rows(), rowsOf() and applyDelta() for the browser
+ *   tests and the benchmarks; the last pick sent to Dash is status().lastPick.
  */
 (function () {
   "use strict";
@@ -21,7 +24,7 @@
 
   var state = {
     deck: null, host: null, spec: null, data: null, view: null, cache: new Map(),
-    renders: 0, drawn: null, lastPick: null, dashPick: null, pulse: null, pulseOn: false,
+    renders: 0, drawn: null, lastPick: null, pulse: null, pulseOn: false,
     error: null, deltas: 0, zoom: 12, ids: {}
   };
   var converter = null;
@@ -480,7 +483,7 @@
     return fresh.length;
   }
 
-  // --- for tests and screens ------------------------------------------------------------------
+  // --- test hooks (ids.CLIENT_CONFIG.test_hooks) -----------------------------------------------
 
   function status() {
     var viewport = state.deck && state.deck.isInitialized ? state.deck.getViewports()[0] : null;
@@ -492,7 +495,7 @@
       view: viewport ? {longitude: viewport.longitude, latitude: viewport.latitude,
                         zoom: viewport.zoom, pitch: viewport.pitch, bearing: viewport.bearing}
         : null,
-      lastPick: state.lastPick, dashPick: state.dashPick, error: state.error,
+      lastPick: state.lastPick, error: state.error,
       deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt
     };
   }
@@ -513,20 +516,25 @@
     return info ? pickPayload(info) : null;
   }
 
-  window.twinMap = {
-    render: render, applyDelta: applyDelta, status: status, project: project, pickAt: pickAt,
-    rowsOf: rowsOf, rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
-  };
+  function installHooks() {
+    if (window.twinMap) return;
+    window.twinMap = {
+      status: status, project: project, pickAt: pickAt, applyDelta: applyDelta, rowsOf: rowsOf,
+      rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
+    };
+  }
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.twin_map = {
-    /** ``client``: ids.CLIENT_CONFIG, the element ids this script talks to. */
+    /** ``client``: ids.CLIENT_CONFIG, the element ids this script talks to, and whether to
+     * install the test hooks. */
     render: function (spec, data, view, client) {
       state.ids = (client && client.ids) || {};
+      if (client && client.test_hooks) installHooks();
       render(spec, data, view, 0);
       return data && data.scope ? data.scope : "";
     },
     delta: function (delta) { applyDelta(delta); },
-    picked: function (pick) { state.dashPick = pick || null; }
+    applyDelta: applyDelta  // for live.js, not a callback
   };
 })();

@@ -37,13 +37,15 @@ def main() -> None:
 @click.option("--no-simulate", is_flag=True, help="do not run the in-process sensor simulator")
 @click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
               help="also take readings from an MQTT broker: mqtt://host:port/topic")
+@click.option("--test-hooks", is_flag=True, hidden=True,
+              help="pages expose window.twinMap / window.twinLive (browser tests, benchmarks)")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
-          mqtt_url: str | None) -> None:
+          mqtt_url: str | None, test_hooks: bool) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
 
     run(Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
-                 host=host, port=port, mqtt_url=mqtt_url))
+                 host=host, port=port, mqtt_url=mqtt_url, test_hooks=test_hooks))
 
 
 @main.command("import")

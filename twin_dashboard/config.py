@@ -39,3 +39,6 @@ class Settings:
     port: int = 8050
     mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic
     max_batch_bytes: int = 5 * 1024 * 1024  # a larger batch of readings is refused before parsing
+    # serve --test-hooks (hidden): pages install window.twinMap / window.twinLive, the surface
+    # the browser tests and the benchmarks read (layouts/client.py); never on a real screen.
+    test_hooks: bool = False

@@ -79,4 +79,3 @@ def register(app: Dash, services: Services) -> None:
                             Input(ids.MAP_SPEC, "data"), Input(ids.MAP_DATA, "data"),
                             Input(ids.MAP_VIEW, "data"), State(ids.CLIENT_CONFIG, "data"))
     app.clientside_callback(ClientsideFunction("twin_map", "delta"), Input(ids.MAP_DELTA, "data"))
-    app.clientside_callback(ClientsideFunction("twin_map", "picked"), Input(ids.MAP_PICK, "data"))

@@ -2,7 +2,9 @@
 
 ``assets/twin_map.js`` and ``assets/live.js`` take it as a ``State`` of their clientside
 callbacks (``callbacks/map.py``, ``callbacks/live.py``) and hard-code no element id: the ids they
-talk to are the constants of ``ids.py``, under the names below.
+talk to are the constants of ``ids.py``, under the names below. ``test_hooks`` (the server's
+``Settings.test_hooks``, ``serve --test-hooks``) asks them to install ``window.twinMap`` and
+``window.twinLive`` for the browser tests and the benchmarks; a page served without has neither.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ JS_IDS: dict[str, str] = {
     "event": ids.LIVE_EVENT,  # live.js: events that raise or change alarms
     "status": ids.LIVE_STATUS,  # live.js: stream health and per-source freshness
     "figures": ids.LIVE_FIGURES,  # live.js: KPIs and charts follow a few s after alarms
-    "feed": ids.ALARM_FEED,  # live.js: watched for an alarm's line (alarm -> pixels marks)
+    "feed": ids.ALARM_FEED,  # live.js: watched for an alarm's line (test hooks' marks)
 }
 
 
-def client_config() -> dict[str, Any]:
+def client_config(test_hooks: bool = False) -> dict[str, Any]:
     """The data of ``ids.CLIENT_CONFIG``."""
-    return {"ids": dict(JS_IDS)}
+    return {"ids": dict(JS_IDS), "test_hooks": test_hooks}
 
 
-def client_store() -> dcc.Store:
-    return dcc.Store(id=ids.CLIENT_CONFIG, data=client_config())
+def client_store(test_hooks: bool = False) -> dcc.Store:
+    return dcc.Store(id=ids.CLIENT_CONFIG, data=client_config(test_hooks))
