@@ -251,15 +251,15 @@
             props: {className: className, children: text}};
   }
 
-  /** Clientside callback: LIVE_STATUS → the banner's [hidden, children]. */
+  /** Clientside callback: LIVE_STATUS → the banner's [hidden, reason text]; the banner itself
+   * is built once, in layouts/live.py. */
   function banner(status, config) {
     var text = (config && config.text) || {}, names = (config && config.sources) || {};
     if (!status || !status.stale) return [true, window.dash_clientside.no_update];
     var reason = status.reason === "stream" ? text["stale.stream"]
       : (text["stale.source"] || "").replace("{source}", names[status.source] || status.source)
         .replace("{minutes}", String(status.minutes));
-    return [false, [span("stale-icon", ""), span("stale-title", text["stale.title"]),
-                    span("stale-reason", reason)]];
+    return [false, reason];
   }
 
   // --- the wall's flash -----------------------------------------------------------------------

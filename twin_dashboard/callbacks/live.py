@@ -22,7 +22,7 @@ def register(app: Dash, services: Services) -> None:
                             State(ids.CLIENT_CONFIG, "data"))
     app.clientside_callback(ClientsideFunction("twin_live", "banner"),
                             Output(ids.STALE_BANNER, "hidden"),
-                            Output(ids.STALE_BANNER, "children"),
+                            Output(ids.STALE_REASON, "children"),
                             Input(ids.LIVE_STATUS, "data"), State(ids.LIVE_CONFIG, "data"),
                             prevent_initial_call=True)
     app.clientside_callback(ClientsideFunction("twin_live", "flash"),
