@@ -1,8 +1,9 @@
 /*
  * Live screens (issue 4): one EventSource per page on /api/v1/live, scoped like the page.
  *
- * - Device states go straight to the existing deck.gl layer (dash_clientside.twin_map.applyDelta,
- *   from twin_map.js): the map is never re-sent and no dash.Patch touches a big list (DESIGN.md §6).
+ * - Device states go straight to the existing deck.gl layer (twin_map.js's
+ *   dash_clientside.twin_map.applyDelta): the map is never re-sent and no dash.Patch touches a
+ *   big list (DESIGN.md §6).
  * - Events that raise or change alarms (and `reset`) go to Dash as ids.LIVE_EVENT, which the feed,
  *   KPI and inbox callbacks take as an input; `reset: true` (the server restarted, or too much was
  *   missed) re-sets ids.SELECTION to a copy of itself, so every view of the scope reloads.
