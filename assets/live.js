@@ -95,7 +95,7 @@
    * ``client`` is ids.CLIENT_CONFIG: the element ids this script talks to (layouts/client.py). */
   function connect(selection, config, client) {
     state.config = config || {};
-    state.ids = (client && client.ids) || {};
+    if (client && client.ids) state.ids = client.ids;
     if (client && client.test_hooks) installHooks();
     state.selection = selection || {};
     var url = urlFor(state.selection);

@@ -529,7 +529,7 @@
     /** ``client``: ids.CLIENT_CONFIG, the element ids this script talks to, and whether to
      * install the test hooks. */
     render: function (spec, data, view, client) {
-      state.ids = (client && client.ids) || {};
+      if (client && client.ids) state.ids = client.ids;
       if (client && client.test_hooks) installHooks();
       render(spec, data, view, 0);
       return data && data.scope ? data.scope : "";
