@@ -1,8 +1,9 @@
 /*
  * Live screens (issue 4): one EventSource per page on /api/v1/live, scoped like the page.
  *
- * - Device states go straight to the existing deck.gl layer (window.twinMap.applyDelta): the map
- *   is never re-sent and no dash.Patch touches a big list (docs/browser.md).
+ * - Device states go straight to the existing deck.gl layer (twin_map.js's
+ *   dash_clientside.twin_map.applyDelta): the map is never re-sent and no dash.Patch touches a
+ *   big list (docs/browser.md).
  * - Events that raise or change alarms (and `reset`) go to Dash as ids.LIVE_EVENT, which the feed,
  *   KPI and inbox callbacks take as an input; `reset: true` (the server restarted, or too much was
  *   missed) re-sets ids.SELECTION to a copy of itself, so every view of the scope reloads.
@@ -15,30 +16,29 @@
  * - The tablet's 确认 / Acknowledge buttons (.ack-btn) post /api/v1/alarms/{id}/ack as the page's
  *   acting person (LIVE_CONFIG.actor) straight from here: no Dash round trip, and it works while
  *   the callbacks are busy.
- * - window.twinLive.status() and .marks (alarm → pixels times) are for tests and the benchmark.
+ * - Only when the page's ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks):
+ *   window.twinLive (status(), pause(), resume()) and its .marks (alarm → pixels times, kept only
+ *   then) for the browser tests and bench/bench_pixels.py.
  */
 (function () {
   "use strict";
 
   var LIVE_URL = "/api/v1/live";
-  var EVENT_ID = "live-event", STATUS_ID = "live-status", SELECTION_ID = "selection";
-  var FIGURES_ID = "live-figures";
   // KPIs and charts follow alarm events once the alarms pause for FIGURES_QUIET_MS (at most
   // FIGURES_MAX_MS late): redrawing every chart per alarm kept the main thread busy and delayed
   // the paint of the next alarm (bench/bench_pixels.py). The feed and the map follow at once.
   var FIGURES_QUIET_MS = 2000, FIGURES_MAX_MS = 10000;
-  var FEED_ID = "alarm-feed";
   var STALE_GRACE_MS = 4000;  // longer than a reconnect (server retry 2 s): no banner on a blip
   var CHECK_MS = 1000;  // how often freshness is judged (ages move in seconds)
   var REOPEN_MS = [1000, 2000, 4000, 8000];  // backoff when the browser gave the stream up
   var MAX_MARKS = 500;
 
   var state = {
-    source: null, url: null, config: {}, selection: {}, open: false, downSince: null,
+    source: null, url: null, config: {}, ids: {}, selection: {}, open: false, downSince: null,
     sources: {}, offsetMs: 0, offsetFresh: true, events: 0, lastSeq: null, status: null,
     statusKey: "",
     timer: null, reopenTimer: null, reopenTry: 0, pending: new Map(), marks: [], observer: null,
-    connects: 0
+    connects: 0, hooks: false
   };
 
   // --- the stream -----------------------------------------------------------------------------
@@ -91,9 +91,12 @@
     }, wait);
   }
 
-  /** Open the page's stream, or reopen it when the scope changed (clientside callback). */
-  function connect(selection, config) {
+  /** Open the page's stream, or reopen it when the scope changed (clientside callback).
+   * ``client`` is ids.CLIENT_CONFIG: the element ids this script talks to (layouts/client.py). */
+  function connect(selection, config, client) {
     state.config = config || {};
+    if (client && client.ids) state.ids = client.ids;
+    if (client && client.test_hooks) installHooks();
     state.selection = selection || {};
     var url = urlFor(state.selection);
     var alive = state.source && state.source.readyState !== EventSource.CLOSED;
@@ -102,7 +105,7 @@
       open(url);
     }
     if (!state.timer) state.timer = setInterval(judge, CHECK_MS);
-    watchFeed();
+    if (state.hooks) watchFeed();
     return url;
   }
 
@@ -118,16 +121,17 @@
     var states = ev.states || {};
     var applied = 0;
     var alarms = ev.alarms || [];
-    if ((Object.keys(states).length || alarms.length) && window.twinMap) {
-      applied = window.twinMap.applyDelta({states: states, alarms: alarms});
+    var map = window.dash_clientside && window.dash_clientside.twin_map;
+    if ((Object.keys(states).length || alarms.length) && map && map.applyDelta) {
+      applied = map.applyDelta({states: states, alarms: alarms});
     }
-    alarms.forEach(function (alarm) { expect(alarm, received, applied); });
+    if (state.hooks) alarms.forEach(function (alarm) { expect(alarm, received, applied); });
     if (alarms.length || (ev.updates && ev.updates.length) || ev.reset) {
-      toDash(EVENT_ID, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
+      toDash(state.ids.event, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
                         reset: Boolean(ev.reset)});
       figuresLater();
     }
-    if (ev.reset) toDash(SELECTION_ID, Object.assign({}, state.selection));
+    if (ev.reset) toDash(state.ids.selection, Object.assign({}, state.selection));
     judge();
   }
 
@@ -148,17 +152,17 @@
     state.figuresTimer = setTimeout(function () {
       state.figuresTimer = null;
       state.figuresSince = null;
-      toDash(FIGURES_ID, {at: Date.now()});
+      toDash(state.ids.figures, {at: Date.now()});
     }, Math.max(wait, 0));
   }
 
   function toDash(id, data) {
-    if (window.dash_clientside && window.dash_clientside.set_props) {
+    if (id && window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props(id, {data: data});
     }
   }
 
-  // --- alarm → pixels marks (tests, bench/bench_pixels.py) ------------------------------------
+  // --- alarm → pixels marks (test hooks only: tests, bench/bench_pixels.py) --------------------
 
   function expect(alarm, received, applied) {
     var mark = {id: alarm.id, device: alarm.device_id, received: received, applied: applied,
@@ -176,7 +180,7 @@
   }
 
   function watchFeed() {
-    var feed = document.getElementById(FEED_ID);
+    var feed = document.getElementById(state.ids.feed);
     if (!feed || (state.observer && state.observer.feed === feed)) return;
     if (state.observer) state.observer.disconnect();
     state.observer = new MutationObserver(checkFeed);
@@ -190,7 +194,7 @@
     watchFeed();
     state.pending.forEach(function (mark, id) {
       if (mark.listed !== null || !document.querySelector(
-        "#" + FEED_ID + " [data-id=\"" + CSS.escape(id) + "\"]")) return;
+        "#" + CSS.escape(state.ids.feed || "") + " [data-id=\"" + CSS.escape(id) + "\"]")) return;
       mark.listed = performance.now();
       afterPaint(function (at) {
         mark.shown = at;
@@ -239,7 +243,7 @@
     if (key === state.statusKey) return;
     state.statusKey = key;
     state.status = status;
-    toDash(STATUS_ID, Object.assign({sources: Object.assign({}, state.sources),
+    toDash(state.ids.status, Object.assign({sources: Object.assign({}, state.sources),
                                      offset_ms: state.offsetMs}, status));
   }
 
@@ -248,15 +252,15 @@
             props: {className: className, children: text}};
   }
 
-  /** Clientside callback: LIVE_STATUS → the banner's [hidden, children]. */
+  /** Clientside callback: LIVE_STATUS → the banner's [hidden, reason text]; the banner itself
+   * is built once, in layouts/live.py. */
   function banner(status, config) {
     var text = (config && config.text) || {}, names = (config && config.sources) || {};
     if (!status || !status.stale) return [true, window.dash_clientside.no_update];
     var reason = status.reason === "stream" ? text["stale.stream"]
       : (text["stale.source"] || "").replace("{source}", names[status.source] || status.source)
         .replace("{minutes}", String(status.minutes));
-    return [false, [span("stale-icon", ""), span("stale-title", text["stale.title"]),
-                    span("stale-reason", reason)]];
+    return [false, reason];
   }
 
   // --- the wall's flash -----------------------------------------------------------------------
@@ -311,7 +315,7 @@
     button.classList.add("is-done");
     var item = button.closest(".feed-item");
     if (item && !escalated) item.classList.add("is-acked");
-    toDash(EVENT_ID, {updates: [{id: id, status: escalated ? "escalated" : "acknowledged",
+    toDash(state.ids.event, {updates: [{id: id, status: escalated ? "escalated" : "acknowledged",
                                  actor: actor}], alarms: [], local: true, at: Date.now()});
     figuresLater();
   }
@@ -325,7 +329,7 @@
     acknowledge(button);
   }, true);
 
-  // --- for tests ------------------------------------------------------------------------------
+  // --- test hooks (ids.CLIENT_CONFIG.test_hooks) -----------------------------------------------
 
   function status() {
     return {url: state.url, open: state.open, events: state.events, lastSeq: state.lastSeq,
@@ -338,8 +342,12 @@
   function pause() { state.paused = true; close(); state.url = null; }
   function resume() { state.paused = false; open(urlFor(state.selection)); }
 
-  window.twinLive = {connect: connect, status: status, marks: state.marks, judge: judge,
-                     pause: pause, resume: resume};
+  function installHooks() {
+    state.hooks = true;
+    window.twinLive = {status: status, marks: state.marks, judge: judge, pause: pause,
+                       resume: resume};
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.twin_live = {connect: connect, banner: banner, flash: flash};
 })();

@@ -1,20 +1,21 @@
 /*
- * The twin map in the browser: one deck.Deck in #twin-map, fed by Dash stores.
+ * The twin map in the browser: one deck.Deck in the map container (ids.TWIN_MAP), fed by Dash
+ * stores. Element ids come from ids.CLIENT_CONFIG (layouts/client.py), never from here.
  *
  * - MAP_SPEC (static base layers + deck props), MAP_DATA (the scope's overlays) and MAP_VIEW
  *   (camera) arrive through the no-output clientside callback `render`; MAP_DELTA ({device_id:
  *   state}) through `delta`. Layer descriptions are pydeck JSON (see views/map_layers.py): their
  *   props go through deck.JSONConverter, their `data` (a column envelope) never does, so no data
  *   string is ever evaluated. Unchanged layers keep their instances, and deck.gl skips them.
- * - Clicks go back to Dash with dash_clientside.set_props("map-pick", {data: {layer, id, ...}}).
- * - window.twinMap exposes status(), project() and pickAt() for the browser tests.
+ * - Clicks go back to Dash with dash_clientside.set_props(ids.MAP_PICK, {data: {layer, id, ...}}).
+ * - live.js applies live events with dash_clientside.twin_map.applyDelta.
+ * - Only when ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks), window.twinMap
+ *   exposes status(), project(), pickAt(), rows(), rowsOf() and applyDelta() for the browser
+ *   tests and the benchmarks; the last pick sent to Dash is status().lastPick.
  */
 (function () {
   "use strict";
 
-  var MAP_ID = "twin-map";
-  var PICK_ID = "map-pick";
-  var LEGEND_ID = "map-legend";
   // Software WebGL picks in ~0.5 s, longer than deck.gl's 250 ms tap limit (docs/browser.md).
   var TAP_MS = 2500;
   var PULSE_MS = 700; // the SLA-breach halo blinks on the wall: 2 redraws per cycle, no more
@@ -23,8 +24,8 @@
 
   var state = {
     deck: null, host: null, spec: null, data: null, view: null, cache: new Map(),
-    renders: 0, drawn: null, lastPick: null, dashPick: null, pulse: null, pulseOn: false,
-    error: null, deltas: 0, zoom: 12
+    renders: 0, drawn: null, lastPick: null, pulse: null, pulseOn: false,
+    error: null, deltas: 0, zoom: 12, ids: {}
   };
   var converter = null;
 
@@ -219,7 +220,7 @@
     var out = {longitude: view.longitude, latitude: view.latitude, zoom: view.zoom};
     if (view.bounds && width > 0 && height > 0) {
       var pad = Math.min(view.padding || 40, width / 4, height / 4);
-      var legend = document.getElementById(LEGEND_ID);
+      var legend = state.ids.legend ? document.getElementById(state.ids.legend) : null;
       var below = legend ? Math.min(legend.offsetHeight + 8, height / 3) : 0;
       var pads = {top: pad, bottom: pad + below, left: pad, right: pad};
       (view.bearings || [view.bearing || 0]).forEach(function (bearing, i) {
@@ -295,7 +296,7 @@
     var payload = pickPayload(info);
     if (!payload) return;
     state.lastPick = payload;
-    window.dash_clientside.set_props(PICK_ID, {data: payload});
+    if (state.ids.pick) window.dash_clientside.set_props(state.ids.pick, {data: payload});
   }
 
   function onAfterRender() {
@@ -306,21 +307,25 @@
     if (!layers.every(function (l) { return l.isLoaded; })) return;
     state.drawn = scope;
     state.drawnAt = Math.round(performance.now());
-    var el = document.getElementById(MAP_ID);
+    var el = container();
     if (el) { el.classList.add("is-ready"); el.setAttribute("data-map-scope", scope); }
   }
 
   function onError(error) {
     state.error = String((error && error.message) || error);
-    var el = document.getElementById(MAP_ID);
+    var el = container();
     if (el) el.classList.add("has-error");
     console.error("twin map:", state.error);
   }
 
   // --- the deck -------------------------------------------------------------------------------
 
+  function container() {
+    return state.ids.map ? document.getElementById(state.ids.map) : null;
+  }
+
   function hostElement() {
-    var el = document.getElementById(MAP_ID);
+    var el = container();
     return el ? el.querySelector(".twin-map-canvas") || el : null;
   }
 
@@ -478,7 +483,7 @@
     return fresh.length;
   }
 
-  // --- for tests and screens ------------------------------------------------------------------
+  // --- test hooks (ids.CLIENT_CONFIG.test_hooks) -----------------------------------------------
 
   function status() {
     var viewport = state.deck && state.deck.isInitialized ? state.deck.getViewports()[0] : null;
@@ -490,7 +495,7 @@
       view: viewport ? {longitude: viewport.longitude, latitude: viewport.latitude,
                         zoom: viewport.zoom, pitch: viewport.pitch, bearing: viewport.bearing}
         : null,
-      lastPick: state.lastPick, dashPick: state.dashPick, error: state.error,
+      lastPick: state.lastPick, error: state.error,
       deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt
     };
   }
@@ -511,18 +516,26 @@
     return info ? pickPayload(info) : null;
   }
 
-  window.twinMap = {
-    render: render, applyDelta: applyDelta, status: status, project: project, pickAt: pickAt,
-    rowsOf: rowsOf, rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
-  };
+  function installHooks() {
+    if (window.twinMap) return;
+    window.twinMap = {
+      status: status, project: project, pickAt: pickAt, applyDelta: applyDelta, rowsOf: rowsOf,
+      rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
+    };
+  }
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.twin_map = {
-    render: function (spec, data, view) {
+    /** ``client``: ids.CLIENT_CONFIG, the element ids this script talks to, and whether to
+     * install the test hooks. */
+    render: function (spec, data, view, client) {
+      if (client && client.ids) state.ids = client.ids;
+      if (client && client.test_hooks) installHooks();
       render(spec, data, view, 0);
       return data && data.scope ? data.scope : "";
     },
     delta: function (delta) { applyDelta(delta); },
-    picked: function (pick) { state.dashPick = pick || null; }
+    applyDelta: applyDelta,  // for live.js, not a callback
+    rowsOf: rowsOf  // the wire format's reader, not a callback (tests hold their mirror to it)
   };
 })();

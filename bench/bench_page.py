@@ -3,11 +3,12 @@ and the server's resident memory with the district loaded.
 
     python bench/bench_page.py [--runs 3] [--db sqlite:////path.db]
 
-Serves ``twin-dashboard serve --no-simulate`` over a store seeded from geodata/ (25k devices)
-and opens each screen in a fresh headless Chromium (cold cache, SwiftShader WebGL, every host
-but ours unresolvable). Time to painted map = from navigation start to the first frame deck.gl
-drew with data (``window.twinMap.status().drawnAt``). Bytes = the sum of encoded (compressed)
-response sizes Chromium received, from its network log.
+Serves ``twin-dashboard serve --no-simulate --test-hooks`` (its pages expose ``window.twinMap``)
+over a store seeded from geodata/ (25k devices) and opens each screen in a fresh headless
+Chromium (cold cache, SwiftShader WebGL, every host but ours unresolvable). Time to painted
+map = from navigation start to the first frame deck.gl drew with data
+(``window.twinMap.status().drawnAt``). Bytes = the sum of encoded (compressed) response sizes
+Chromium received, from its network log.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def rss_mb(pid: int) -> float:
 def serve(db_url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate", "--port", str(port),
-         "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate", "--test-hooks",
+         "--port", str(port), "--db", db_url], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -4,10 +4,10 @@
                                  [--poll-ms 1000] [--scope neighborhood|district]
 
 With no ``--db`` it seeds a temporary store from geodata/. It serves ``twin-dashboard serve
---no-simulate`` in a subprocess, opens ``/wall`` (a neighborhood, where every device is drawn,
-or the whole district) and, from the page itself (one clock, no sync needed), POSTs a smoke or
-gas reading per home detector, ``--gap`` seconds apart. For each alarm, times from just before
-the POST (``performance.now()``):
+--no-simulate --test-hooks`` (its pages expose ``window.twinLive``) in a subprocess, opens
+``/wall`` (a neighborhood, where every device is drawn, or the whole district) and, from the
+page itself (one clock, no sync needed), POSTs a smoke or gas reading per home detector,
+``--gap`` seconds apart. For each alarm, times from just before the POST (``performance.now()``):
 
 * ``received``: the SSE event carrying it reached ``assets/live.js``;
 * ``map``: the frame after ``twinMap.applyDelta`` was painted (the device turned red);
@@ -87,7 +87,8 @@ def _detectors(db_url: str, scope: str) -> tuple[str, list[str]]:
 def _serve(db_url: str, port: int, log: Path) -> subprocess.Popen:
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "twin_dashboard", "serve",
-                                 "--no-simulate", "--port", str(port), "--db", db_url],
+                                 "--no-simulate", "--test-hooks", "--port", str(port),
+                                 "--db", db_url],
                                 stdout=out, stderr=subprocess.STDOUT)
     import httpx
 

@@ -54,7 +54,7 @@ def test_liv001_stale_limits_come_from_freshness_and_survive_json() -> None:
 def test_liv002_config_speaks_the_page_language_and_names_rules_and_places() -> None:
     zh = live_layout.live_config("wall", "zh", PLACES)
     en = live_layout.live_config("wall", "en", PLACES)
-    assert zh["text"]["stale.title"] == t("live.stale.title", "zh") != en["text"]["stale.title"]
+    assert zh["text"]["stale.stream"] == t("live.stale.stream", "zh") != en["text"]["stale.stream"]
     assert zh["rules"]["smoke"] == "烟感" and en["rules"]["smoke"] == "Smoke detector"
     assert en["rules"]["no_activity_12h"] == t("rule.no_activity", "en")
     assert zh["places"]["yunfang"] == "云舫小区" and zh["sources"]["sensors"] == "感知"
@@ -128,6 +128,7 @@ def test_liv007_live_parts_only_the_wall_flashes() -> None:
     banner = live_layout.stale_banner("en")
     assert banner.hidden is True and "Data is not live" in json.dumps(banner.to_plotly_json(),
                                                                       default=str)
+    assert [c.id for c in banner.children if getattr(c, "id", None)] == [ids.STALE_REASON]
 
 
 def test_liv008_the_graph_wires_the_stream_banner_flash_and_refreshes() -> None:
@@ -136,6 +137,8 @@ def test_liv008_the_graph_wires_the_stream_banner_flash_and_refreshes() -> None:
     feed.register(app, None)  # type: ignore[arg-type]
     outputs = " ".join(c["output"] for c in app._callback_list)
     assert f"{ids.STALE_BANNER}.hidden" in outputs and f"{ids.ALARM_FLASH}.className" in outputs
+    assert f"{ids.STALE_REASON}.children" in outputs  # JS fills the reason, builds no banner
+    assert f"{ids.STALE_BANNER}.children" not in outputs
     feed_inputs = next(c["inputs"] for c in app._callback_list
                        if c["output"].startswith(f"..{ids.ALARM_FEED}.children"))
     assert {"id": ids.LIVE_EVENT, "property": "data"} in [

@@ -42,7 +42,7 @@ globalThis.window = {};
 require("vm").runInThisContext(require("fs").readFileSync(process.argv[1], "utf8"));
 let input = "";
 process.stdin.on("data", (chunk) => { input += chunk; }).on("end", () => {
-  process.stdout.write(JSON.stringify(JSON.parse(input).map(window.twinMap.rowsOf)));
+  process.stdout.write(JSON.stringify(JSON.parse(input).map(window.dash_clientside.twin_map.rowsOf)));
 });
 """
 

@@ -45,3 +45,6 @@ class Settings:
     max_heavy_reads: int = 2
     # Readings older than this (by their ts, against the server clock) are refused per item.
     max_reading_age: timedelta = timedelta(days=7)
+    # serve --test-hooks (hidden): pages install window.twinMap / window.twinLive, the surface
+    # the browser tests and the benchmarks read (layouts/client.py); never on a real screen.
+    test_hooks: bool = False

@@ -59,10 +59,11 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     return times, result
 
 
-def serve_command(db_url: str, port: int) -> list[str]:
-    """The real ``twin-dashboard serve`` on loopback, without the simulator."""
+def serve_command(db_url: str, port: int, *, test_hooks: bool = False) -> list[str]:
+    """The real ``twin-dashboard serve`` on loopback, without the simulator; ``test_hooks``:
+    its pages expose ``window.twinMap`` / ``window.twinLive`` to a browser test."""
     return [sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate",
-            "--port", str(port), "--db", db_url]
+            "--port", str(port), "--db", db_url, *(["--test-hooks"] if test_hooks else [])]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 60) -> None:

@@ -44,7 +44,7 @@ def live_server(server_db, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("server-log") / "serve.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(serve_command(server_db, port), stdout=out,
+        proc = subprocess.Popen(serve_command(server_db, port, test_hooks=True), stdout=out,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

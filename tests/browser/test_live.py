@@ -218,8 +218,9 @@ class OwnServer:
 
     def start(self) -> None:
         with self.log.open("a") as out:
-            self.proc = subprocess.Popen(serve_command(self.db_url, self.port), stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(serve_command(self.db_url, self.port, test_hooks=True),
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         wait_healthy(self.url, self.proc, 120)
 
     def kill(self) -> None:

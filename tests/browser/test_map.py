@@ -8,11 +8,14 @@ projecting a known place through the deck's own viewport.
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from conftest import console_errors, element_colors, requested_hosts, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+
+from twin_dashboard.testing import free_port, serve_command, wait_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -149,6 +152,9 @@ return null;
 """
 
 
+DETAILS_SHOWN = "document.querySelector('#details-panel .details-head') !== null"
+
+
 def test_map004_click_on_a_device_sets_map_pick(live_server, browser):
     driver = open_map(browser, 1920, 1080, f"{live_server}/desk?neighborhood=yunfang")
     wait_drawn(driver, "nbh:yunfang")
@@ -157,10 +163,11 @@ def test_map004_click_on_a_device_sets_map_pick(live_server, browser):
     assert found, "no device visible on the map"
     device_id, x, y = found
     click_at(driver, x, y)
-    wait_for(driver, f"(window.twinMap.status().dashPick || {{}}).id === {json.dumps(device_id)}",
+    wait_for(driver, f"(window.twinMap.status().lastPick || {{}}).id === {json.dumps(device_id)}",
              30)
-    pick = status(driver)["dashPick"]
+    pick = status(driver)["lastPick"]  # what the click set map-pick to
     assert pick["layer"] == "devices" and pick["neighborhood"] == "yunfang"
+    wait_for(driver, DETAILS_SHOWN, 30)  # and Dash took it: the device's details
     assert_clean(driver)
 
 
@@ -176,11 +183,11 @@ def test_map005_click_on_a_neighborhood_sets_map_pick(live_server, browser):
     assert target, "the neighborhood is not visible on the map"
     click_at(driver, *target)
     try:
-        wait_for(driver, "(window.twinMap.status().dashPick || {}).id === 'duolun'", 30)
+        wait_for(driver, "(window.twinMap.status().lastPick || {}).id === 'duolun'", 30)
     except Exception as error:
         raise AssertionError(f"clicked {target}: {status(driver)}") from error
-    assert status(driver)["dashPick"]["layer"] == "neighborhoods"
-    wait_drawn(driver, "nbh:duolun", 60)  # the desk selects what was clicked
+    assert status(driver)["lastPick"]["layer"] == "neighborhoods"
+    wait_drawn(driver, "nbh:duolun", 60)  # Dash took the pick: the desk selects what was clicked
     assert_clean(driver)
 
 
@@ -223,3 +230,30 @@ def test_map008_data_strings_are_never_evaluated(live_server, browser):
         "return window.twinMap.rowsOf({length: 1, columns: {name: ['@@=1+1'], k: [0]},"
         " codes: {k: ['@@=constructor']}, derive: {t: ['k', {'@@=constructor': '@@#x'}]}});")
     assert rows == [{"name": "@@=1+1", "k": "@@=constructor", "t": "@@#x"}]
+
+
+@pytest.fixture(scope="module")
+def plain_server(server_db, live_server, tmp_path_factory):
+    """The session's store (seeded by ``live_server``) served as a real screen is: no hooks."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("plain-server") / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(serve_command(server_db, port), stdout=out,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, 120)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_map009_without_test_hooks_the_page_draws_and_exposes_nothing(plain_server, browser):
+    driver = open_map(browser, 1920, 1080, f"{plain_server}/desk")
+    wait_for(driver, "document.querySelector('#twin-map.is-ready') !== null", DRAW_TIMEOUT_S)
+    wait_for(driver, "document.getElementById('stale-banner').getAttribute('data-stream')", 30)
+    assert driver.execute_script(
+        "return [typeof window.twinMap, typeof window.twinLive]") == ["undefined", "undefined"]
+    assert element_colors(driver, "#twin-map") > 40
+    assert_clean(driver)

@@ -18,10 +18,11 @@ from twin_dashboard.services import Services
 def register(app: Dash, services: Services) -> None:
     app.clientside_callback(ClientsideFunction("twin_live", "connect"),
                             Output(ids.STALE_BANNER, "data-stream"),
-                            Input(ids.SELECTION, "data"), Input(ids.LIVE_CONFIG, "data"))
+                            Input(ids.SELECTION, "data"), Input(ids.LIVE_CONFIG, "data"),
+                            State(ids.CLIENT_CONFIG, "data"))
     app.clientside_callback(ClientsideFunction("twin_live", "banner"),
                             Output(ids.STALE_BANNER, "hidden"),
-                            Output(ids.STALE_BANNER, "children"),
+                            Output(ids.STALE_REASON, "children"),
                             Input(ids.LIVE_STATUS, "data"), State(ids.LIVE_CONFIG, "data"),
                             prevent_initial_call=True)
     app.clientside_callback(ClientsideFunction("twin_live", "flash"),

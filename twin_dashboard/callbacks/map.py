@@ -72,10 +72,10 @@ def register(app: Dash, services: Services) -> None:
 
     # The browser side (assets/twin_map.js) draws in place. `render` has an output (the scope,
     # as an attribute) because Dash runs no-output callbacks only on changes, never for a newly
-    # rendered page, and the map must be drawn when a page is (re-)rendered.
+    # rendered page, and the map must be drawn when a page is (re-)rendered. CLIENT_CONFIG tells
+    # it the ids of the page (layouts/client.py).
     app.clientside_callback(ClientsideFunction("twin_map", "render"),
                             Output(ids.TWIN_MAP, "data-scope"),
                             Input(ids.MAP_SPEC, "data"), Input(ids.MAP_DATA, "data"),
-                            Input(ids.MAP_VIEW, "data"))
+                            Input(ids.MAP_VIEW, "data"), State(ids.CLIENT_CONFIG, "data"))
     app.clientside_callback(ClientsideFunction("twin_map", "delta"), Input(ids.MAP_DELTA, "data"))
-    app.clientside_callback(ClientsideFunction("twin_map", "picked"), Input(ids.MAP_PICK, "data"))

@@ -64,7 +64,8 @@ def screen_page(services: Services, screen: str, *, subdistrict: str | None = No
     actor = (services.ingestor.directory().cadres.get(scope.neighborhood or "")
              if profile(screen).acts_as == "cadre" else None)  # until people sign in
     return screens.build(screen, lang=lang, places=places, selection=scope.selection,
-                         rotate=rotate, paint=paint, actor=actor)
+                         rotate=rotate, paint=paint, actor=actor,
+                         test_hooks=services.settings.test_hooks)
 
 
 def _page(screen: str):

@@ -1,5 +1,8 @@
 """Strings of the twin map: layer names, legend, tooltips. key -> (zh, en).
 
+Vocabulary (device states, incident levels and statuses, alarm severities) is the screens'
+(``state.alarm`` … in ``screens.py``): the map's legend and tooltips say what the tables say.
+
 Tooltip templates name row fields in braces (``{name}``); the map script fills them in as plain
 text, so a field can never inject markup.
 """
@@ -25,26 +28,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.legend.coverage": ("巡查覆盖", "Patrol coverage"),
     "map.legend.sla": ("超时未办结", "Past SLA"),
     "map.legend.column": ("柱高 = 异常设备数", "Column height = devices not normal"),
-    "map.state.normal": ("正常", "Normal"),
-    "map.state.alarm": ("告警", "Alarm"),
-    "map.state.fault": ("故障", "Fault"),
-    "map.state.offline": ("离线", "Offline"),
-    "map.state.low_battery": ("低电量", "Low battery"),
-    "map.level.property": ("物业", "Property"),
-    "map.level.committee": ("居委", "Committee"),
-    "map.level.subdistrict": ("街道", "Subdistrict"),
-    "map.status.reported": ("已上报", "Reported"),
-    "map.status.dispatched": ("已派单", "Dispatched"),
-    "map.status.in_progress": ("处置中", "In progress"),
-    "map.severity.critical": ("紧急", "Critical"),
-    "map.severity.major": ("重要", "Major"),
-    "map.severity.minor": ("一般", "Minor"),
     "map.coverage.covered": ("按时巡查", "Patrolled in time"),
     "map.coverage.late": ("逾期", "Overdue"),
     "map.coverage.uncovered": ("未巡查", "Not patrolled"),
     # tooltips: {field} is filled from the picked row
-    "map.tip.neighborhood": ("{name}", "{name}"),
-    "map.tip.subdistrict": ("{name}", "{name}"),
     "map.tip.building": ("{name} · {floors} 层", "{name} · {floors} floors"),
     "map.tip.device": ("{category_label}\n{name}\n状态：{state_label}",
                        "{category_label}\n{name}\nState: {state_label}"),

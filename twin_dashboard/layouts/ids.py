@@ -9,6 +9,7 @@ SCREEN = "screen"  # dcc.Store {"screen": "wall"|"desk"|"tablet", "lang": "zh"|"
 SELECTION = "selection"  # dcc.Store {"subdistrict": id|None, "neighborhood": id|None}
 CLOCK = "clock"  # dcc.Interval driving refreshes of figures
 ROTATE_TIMER = "rotate-timer"  # dcc.Interval of the wall's subdistrict rotation
+CLIENT_CONFIG = "client-config"  # dcc.Store: what assets/*.js read, e.g. these ids (client.py)
 
 # --- the twin map (the container's id is a contract: README) ---
 TWIN_MAP = "twin-map"  # html.Div the deck.gl canvas is drawn into
@@ -63,5 +64,6 @@ LIVE_EVENT = "live-event"  # dcc.Store: the last live event that raised or chang
 LIVE_FIGURES = "live-figures"  # dcc.Store: set by live.js a few s after alarm events (KPIs)
 LIVE_STATUS = "live-status"  # dcc.Store: {stale, reason, sources, offset_ms} kept by live.js
 STALE_BANNER = "stale-banner"  # the "data stale" banner, shown while the stream or a source lags
+STALE_REASON = "stale-reason"  # the banner's line saying which, filled by live.js
 ALARM_FLASH = "alarm-flash"  # the wall's banner for a new critical alarm (rule and place only)
 INBOX_COUNT = "inbox-count"  # count badge on the feed card (the tablet's inbox)

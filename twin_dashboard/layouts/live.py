@@ -23,8 +23,8 @@ from twin_dashboard.profiles import profile
 from twin_dashboard.views.charts import rule_name
 
 LIVE_TEXT_KEYS: tuple[str, ...] = (
-    "live.stale.stream", "live.stale.source", "live.stale.title", "live.ack", "live.acked",
-    "live.ack_failed", "live.flash", "live.escalated")
+    "live.stale.stream", "live.stale.source", "live.ack", "live.acked", "live.ack_failed",
+    "live.flash", "live.escalated")
 
 
 def stale_limits() -> dict[str, float | None]:
@@ -67,9 +67,10 @@ def live_parts(screen: str, lang: str, found: Places, actor: str | None = None) 
 
 
 def stale_banner(lang: str) -> html.Div:
-    """Hidden until live.js reports the stream down or a source older than its limit."""
+    """Hidden until live.js reports the stream down or a source older than its limit; built
+    here only: live.js shows it and fills in the reason (``ids.STALE_REASON``)."""
     return html.Div([html.Span(className="stale-icon"),
                      html.Span(t("live.stale.title", lang), className="stale-title"),
-                     html.Span(className="stale-reason")],
+                     html.Span(id=ids.STALE_REASON, className="stale-reason")],
                     id=ids.STALE_BANNER, className="stale-banner", role="status",
                     hidden=True, **{"aria-live": "polite"})

@@ -83,9 +83,9 @@ def legend(lang: str, screen: str) -> html.Div:
 
     sections = [
         (t("map.legend.devices", lang),
-         [swatch(STATE_COLORS[s], t(f"map.state.{s}", lang)) for s in DEVICE_STATES]),
+         [swatch(STATE_COLORS[s], t(f"state.{s}", lang)) for s in DEVICE_STATES]),
         (t("map.legend.incidents", lang),
-         [swatch(LEVEL_COLORS[lv], t(f"map.level.{lv}", lang)) for lv in LEVEL_COLORS]
+         [swatch(LEVEL_COLORS[lv], t(f"level.{lv}", lang)) for lv in LEVEL_COLORS]
          + [swatch(SEVERITY_COLORS["critical"], t("map.legend.sla", lang), "ring")]),
         (t("map.legend.coverage", lang),
          [swatch(COVERAGE_COLORS[c], t(f"map.coverage.{c}", lang), "square")

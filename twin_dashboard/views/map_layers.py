@@ -86,7 +86,7 @@ def label_of(row_names: pd.Series, row_names_en: pd.Series | None, lang: str) ->
 
 
 def labels(prefix: str, values: tuple[str, ...], lang: str) -> dict[str, str]:
-    """``{value: translated label}`` for a vocabulary (``map.state.alarm`` …)."""
+    """``{value: translated label}`` for a vocabulary (``state.alarm`` …)."""
     return {v: t(f"{prefix}.{v}", lang) for v in values}
 
 
@@ -123,7 +123,7 @@ def device_points(states: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
         "color": ("state", STATE_COLORS),
         "line": ("state", {s: (ring if s == "alarm" else [0, 0, 0, 0]) for s in DEVICE_STATES}),
         "radius": ("state", DEVICE_RADIUS_M),
-        "state_label": ("state", labels("map.state", DEVICE_STATES, lang)),
+        "state_label": ("state", labels("state", DEVICE_STATES, lang)),
         "category_label": ("category", _category_labels(lang)),
     })
     return layer("ScatterplotLayer", "devices", data, pick="devices",
@@ -187,7 +187,7 @@ def alarm_rings(alarms: pd.DataFrame, lang: str) -> LayerDict:
         **place_columns,
     }, codes={"severity": severity_vocab, **place_codes}, derive={
         "color": ("severity", SEVERITY_COLORS),
-        "severity_label": ("severity", labels("map.severity", tuple(SEVERITY_COLORS), lang)),
+        "severity_label": ("severity", labels("severity", tuple(SEVERITY_COLORS), lang)),
     })
     return layer("ScatterplotLayer", "alarms", data, pick="alarms",
                  tooltip=t("map.tip.alarm", lang), get_position="@@=[lon, lat]",
@@ -233,8 +233,8 @@ def _incident_derive(theme: Theme, lang: str) -> dict[str, tuple[str, Mapping[st
     line = {f"{lv}:{st}": (LEVEL_COLORS[lv] if st == "reported" else edge)
             for lv in LEVELS for st in OPEN_STATUSES}
     return {"fill": ("look", fill), "line": ("look", line),
-            "level_label": ("level", labels("map.level", LEVELS, lang)),
-            "status_label": ("status", labels("map.status", OPEN_STATUSES, lang)),
+            "level_label": ("level", labels("level", LEVELS, lang)),
+            "status_label": ("status", labels("status", OPEN_STATUSES, lang)),
             "breach_label": ("breach", {"0": "", "1": t("map.tip.breach", lang)})}
 
 
