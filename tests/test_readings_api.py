@@ -21,7 +21,7 @@ def api(tmp_path):
     store = services_of_app(app).store
     load_district(store)
     token = create_token(store, "gw-test")
-    with TestClient(app.server) as client:
+    with TestClient(app.server, base_url="http://localhost") as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client, store
 

@@ -39,3 +39,6 @@ class Settings:
     port: int = 8050
     mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic
     max_batch_bytes: int = 5 * 1024 * 1024  # a larger batch of readings is refused before parsing
+    max_request_bytes: int = 1024 * 1024  # any other larger body (Dash callbacks) too: 413
+    # Host names answered beside the bind address and loopback (serve --allowed-host; "*": any)
+    allowed_hosts: tuple[str, ...] = ()
