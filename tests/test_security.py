@@ -15,6 +15,7 @@ import tracemalloc
 
 import pytest
 import uvicorn
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from twin_dashboard.api.hardening import allowed_hosts
@@ -164,6 +165,19 @@ def test_sec008_allowed_hosts_add_to_the_bind_address_and_loopback(tmp_path):
     anyone = _app(tmp_path / "any", allowed_hosts=("*",))
     with TestClient(anyone.server, base_url="http://whatever.example") as c:
         assert c.get("/healthz").status_code == 200
+
+
+def test_sec009_serve_takes_allowed_hosts(monkeypatch):
+    from twin_dashboard import app as app_module
+    from twin_dashboard.cli import main
+
+    seen: list[Settings] = []
+    monkeypatch.setattr(app_module, "run", seen.append)
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--allowed-host",
+                                       "twin.example.org", "--allowed-host", "10.0.0.5"])
+    assert result.exit_code == 0, result.output
+    assert seen[0].allowed_hosts == ("twin.example.org", "10.0.0.5")
+    assert CliRunner().invoke(main, ["serve", "--help"]).output.count("--allowed-host") == 1
 
 
 def test_sec010_a_callback_body_over_1mb_is_413_by_its_length(client):

@@ -37,13 +37,16 @@ def main() -> None:
 @click.option("--no-simulate", is_flag=True, help="do not run the in-process sensor simulator")
 @click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
               help="also take readings from an MQTT broker: mqtt://host:port/topic")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="HOST",
+              help="also answer requests for this Host name (repeatable; '*.example.org', "
+                   "'*' for any); always: the --host address, localhost, 127.0.0.1, [::1]")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
-          mqtt_url: str | None) -> None:
+          mqtt_url: str | None, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
 
     run(Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
-                 host=host, port=port, mqtt_url=mqtt_url))
+                 host=host, port=port, mqtt_url=mqtt_url, allowed_hosts=allowed_hosts))
 
 
 @main.command("import")
