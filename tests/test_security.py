@@ -301,3 +301,18 @@ def test_sec016_dev_tools_stay_off_whatever_the_environment(tmp_path, monkeypatc
         page = c.get("/wall").text
     assert '"ui":false' in page and "hot_reload" not in page
     assert ".dev.js" not in page  # production bundles
+
+
+def test_sec017_serve_limits_websocket_messages_like_bodies(tmp_path, monkeypatch):
+    """Dash also takes callbacks over a websocket (/_dash-ws-callback): uvicorn refuses a
+    message over the same 1 MB there (close 1009) instead of its default 16 MB."""
+    from twin_dashboard import app as app_module
+    from twin_dashboard.live import background
+
+    built = _app(tmp_path)
+    calls: list[dict] = []
+    monkeypatch.setattr(app_module, "create_app", lambda settings: built)
+    monkeypatch.setattr(background, "start_background", lambda services: lambda: None)
+    monkeypatch.setattr(app_module.uvicorn, "run", lambda server, **kw: calls.append(kw))
+    app_module.run(Settings(db_url=f"sqlite:///{tmp_path}/t.db", simulate=False))
+    assert calls[0]["ws_max_size"] == Settings.max_request_bytes == MB

@@ -109,7 +109,8 @@ def run(settings: Settings) -> None:
     stop_background = start_background(services)  # rules ticker, simulator, MQTT as configured
     try:
         uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
-                    timeout_graceful_shutdown=5)  # open event streams must not hold exit
+                    timeout_graceful_shutdown=5,  # open event streams must not hold exit
+                    ws_max_size=settings.max_request_bytes)  # Dash's /_dash-ws-callback too
     finally:
         stop_background()
         services.close()
