@@ -27,7 +27,7 @@ def api(tmp_path):
     ingestor = Ingestor(store, clock=clock)
     alarm_id = ingestor.ingest([{"reading_id": "s1", "device_id": "h1-smoke", "ts": T0,
                                  "event": "smoke"}]).alarms[0]
-    with TestClient(app.server) as client:
+    with TestClient(app.server, base_url="http://localhost") as client:
         yield client, store, clock, ingestor, alarm_id
 
 

@@ -24,7 +24,7 @@ def client(tmp_path):
         {"id": ["n1", "n2"], "name": ["一小区", "二小区"], "subdistrict_id": ["s1", "s2"]},
         geometry=[box(121.461, 31.251, 121.462, 31.252), box(121.471, 31.251, 121.472, 31.252)],
         crs="EPSG:4326"))
-    with TestClient(app.server) as c:
+    with TestClient(app.server, base_url="http://localhost") as c:
         c.store = store
         yield c
 
@@ -118,7 +118,7 @@ def test_fail003_reads_beyond_the_cap_are_told_to_retry(tmp_path):
         return read(*args, **kwargs)
 
     services.store.read_layer = slow_read
-    with TestClient(app.server) as c:
+    with TestClient(app.server, base_url="http://localhost") as c:
         first = threading.Thread(target=lambda: c.get("/api/v1/layers/subdistricts"))
         first.start()
         assert inside.wait(10)

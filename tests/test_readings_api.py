@@ -21,7 +21,7 @@ def api(tmp_path):
     store = services_of_app(app).store
     load_district(store)
     token = create_token(store, "gw-test")
-    with TestClient(app.server) as client:
+    with TestClient(app.server, base_url="http://localhost") as client:
         client.headers["Authorization"] = f"Bearer {token}"
         yield client, store
 
@@ -183,7 +183,7 @@ def test_fail005_the_window_is_a_setting(tmp_path):
     store = services_of_app(app).store
     load_district(store)
     token = create_token(store, "gw")
-    with TestClient(app.server) as client:
+    with TestClient(app.server, base_url="http://localhost") as client:
         response = client.post(URL, json=[reading(0, ts=iso_now(-2 * 3600))],
                                headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422

@@ -50,7 +50,8 @@ def test_svc001_two_apps_in_one_process_answer_from_their_own_stores(tmp_path):
     first = _app_with(tmp_path, "甲街道", "s-a")
     second = _app_with(tmp_path, "乙街道", "s-b")
     assert services_of_app(first) is not services_of_app(second)
-    with TestClient(first.server) as a, TestClient(second.server) as b:
+    with TestClient(first.server, base_url="http://localhost") as a, \
+            TestClient(second.server, base_url="http://localhost") as b:
         names_a = [f["properties"]["name"]
                    for f in a.get("/api/v1/layers/subdistricts").json()["features"]]
         names_b = [f["properties"]["name"]

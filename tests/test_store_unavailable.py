@@ -35,7 +35,7 @@ def read_only(tmp_path):
     store.touch_source("sensors", pd.Timestamp.now(tz="UTC"))
     store.close()
     app = create_app(Settings(db_url=f"{url}?mode=ro", simulate=False), seed=False)
-    with TestClient(app.server) as client:
+    with TestClient(app.server, base_url="http://localhost") as client:
         yield client, token, alarm_id, services_of_app(app)
 
 
@@ -79,7 +79,7 @@ def test_fail002_a_writable_store_is_healthy_and_not_warned(tmp_path, caplog):
     services.store.touch_source("sensors", pd.Timestamp.now(tz="UTC"))
     with caplog.at_level(logging.WARNING):
         assert warn_if_unwritable(services) is False
-    with TestClient(app.server) as client:
+    with TestClient(app.server, base_url="http://localhost") as client:
         assert client.get("/healthz").json()["status"] == "ok"
     assert caplog.text == ""
 

@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from twin_dashboard.api import register_api
+from twin_dashboard.api.hardening import HardenedDash, allowed_hosts, harden
 from twin_dashboard.callbacks import register_all
 from twin_dashboard.callbacks.pages import register_pages
 from twin_dashboard.config import ASSETS_DIR, Settings
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
     server.add_middleware(ServicesMiddleware, services=services)
     register_vendor(server)
     register_api(server)  # before Dash adds its catch-all route
-    app = dash.Dash(
+    app = HardenedDash(
         __name__,
         server=server,
         use_pages=True,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
     register_pages()
     register_all(app, services)
     _run_first_request_hooks(app)
+    harden(app, services.settings)  # last: CSP hashes of every inline script, outermost layer
     return app
 
 
@@ -113,14 +115,15 @@ def run(settings: Settings) -> None:
     app = create_app(settings)
     services = services_of_app(app)
     warn_if_unwritable(services)
-    log.info("serving on http://%s:%s (pydeck %s)", settings.host, settings.port,
-             pydeck.__version__)
+    log.info("serving on http://%s:%s (pydeck %s) for hosts %s", settings.host, settings.port,
+             pydeck.__version__, ", ".join(allowed_hosts(settings)))
     from twin_dashboard.live.background import start_background
 
     stop_background = start_background(services)  # rules ticker, simulator, MQTT as configured
     try:
         uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
-                    timeout_graceful_shutdown=5)  # open event streams must not hold exit
+                    timeout_graceful_shutdown=5,  # open event streams must not hold exit
+                    ws_max_size=settings.max_request_bytes)  # Dash's /_dash-ws-callback too
     finally:
         stop_background()
         services.close()

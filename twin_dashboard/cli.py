@@ -69,17 +69,22 @@ def main() -> None:
 @click.option("--max-reading-age", "max_age_days", default=7.0, show_default=True,
               metavar="DAYS", type=click.FloatRange(min=0, min_open=True),
               help="refuse readings dated more than this many days before now")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="HOST",
+              help="also answer requests for this Host name (repeatable; '*.example.org', "
+                   "'*' for any); always: the --host address, localhost, 127.0.0.1, [::1]")
 @click.option("--test-hooks", is_flag=True, hidden=True,
               help="pages expose window.twinMap / window.twinLive (browser tests, benchmarks)")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
-          mqtt_url: str | None, max_age_days: float, test_hooks: bool) -> None:
+          mqtt_url: str | None, max_age_days: float, allowed_hosts: tuple[str, ...],
+          test_hooks: bool) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
     from twin_dashboard.store.lock import StoreLocked, server_lock
 
     settings = Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
                         host=host, port=port, mqtt_url=mqtt_url,
-                        max_reading_age=timedelta(days=max_age_days), test_hooks=test_hooks)
+                        max_reading_age=timedelta(days=max_age_days), test_hooks=test_hooks,
+                        allowed_hosts=allowed_hosts)
     since = datetime.now().astimezone().isoformat(timespec="seconds")
     try:
         with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "

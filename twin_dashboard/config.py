@@ -48,3 +48,6 @@ class Settings:
     # serve --test-hooks (hidden): pages install window.twinMap / window.twinLive, the surface
     # the browser tests and the benchmarks read (layouts/client.py); never on a real screen.
     test_hooks: bool = False
+    max_request_bytes: int = 1024 * 1024  # any other larger body (Dash callbacks) too: 413
+    # Host names answered beside the bind address and loopback (serve --allowed-host; "*": any)
+    allowed_hosts: tuple[str, ...] = ()
