@@ -20,11 +20,12 @@ import pytest
 
 from tests._live_fixtures import iso_now, load_district
 from tests.test_alarms_api import add_other_neighborhood
+from twin_dashboard.domain.accounts import issue_api_token
 from twin_dashboard.domain.ingest import Ingestor, LiveDelta
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.live import hub as live_feed
 from twin_dashboard.store.base import Scope, open_store
-from twin_dashboard.testing import free_port, serve_command, wait_healthy
+from twin_dashboard.testing import add_user, free_port, serve_command, wait_healthy
 
 WAIT_S = 2.0  # a change must reach an open stream within this
 _ids = count()
@@ -33,9 +34,10 @@ _ids = count()
 class Server:
     """``python -m twin_dashboard serve --no-simulate`` over a small two-neighborhood district."""
 
-    def __init__(self, db_url: str, token: str) -> None:
+    def __init__(self, db_url: str, token: str, people: dict[str, str]) -> None:
         port = free_port()
         self.url, self.token = f"http://127.0.0.1:{port}", token
+        self.people = people  # person (or "reader", a commander) -> personal API token
         self.proc = subprocess.Popen(serve_command(db_url, port), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -53,7 +55,11 @@ class Server:
         return response.json()
 
     def status(self) -> dict:
-        return httpx.get(f"{self.url}/api/v1/live/status", timeout=5).json()
+        return httpx.get(f"{self.url}/api/v1/live/status", timeout=5,
+                         headers=self.auth()).json()
+
+    def auth(self, who: str = "reader") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.people[who]}"}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -64,8 +70,10 @@ class Server:
 class Stream:
     """An SSE reader in a thread: parsed events land in a queue; ``close()`` hangs up."""
 
-    def __init__(self, url: str, params: dict | None = None, last_id: str | None = None):
+    def __init__(self, server: Server, params: dict | None = None, last_id: str | None = None):
+        url = server.url
         headers = {"Last-Event-ID": last_id} if last_id else {}
+        headers.update(server.auth())
         self.events: queue.Queue[dict] = queue.Queue()
         self.ids: list[str] = []
         self.comments = 0
@@ -125,14 +133,19 @@ class Stream:
         self._thread.join(5)
 
 
-def make_district(tmp: object) -> tuple[str, str]:
+def make_district(tmp: object) -> tuple[str, str, dict[str, str]]:
     db_url = f"sqlite:///{tmp}/live.db"
     store = open_store(db_url)
     load_district(store)
     add_other_neighborhood(store)
     token = create_token(store, "gw-live")
+    add_user(store, "reader", "commander")
+    add_user(store, "cadre", "cadre", neighborhoods=("yunfang",), person="p-cadre")
+    now = pd.Timestamp.now(tz="UTC")
+    people = {"reader": issue_api_token(store, "reader", now),
+              "p-cadre": issue_api_token(store, "cadre", now)}
     store.close()
-    return db_url, token
+    return db_url, token, people
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +156,7 @@ def server(tmp_path_factory):
 
 
 def test_liv001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
-    stream = Stream(server.url)
+    stream = Stream(server)
     try:
         hello = stream.first()
         assert hello["states"] == {} and hello["alarms"] == []
@@ -165,7 +178,7 @@ def test_liv001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
             "household_id": "h1", "neighborhood_id": "yunfang"}
         assert raised["lon"] and raised["lat"] and pd.Timestamp(raised["raised_at"]).tzinfo
         ack = httpx.post(f"{server.url}/api/v1/alarms/{raised['id']}/ack",
-                         headers={"X-Actor": "p-cadre"})
+                         headers=server.auth("p-cadre"))
         assert ack.status_code == 200, ack.text
         acted = stream.next_with("updates")  # other screens hear of the ack at once
         assert acted is not None and [(u["id"], u["status"], u["actor"])
@@ -176,8 +189,8 @@ def test_liv001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
 
 
 def test_liv002_scope_filters_what_a_screen_receives(server):
-    ours = Stream(server.url, {"neighborhood": "yunfang"})
-    theirs = Stream(server.url, {"neighborhood": "other"})
+    ours = Stream(server, {"neighborhood": "yunfang"})
+    theirs = Stream(server, {"neighborhood": "other"})
     try:
         ours.first(), theirs.first()
         server.post("park-1", event="fault")  # in yunfang
@@ -191,12 +204,13 @@ def test_liv002_scope_filters_what_a_screen_receives(server):
         assert ours.next_with("alarms", wait=1.0) is None, "yunfang got other's alarm"
     finally:
         ours.close(), theirs.close()
-    bad = httpx.get(f"{server.url}/api/v1/live", params={"neighborhood": "nowhere"})
+    bad = httpx.get(f"{server.url}/api/v1/live", params={"neighborhood": "nowhere"},
+                    headers=server.auth())
     assert bad.status_code == 422 and "nowhere" in bad.text
 
 
 def test_liv003_reconnect_with_last_event_id_gets_the_missed_event(server):
-    stream = Stream(server.url)
+    stream = Stream(server)
     server.post("light-1", event="heartbeat")
     seen = stream.next_with("states")
     assert seen is not None
@@ -204,14 +218,14 @@ def test_liv003_reconnect_with_last_event_id_gets_the_missed_event(server):
     stream.close()
     server.post("light-1", event="fault")  # while nobody listens
     time.sleep(0.5)
-    again = Stream(server.url, last_id=last_id)
+    again = Stream(server, last_id=last_id)
     try:
         caught = again.next_with("states")
         assert caught is not None and caught["states"] == {"light-1": "fault"}
         assert not caught.get("reset")
     finally:
         again.close()
-    stale = Stream(server.url, last_id="0-1")  # an id of another server run
+    stale = Stream(server, last_id="0-1")  # an id of another server run
     try:
         first = stale.first()
         assert first.get("reset") is True and first["states"] == {}
@@ -221,7 +235,7 @@ def test_liv003_reconnect_with_last_event_id_gets_the_missed_event(server):
 
 def test_liv004_a_closed_stream_is_forgotten(server):
     base = server.status()["clients"]
-    streams = [Stream(server.url) for _ in range(3)]
+    streams = [Stream(server) for _ in range(3)]
     for s in streams:
         s.first()
     assert server.status()["clients"] == base + 3
@@ -235,7 +249,7 @@ def test_liv004_a_closed_stream_is_forgotten(server):
 
 def test_liv005_serve_exits_soon_after_sigterm_with_a_stream_open(tmp_path):
     server = Server(*make_district(tmp_path))
-    stream = Stream(server.url)
+    stream = Stream(server)
     try:
         stream.first()
         started = time.monotonic()
@@ -280,7 +294,7 @@ def test_liv007_a_slow_client_is_dropped_not_waited_for():
 
 
 def test_liv008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
-    db_url, _ = make_district(tmp_path)
+    db_url, _, _ = make_district(tmp_path)
     store = open_store(db_url)
     hub = live_feed.LiveHub(store, lambda: pd.Timestamp.now(tz="UTC")).start(Ingestor(store))
     try:

@@ -14,6 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from twin_dashboard.api import register_api
+from twin_dashboard.auth.middleware import CSRF_COOKIE, AuthMiddleware
+from twin_dashboard.auth.routes import router as auth_router
 from twin_dashboard.callbacks import register_all
 from twin_dashboard.callbacks.pages import register_pages
 from twin_dashboard.config import ASSETS_DIR, Settings
@@ -57,7 +59,9 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
                      openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     server.state.services = services
     server.add_middleware(ServicesMiddleware, services=services)
+    server.add_middleware(AuthMiddleware, services=services)  # outermost: who calls, first
     register_vendor(server)
+    server.include_router(auth_router)  # /login, /logout, /kiosk/enrol/…
     register_api(server)  # before Dash adds its catch-all route
     app = dash.Dash(
         __name__,
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
         external_scripts=[DECK_SCRIPT_URL],
         title=t("app.title"),
         update_title=None,
+        csrf_token_name=CSRF_COOKIE,  # the renderer echoes it as X-CSRFToken (auth/)
     )
     register_pages()
     register_all(app, services)

@@ -170,11 +170,14 @@ def token_revoke(name: str, db_url: str | None) -> None:
 @click.option("--rate", default=50.0, show_default=True, help="readings per second")
 @click.option("--token", "token_value", envvar="TWIN_GATEWAY_TOKEN", required=True,
               help="gateway token (or $TWIN_GATEWAY_TOKEN)")
-def simulate(url: str, rate: float, token_value: str) -> None:
+@click.option("--read-token", envvar="TWIN_API_TOKEN", required=True,
+              help="a person's API token to read the device list (`user token`; or "
+                   "$TWIN_API_TOKEN)")
+def simulate(url: str, rate: float, token_value: str, read_token: str) -> None:
     """A sensor gateway that posts realistic readings to URL."""
     from twin_dashboard.live.simulate import run_gateway
 
-    run_gateway(url, rate=rate, token=token_value)
+    run_gateway(url, rate=rate, token=token_value, read_token=read_token)
 
 
 if __name__ == "__main__":

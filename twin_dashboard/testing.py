@@ -60,3 +60,30 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout_s: floa
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} did not become healthy in {timeout_s:.0f} s")
+
+
+TEST_PASSWORD = "correct horse battery"  # tests only: real accounts get their own
+
+
+def add_user(store: Any, name: str, role: str, *, subdistrict: str | None = None,
+             neighborhoods: tuple[str, ...] = (), zones: tuple[str, ...] = (),
+             person: str | None = None, password: str = TEST_PASSWORD) -> str:
+    """Create an account for a test or benchmark; returns its password."""
+    from twin_dashboard.domain.accounts import Area, create_user
+
+    create_user(store, name, role, Area(subdistrict, tuple(neighborhoods), tuple(zones)),
+                person_id=person, password=password, now=pd.Timestamp.now(tz="UTC"))
+    return password
+
+
+def sign_in(client: Any, name: str, password: str = TEST_PASSWORD) -> Any:
+    """Sign a Starlette ``TestClient`` (or httpx client) in through the login form; its later
+    requests carry the session cookie and the CSRF header. Returns the login response."""
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    response = client.post("/login", data={
+        "username": name, "password": password, "csrf": client.cookies.get("twin_login_csrf"),
+        "lang": "zh", "next": ""}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRFToken"] = client.cookies.get("_csrf_token")
+    return response

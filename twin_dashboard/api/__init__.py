@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from twin_dashboard.api import alarms, health, layers, live, readings, summary
+from twin_dashboard.api import access, alarms, health, layers, live, readings, summary
 
 
 def register_api(server: FastAPI) -> None:
@@ -14,3 +14,4 @@ def register_api(server: FastAPI) -> None:
     server.include_router(readings.router)
     server.include_router(alarms.router)
     server.include_router(live.router)
+    server.include_router(access.router)

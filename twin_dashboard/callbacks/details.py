@@ -1,7 +1,9 @@
 """Click-to-details: a map pick (ids.MAP_PICK), a feed item or an incident row → the panel.
 
-The object is gathered by ``domain/details.py`` (which decides what the viewer may see) and drawn
-by ``layouts/details.py``.
+The object is gathered by ``domain/details.py`` (which decides what the signed-in viewer may see:
+an object outside their scope is "not found") and drawn by ``layouts/details.py``. Each view of
+a resident's personal data is audited (who, whose, why).
+
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, viewer_of
+from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
+from twin_dashboard.domain import audit
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.details import Lookup, Pick, details
 from twin_dashboard.layouts import details as view
 from twin_dashboard.layouts import ids
@@ -31,11 +35,17 @@ DRAW: dict[str, Callable[[Any, str], list]] = {
 }
 
 
-def render(services: Services, pick: Pick, screen: dict | None) -> list:
-    """The panel for ``pick`` as the page's viewer may see it."""
+def render(services: Services, viewer: Viewer, pick: Pick, screen: dict | None) -> list:
+    """The panel for ``pick`` as the signed-in viewer may see it."""
     lang = page_lang(screen)
+
+    def seen(household_id: str) -> None:
+        audit.record(services.store, services.now(), viewer.name, "personal.view",
+                     household_id, reason=viewer.reason or f"role {viewer.role}",
+                     detail=f"{pick.get('layer')}:{pick.get('id')}")
+
     lookup = Lookup(services.store, services.atlas.places(), services.ingestor.directory(),
-                    services.now(), viewer_of(screen))
+                    services.now(), viewer, screen_of(screen), seen)
     data = details(pick, lookup)
     return view.not_found(lang) if data is None else DRAW[pick["layer"]](data, lang)
 
@@ -63,4 +73,4 @@ def register(app: Dash, services: Services) -> None:
         pick = picked(pick, cell)
         if not pick:
             raise PreventUpdate
-        return await asyncio.to_thread(render, services, pick, screen)
+        return await asyncio.to_thread(render, services, viewing(), pick, screen)

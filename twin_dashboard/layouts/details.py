@@ -54,7 +54,8 @@ def device_details(data: Mapping[str, Any], lang: str) -> list:
     ]
     household = data.get("household")
     if household:
-        rows += [("details.address", datum(household.get("address"))),
+        masked = t("details.masked", lang) if household.get("masked") else ""
+        rows += [("details.address", datum(f"{household.get('address') or ''}{masked}")),
                  ("details.elder", datum(household.get("elder"))),
                  ("details.cadre", datum(household.get("cadre"))),
                  ("details.buddy", datum(household.get("buddy")))]

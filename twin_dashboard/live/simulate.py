@@ -209,20 +209,22 @@ def _post_once(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
                        f"{response.text[:500]}")  # resending would not help
 
 
-def fetch_devices(client: httpx.Client, url: str) -> list[dict[str, Any]]:
-    """The server's devices, as a real gateway would be provisioned with them."""
-    response = client.get(f"{url}/api/v1/layers/devices", timeout=120)
+def fetch_devices(client: httpx.Client, url: str, read_token: str) -> list[dict[str, Any]]:
+    """The server's devices, as a real gateway would be provisioned with them (a gateway token
+    only posts readings: reading the layer takes a person's API token)."""
+    response = client.get(f"{url}/api/v1/layers/devices", timeout=120,
+                          headers={"Authorization": f"Bearer {read_token}"})
     response.raise_for_status()
     return [f["properties"] for f in response.json()["features"]]
 
 
 def run_gateway(url: str, rate: float = 50.0, token: str = "", tick_s: float = 1.0,
                 duration_s: float | None = None, seed: int | None = None,
-                echo: Callable[[str], None] = print) -> None:
+                echo: Callable[[str], None] = print, read_token: str = "") -> None:
     """Post simulated readings to ``url`` at about ``rate`` per second until interrupted."""
     url = url.rstrip("/")
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        sim = Simulator(fetch_devices(client, url), seed=seed)
+        sim = Simulator(fetch_devices(client, url, read_token), seed=seed)
         echo(f"gateway: {len(sim.devices)} devices, posting ~{rate:g} readings/s to {url}")
         started, total, told = time.monotonic(), 0, time.monotonic()
         while duration_s is None or time.monotonic() - started < duration_s:

@@ -26,6 +26,7 @@ from twin_dashboard.store._live_sqlite import (
     LIVE_CHECKPOINT_PAGES,
     SQLiteLiveTx,
 )
+from twin_dashboard.store.accounts import SQLiteAccounts
 from twin_dashboard.store.base import (
     ALL,
     LAYERS_VERSION_KEY,
@@ -60,6 +61,7 @@ class SQLiteStore:
         schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
         with self._write_lock:
             self._conn().executescript(schema)  # executescript manages its own transaction
+        self.accounts = SQLiteAccounts(self._conn, self._transaction)
 
     # --- connections ---
     def _conn(self) -> sqlite3.Connection:
