@@ -100,11 +100,33 @@ def _run_first_request_hooks(app: dash.Dash) -> None:
             asyncio.run(result)
 
 
+def _demo_users(services: Services, settings: Settings) -> None:
+    """On ``--demo-users``, or a store seeded from geodata/ that has no accounts yet: one
+    account per role, passwords printed once here (stored only as hashes), never logged."""
+    store = services.store
+    first = not store.accounts.users() and store.get_meta("geodata_as_of") is not None
+    if not (settings.demo_users or first):
+        return
+    from twin_dashboard.seed import create_demo_users
+
+    made = create_demo_users(store, services.now())
+    if not made:
+        return
+    base = f"http://{settings.host}:{settings.port}"
+    lines = ["", "Demo accounts (shown once; only their hashes are stored):"]
+    for account in made:
+        secret = base + account.secret if account.role == "kiosk" else account.secret
+        lines.append(f"  {account.name:<16} {account.role:<11} {account.area:<22} {secret}")
+    lines.append(f"Sign in at {base}/login")
+    print("\n".join(lines), flush=True)  # the console, not the log: a log may be kept
+
+
 def run(settings: Settings) -> None:
     """``twin-dashboard serve``: build the app and serve it with uvicorn."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(settings)
     services = services_of_app(app)
+    _demo_users(services, settings)
     log.info("serving on http://%s:%s (pydeck %s)", settings.host, settings.port,
              pydeck.__version__)
     from twin_dashboard.live.background import start_background

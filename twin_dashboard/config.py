@@ -39,3 +39,4 @@ class Settings:
     port: int = 8050
     mqtt_url: str | None = None  # serve --mqtt mqtt://host:port/topic
     max_batch_bytes: int = 5 * 1024 * 1024  # a larger batch of readings is refused before parsing
+    demo_users: bool = False  # serve --demo-users: one account per role (also on a first seed)

@@ -84,7 +84,7 @@ def create_user(store: Store, name: str, role_name: str, area: Area, *,
     if not _NAME.match(name):
         raise ValueError(f"bad user name {name!r}: use 1-64 letters, digits, '_', '.', '-'")
     spec = role(role_name)
-    _check_area(store, spec.area, area, person_id)
+    check_area(store, spec.area, area, person_id)
     if spec.area != "kiosk":
         if password is None:
             raise ValueError("a password is needed")
@@ -103,7 +103,7 @@ def create_user(store: Store, name: str, role_name: str, area: Area, *,
     return row
 
 
-def _check_area(store: Store, kind: str, area: Area, person_id: str | None) -> None:
+def check_area(store: Store, kind: str, area: Area, person_id: str | None) -> None:
     """The options a role takes, each id known: refused by name otherwise."""
     needs = {"subdistrict": kind == "subdistrict",
              "neighborhoods": kind == "neighborhoods", "zones": kind == "zones"}

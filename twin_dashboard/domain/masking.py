@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-# The street part of a Shanghai address: up to and including the lane (弄) or road (路/街/道).
-_STREET = re.compile(r"^(.*?(?:弄|路|街|道|巷))")
+# The street part of a Shanghai address: up to and including the lane (弄), else the road.
+_LANE = re.compile(r"^(.*?弄)")
+_ROAD = re.compile(r"^(.*?(?:路|街|道|巷))")
 
 
 def mask_name(name: str | None) -> str | None:
@@ -23,7 +24,7 @@ def mask_address(address: str | None) -> str | None:
     """The street and lane only; the building number and the flat become ``**号``."""
     if not address:
         return address
-    found = _STREET.match(address)
+    found = _LANE.match(address) or _ROAD.match(address)
     return f"{found.group(1)}**号" if found else "**"
 
 
