@@ -247,18 +247,24 @@ def _call(client: TestClient, app, output: str, values: dict, trigger: str | Non
                         "value": values.get((item["id"], item["property"]))})
         return out
 
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
                for o in output.strip(".").split("...")]
     inputs = entries(spec["inputs"])
-    first = next(i for i in inputs if isinstance(i, dict))
+    first = next((i for i in inputs if isinstance(i, dict)), None)
+    fired = trigger or (f"{first['id']}.{first['property']}" if first else "")
     body = {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": inputs, "state": entries(spec.get("state", [])),
-            "changedPropIds": [trigger or f"{first['id']}.{first['property']}"]}
+            "changedPropIds": [fired]}
     return client.post("/_dash-update-component", json=body)
 
 
 def _server_callbacks(app) -> list[str]:
     return [k for k, v in app.callback_map.items() if v.get("callback") is not None]
+
+
+def _plain(output: str) -> str:
+    """An output key without the hash Dash adds to an ``allow_duplicate`` output."""
+    return output.split("@")[0]
 
 
 def test_mat011_every_server_callback_answers_only_a_signed_in_caller(world):
@@ -288,7 +294,7 @@ def test_mat012_every_callback_reading_the_store_is_checked_below(world):
     pure = {f"{ids.KPI_TILES}.children", f"{ids.FUNNEL_CHART}.figure",
             f"{ids.DEVICE_CHART}.figure", f"{ids.ALARM_CHART}.figure",
             f"{ids.FRESHNESS}.children"}  # the browser's own summary; source times
-    assert set(_server_callbacks(app)) == set(SCOPED) | pure
+    assert {_plain(o) for o in _server_callbacks(app)} == set(SCOPED) | pure
 
 
 NOT_DISTRICT = [a for a in IN_SCOPE if a not in ("commander", "admin")]  # ouyanglu is theirs
@@ -353,3 +359,34 @@ def test_mat016_the_inbox_is_the_signed_in_persons(world):
     assert cadre[ids.INBOX_COUNT]["children"] == "1" and alarms["near"] in json.dumps(cadre)
     officer = _call(clients["officer"], app, out, tablet).json()["response"]
     assert officer[ids.INBOX_COUNT]["children"] == "0"  # the duty officer was not sent it
+
+
+def test_mat017_a_commander_states_a_reason_on_the_desk_then_sees_the_household(world):
+    app, clients, _ = world
+    output = next(o for o in _server_callbacks(app) if "@" in o)  # the reason form's callback
+    button = {"type": "reveal", "part": "button", "id": "h1-smoke"}
+    reason = {"type": "reveal", "part": "reason", "id": "h1-smoke"}
+
+    def say(who: str, text: str):
+        body = {"output": output, "outputs": {"id": ids.DETAILS_PANEL, "property": "children"},
+                "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+                "state": [[{"id": reason, "property": "value", "value": text}],
+                          {"id": ids.SCREEN, "property": "data", "value": SCREEN}],
+                "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":"))
+                                   + ".n_clicks"]}
+        return clients[who].post("/_dash-update-component", json=body)
+
+    pick = _values({(ids.MAP_PICK, "data"): {"layer": "devices", "id": "h1-smoke"}})
+    panel = f"{ids.DETAILS_PANEL}.children"
+    masked = _call(clients["commander"], app, panel, pick, f"{ids.MAP_PICK}.data").text
+    assert '"E*"' in masked and "reveal" in masked  # masked, with the reason form
+    assert say("officer", "a good reason").status_code == 204  # unlocks nothing for them
+    assert "至少" in say("commander", "ab").text  # too short: says so
+    shown = say("commander", "fire reported in the flat").text
+    assert '"E"' in shown and '"E*"' not in shown
+    again = _call(clients["commander"], app, panel, pick, f"{ids.MAP_PICK}.data").text
+    assert '"E"' in again  # for the rest of the session's reason window
+    trail = clients["admin"].get("/api/v1/audit", params={"actor": "commander"}).json()
+    assert [e["action"] for e in trail][-3:] == ["personal.reason", "personal.view",
+                                                 "personal.view"]
+    assert trail[-1]["reason"] == "fire reported in the flat" and trail[-1]["subject"] == "h1"

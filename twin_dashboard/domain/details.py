@@ -111,6 +111,7 @@ def _household(lookup: Lookup, household_id: str | None) -> dict | None:
     people = {k: names.get(row.get(f"{k}_id")) for k in ("elder", "cadre", "buddy")}
     if shown == "masked":
         return {"address": mask_address(row.get("address")), "masked": True,
+                "reason_needed": lookup.viewer.spec.personal == "with_reason",
                 **{k: mask_name(v) for k, v in people.items()}}
     if lookup.on_personal is not None:
         lookup.on_personal(household_id)
