@@ -88,8 +88,8 @@ def public_devices(db_url: str, hood: str, limit: int = 60) -> list[str]:
     return [r[0] for r in rows]
 
 
-def open_page(browser, url: str, width: int = 1920, height: int = 1080):
-    driver = browser(width, height)
+def open_page(browser, url: str, width: int = 1920, height: int = 1080, **user):
+    driver = browser(width, height, **user)
     driver.get(url)
     wait_for(driver, LIVE_UP, timeout=90)
     wait_for(driver, FEED_READY, timeout=90)
@@ -269,7 +269,10 @@ def test_live003_tablet_acknowledges_from_its_inbox(browser, live_server, server
     token = make_token(server_db, "browser-live003")
     hood, devices = smoke_devices(server_db)
     cadre = Directory.from_store(open_store(server_db)).cadres[hood]
-    driver = open_page(browser, f"{live_server}/tablet?neighborhood={hood}", 1024, 768)
+    user = live_server.account(f"brw-cadre-{hood}", "cadre", neighborhoods=(hood,),
+                               person=cadre)  # the tablet's inbox is the signed-in person's
+    driver = open_page(browser, f"{live_server}/tablet?neighborhood={hood}", 1024, 768,
+                       user=user)
     alarm = post_reading(live_server, token, devices[-1])
     button = f"#alarm-feed [data-id={json.dumps(alarm)}] .ack-btn"
     wait_for(driver, f"document.querySelector({json.dumps(button)})", timeout=20)
@@ -282,7 +285,8 @@ def test_live003_tablet_acknowledges_from_its_inbox(browser, live_server, server
     driver.find_element("css selector", button).click()
     wait_for(driver, f"+document.getElementById('inbox-count').innerText.replace(',', '') "
                      f"=== {count - 1}", timeout=20)
-    detail = httpx.get(f"{live_server}/api/v1/alarms/{alarm}", timeout=10).json()
+    detail = httpx.get(f"{live_server}/api/v1/alarms/{alarm}", timeout=10,
+                       headers=live_server.headers).json()
     assert detail["status"] == "acknowledged" and detail["acked_by"] == cadre
     assert any(s["action"] == "acknowledged" and s["actor"] == cadre for s in detail["steps"])
     assert driver.execute_script(MARKER), "the page reloaded"
