@@ -87,3 +87,43 @@ def sign_in(client: Any, name: str, password: str = TEST_PASSWORD) -> Any:
     assert response.status_code == 303, response.text
     client.headers["X-CSRFToken"] = client.cookies.get("_csrf_token")
     return response
+
+
+def bench_account(db_url: str, name: str = "bench-commander", role: str = "commander") -> str:
+    """An account on the store at ``db_url`` (created once) that benchmarks sign in as."""
+    from twin_dashboard.store.base import open_store
+
+    store = open_store(db_url)
+    try:
+        if store.accounts.user(name) is None:
+            add_user(store, name, role)
+    finally:
+        store.close()
+    return name
+
+
+def bench_token(db_url: str, name: str = "bench-commander") -> str:
+    """A personal API token of ``bench_account(db_url, name)`` (Authorization: Bearer)."""
+    from twin_dashboard.domain.accounts import issue_api_token
+    from twin_dashboard.store.base import open_store
+
+    bench_account(db_url, name)
+    store = open_store(db_url)
+    try:
+        return issue_api_token(store, name, pd.Timestamp.now(tz="UTC"))
+    finally:
+        store.close()
+
+
+def sign_in_driver(driver: Any, base: str, name: str, password: str = TEST_PASSWORD,
+                   next_path: str = "/healthz", timeout_s: float = 30) -> None:
+    """Sign a Selenium browser in through the login page, landing on a light page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base}/login?next={next_path.replace('/', '%2F')}")
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, timeout_s, poll_frequency=0.2).until(
+        lambda d: "/login" not in d.current_url)

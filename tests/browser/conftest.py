@@ -17,7 +17,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from twin_dashboard.testing import TEST_PASSWORD, add_user, free_port, serve_command, wait_healthy
+from twin_dashboard.testing import (
+    add_user,
+    free_port,
+    serve_command,
+    sign_in_driver,
+    wait_healthy,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -82,17 +88,6 @@ def _served(url: str, db_url: str) -> LiveServer:
     return server
 
 
-def sign_in_browser(driver: webdriver.Chrome, base: str, user: str,
-                    password: str = TEST_PASSWORD, next_path: str = "/healthz") -> None:
-    """Sign ``driver`` in through the login page (landing on a light page by default)."""
-    driver.get(f"{base}/login?next={next_path.replace('/', '%2F')}")
-    driver.find_element(By.ID, "username").send_keys(user)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-submit").click()
-    WebDriverWait(driver, 30, poll_frequency=0.2).until(
-        lambda d: "/login" not in d.current_url)
-
-
 @pytest.fixture(scope="session")
 def live_server(server_db, tmp_path_factory) -> Iterator[LiveServer]:
     """Base URL of ``twin-dashboard serve`` on a free loopback port, with a commander account
@@ -149,7 +144,7 @@ def browser(live_server: LiveServer) -> Iterator[Callable[..., webdriver.Chrome]
         driver.set_window_size(width, height)
         drivers.append(driver)
         if user:
-            sign_in_browser(driver, live_server, user)
+            sign_in_driver(driver, live_server, user)
         return driver
 
     yield make
