@@ -20,4 +20,6 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Reason recorded: personal data shown for {minutes} min"),
     "reveal.short": ("理由至少 4 个字", "A reason needs at least 4 characters"),
     "details.masked": ("（已脱敏）", "(masked)"),
+    "tablet.counts": ("指标：", "Figures: all of "),
+    "tablet.counts_inbox": ("全部；收件箱：发给我的告警", "; inbox: alarms sent to me"),
 }
