@@ -23,7 +23,13 @@ from PIL import Image
 
 from twin_dashboard.domain.routing import Directory
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port, serve_command, wait_healthy
+from twin_dashboard.testing import (
+    bench_account,
+    free_port,
+    serve_command,
+    sign_in_driver,
+    wait_healthy,
+)
 from twin_dashboard.views.charts import rule_name
 
 pytestmark = pytest.mark.browser
@@ -88,8 +94,13 @@ def public_devices(db_url: str, hood: str, limit: int = 60) -> list[str]:
     return [r[0] for r in rows]
 
 
-def open_page(browser, url: str, width: int = 1920, height: int = 1080, **user):
-    driver = browser(width, height, **user)
+def open_page(browser, url: str, width: int = 1920, height: int = 1080, *,
+              signed_in_at: tuple[str, str] | None = None, **user):
+    """``url`` in a new browser, signed in (as ``user``, or at another server's
+    ``signed_in_at = (base, name)``: a session belongs to the store of its server)."""
+    driver = browser(width, height, **({"user": None} if signed_in_at else user))
+    if signed_in_at:
+        sign_in_driver(driver, *signed_in_at)
     driver.get(url)
     wait_for(driver, LIVE_UP, timeout=90)
     wait_for(driver, FEED_READY, timeout=90)
@@ -243,7 +254,9 @@ def own_server(tmp_path):
 def test_live002_stale_banner_follows_sensors_and_the_stream(browser, own_server) -> None:
     token = make_token(own_server.db_url, "browser-live002")
     hood, devices = smoke_devices(own_server.db_url)
-    driver = open_page(browser, f"{own_server.url}/wall?neighborhood={hood}")
+    name = bench_account(own_server.db_url, "brw-own-commander")
+    driver = open_page(browser, f"{own_server.url}/wall?neighborhood={hood}",
+                       signed_in_at=(own_server.url, name))
     wait_for(driver, BANNER_SHOWN, timeout=15)  # sensors silent for 20 min > their 5 min limit
     assert "感知" in driver.find_element("id", "stale-banner").text
     post_reading(own_server.url, token, devices[0])  # fresh sensor data arrives
