@@ -13,9 +13,9 @@
  *   reconnect takes also counts as stale.
  * - The browser reconnects by itself (the server's `retry:`, Last-Event-ID); a stream the browser
  *   gave up on (an HTTP error while the server restarts) is reopened here, with a backoff.
- * - The tablet's 确认 / Acknowledge buttons (.ack-btn) post /api/v1/alarms/{id}/ack as the page's
- *   acting person (LIVE_CONFIG.actor) straight from here: no Dash round trip, and it works while
- *   the callbacks are busy.
+ * - The tablet's 确认 / Acknowledge buttons (.ack-btn) post /api/v1/alarms/{id}/ack straight from
+ *   here (no Dash round trip, and it works while the callbacks are busy); the server acts as the
+ *   signed-in person of the session cookie, and the session's CSRF token goes in X-CSRFToken.
  * - Only when the page's ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks):
  *   window.twinLive (status(), pause(), resume()) and its .marks (alarm → pixels times, kept only
  *   then) for the browser tests and bench/bench_pixels.py.
@@ -296,7 +296,7 @@
     button.disabled = true;
     button.classList.add("is-busy");
     fetch("/api/v1/alarms/" + encodeURIComponent(id) + "/" + action,
-          {method: "POST", headers: {"X-Actor": actor}})
+          {method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrfToken()}})
       .then(function (response) {
         // 409: no longer in that state (someone else acted): as good as done here.
         if (!response.ok && response.status !== 409) throw new Error(String(response.status));
@@ -307,6 +307,12 @@
         button.textContent = text.ack_failed;
       })
       .finally(function () { button.classList.remove("is-busy"); });
+  }
+
+  /** The session's CSRF token (the _csrf_token cookie, as Dash's renderer sends it). */
+  function csrfToken() {
+    var found = document.cookie.match(/(?:^|;\s*)_csrf_token=([^;]*)/);
+    return found ? decodeURIComponent(found[1]) : "";
   }
 
   function done(button, id, action, actor, text) {

@@ -128,9 +128,10 @@ def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the server did not start")
 
 
-def listen(base: str, arrivals: queue.Queue, stop: threading.Event) -> None:
-    """Read the SSE stream; put (perf_counter, payload) for each event."""
-    with httpx.stream("GET", f"{base}/api/v1/live", timeout=httpx.Timeout(10, read=None)) as r:
+def listen(base: str, arrivals: queue.Queue, stop: threading.Event, reader: str) -> None:
+    """Read the SSE stream (with a person's API token); put (perf_counter, payload) per event."""
+    with httpx.stream("GET", f"{base}/api/v1/live", timeout=httpx.Timeout(10, read=None),
+                      headers={"Authorization": f"Bearer {reader}"}) as r:
         for line in r.iter_lines():
             if line.startswith("data: "):
                 arrivals.put((time.perf_counter(), json.loads(line[6:])))
@@ -141,12 +142,14 @@ def listen(base: str, arrivals: queue.Queue, stop: threading.Event) -> None:
 def end_to_end(db_url: str, devices: list[str], gap: float) -> dict[str, list[float]]:
     """POST one fault reading per device, ``gap`` apart; time until its event arrives."""
     from twin_dashboard.domain.tokens import create_token
+    from twin_dashboard.testing import bench_token
 
     token = create_token(open_store(db_url), f"bench-{time.time_ns()}")
+    reader = bench_token(db_url)
     proc, base = start_server(db_url)
     arrivals: queue.Queue = queue.Queue()
     stop = threading.Event()
-    threading.Thread(target=listen, args=(base, arrivals, stop), daemon=True).start()
+    threading.Thread(target=listen, args=(base, arrivals, stop, reader), daemon=True).start()
     arrivals.get(timeout=10)  # the first event: the stream is open
     out: dict[str, list[float]] = {"latency": [], "post": []}
     try:

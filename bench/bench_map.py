@@ -35,7 +35,7 @@ from twin_dashboard.domain import overlays as ov
 from twin_dashboard.domain.places import MapScope
 from twin_dashboard.services import Services
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port, timed
+from twin_dashboard.testing import bench_account, free_port, sign_in, timed
 
 
 def p(times: list[float], q: float) -> float:
@@ -141,6 +141,7 @@ def http_switch(db_url: str, hoods: list[str], runs: int) -> dict[str, Any]:
     try:
         with httpx.Client(timeout=60) as client:
             _wait(client, base, proc)
+            sign_in(client, bench_account(db_url))  # the switch as a signed-in commander
             deps = client.get(f"{base}/_dash-dependencies").json()
             bodies = [_body(deps, output, hood) for hood in hoods
                       for output in ("map-data.data", "map-view.data")]

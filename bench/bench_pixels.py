@@ -36,7 +36,7 @@ from conftest import CHROMEDRIVER, chrome_options, wait_for  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
-from twin_dashboard.testing import free_port  # noqa: E402
+from twin_dashboard.testing import bench_account, free_port, sign_in_driver  # noqa: E402
 
 AIM_P95_MS = 1000.0
 
@@ -188,6 +188,7 @@ def main() -> None:
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chrome_options(1920, 1080))
     try:
         query = f"neighborhood={hood}" if hood else ""
+        sign_in_driver(driver, f"http://127.0.0.1:{port}", bench_account(db_url))
         driver.get(f"http://127.0.0.1:{port}/wall?{query}")
         wait_for(driver, "window.twinMap && window.twinMap.status().drawn", timeout=120)
         wait_for(driver, "window.twinLive && window.twinLive.status().events > 0", timeout=60)

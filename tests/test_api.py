@@ -10,6 +10,7 @@ from shapely.geometry import box
 
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
+from twin_dashboard.testing import add_user, sign_in
 
 
 @pytest.fixture
@@ -24,8 +25,10 @@ def client(tmp_path):
         {"id": ["n1", "n2"], "name": ["一小区", "二小区"], "subdistrict_id": ["s1", "s2"]},
         geometry=[box(121.461, 31.251, 121.462, 31.252), box(121.471, 31.251, 121.472, 31.252)],
         crs="EPSG:4326"))
+    add_user(store, "boss", "commander")
     with TestClient(app.server, base_url="http://localhost") as c:
         c.store = store
+        sign_in(c, "boss")
         yield c
 
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from twin_dashboard.callbacks.pages import screen_page
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.layouts import ids
 from twin_dashboard.services import ServicesMiddleware, serving
 
@@ -24,26 +25,42 @@ def _store_data(page, component_id: str):
     raise AssertionError(f"no {component_id} in the page")
 
 
+BOSS = Viewer("boss", "commander")
+OFFICER = Viewer("o", "officer", "p-o", frozenset(["beiwaitan"]))
+
+
 def test_cbpg001_unknown_ids_fall_back_and_a_neighborhood_brings_its_subdistrict(demo):
-    page = screen_page(demo, "desk", neighborhood="yunfang")
+    page = screen_page(demo, BOSS, "desk", neighborhood="yunfang")
     assert _store_data(page, ids.SELECTION) == {"subdistrict": "beiwaitan",
                                                 "neighborhood": "yunfang"}
-    page = screen_page(demo, "desk", subdistrict="<script>", neighborhood="nope")
+    page = screen_page(demo, BOSS, "desk", subdistrict="<script>", neighborhood="nope")
     assert _store_data(page, ids.SELECTION) == {"subdistrict": None, "neighborhood": None}
 
 
+def test_cbpg005_the_url_only_narrows_inside_the_viewers_scope(demo):
+    mine = screen_page(demo, OFFICER, "desk", neighborhood="yunfang")
+    assert _store_data(mine, ids.SELECTION)["neighborhood"] == "yunfang"
+    for asked in ({"subdistrict": "ouyanglu"}, {}, {"neighborhood": "nope"}):
+        page = screen_page(demo, OFFICER, "desk", **asked)
+        assert _store_data(page, ids.SELECTION) == {"subdistrict": "beiwaitan",
+                                                    "neighborhood": None}, asked
+    rotation = _store_data(screen_page(demo, OFFICER, "wall"), ids.SCREEN)["subdistricts"]
+    assert rotation == ["beiwaitan"]
+
+
 def test_cbpg002_the_page_embeds_its_first_map_paint(demo):
-    page = screen_page(demo, "wall", subdistrict="beiwaitan", lang="en")
+    page = screen_page(demo, BOSS, "wall", subdistrict="beiwaitan", lang="en")
     view = _store_data(page, ids.MAP_VIEW)
     assert view["key"].startswith("sub:beiwaitan") and _store_data(page, ids.MAP_SPEC)["layers"]
     assert _store_data(page, ids.SCREEN)["lang"] == "en"
 
 
-def test_cbpg003_only_a_screen_with_an_inbox_acts_as_the_areas_cadre(demo):
-    cadre = demo.ingestor.directory().cadres["yunfang"]
-    tablet = screen_page(demo, "tablet", neighborhood="yunfang")
-    assert _store_data(tablet, ids.LIVE_CONFIG)["actor"] == cadre
-    wall = screen_page(demo, "wall", neighborhood="yunfang")
+def test_cbpg003_the_tablets_inbox_is_the_signed_in_persons_on_their_own_area(demo):
+    cadre = Viewer("c", "cadre", "p-me", frozenset(["beiwaitan"]), frozenset(["yunfang"]))
+    tablet = screen_page(demo, cadre, "tablet", neighborhood="elsewhere")
+    assert _store_data(tablet, ids.LIVE_CONFIG)["actor"] == "p-me"
+    assert _store_data(tablet, ids.SELECTION)["neighborhood"] == "yunfang"
+    wall = screen_page(demo, cadre, "wall", neighborhood="yunfang")
     assert _store_data(wall, ids.LIVE_CONFIG)["actor"] is None
 
 

@@ -77,6 +77,7 @@ SAME_TEXT_ON_PURPOSE: tuple[frozenset[str], ...] = tuple(frozenset(keys) for key
     # a selector's label, an incident's handling level, a kind of object in the details panel
     {"select.subdistrict", "level.subdistrict", "details.subdistrict"},
     {"select.neighborhood", "details.neighborhood"},
+    {"login.title", "login.submit"},  # the login page's heading and its button
     # a device state, a kind of feed line, a kind of object in the details panel
     {"state.alarm", "feed.alarm", "details.alarm"},
     {"state.fault", "event.fault"},  # a device state, a reading's event

@@ -25,7 +25,7 @@ TEXT_PROPS = ("children", "placeholder", "title", "label")
 # is static. Everything else must be read or written by a callback.
 STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
 # Pattern-matching types appear in a layout only once a callback fills the list.
-FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM})
+FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL})
 
 
 def _build(screen: str, lang: str = "zh", **query: str | None) -> html.Div:

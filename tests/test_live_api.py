@@ -19,11 +19,12 @@ import pandas as pd
 import pytest
 
 from tests._live_fixtures import add_other_neighborhood, iso_now, load_district
+from twin_dashboard.domain.accounts import issue_api_token
 from twin_dashboard.domain.ingest import Ingestor, LiveDelta
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.live import hub as live_feed
 from twin_dashboard.store.base import Scope, open_store
-from twin_dashboard.testing import free_port, serve_command, wait_healthy, wait_until
+from twin_dashboard.testing import add_user, free_port, serve_command, wait_healthy, wait_until
 
 WAIT_S = 2.0  # a change must reach an open stream within this
 _ids = count()
@@ -32,9 +33,10 @@ _ids = count()
 class Server:
     """``python -m twin_dashboard serve --no-simulate`` over a small two-neighborhood district."""
 
-    def __init__(self, db_url: str, token: str) -> None:
+    def __init__(self, db_url: str, token: str, people: dict[str, str]) -> None:
         port = free_port()
         self.url, self.token = f"http://127.0.0.1:{port}", token
+        self.people = people  # person (or "reader", a commander) -> personal API token
         self.proc = subprocess.Popen(serve_command(db_url, port), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -52,7 +54,11 @@ class Server:
         return response.json()
 
     def status(self) -> dict:
-        return httpx.get(f"{self.url}/api/v1/live/status", timeout=5).json()
+        return httpx.get(f"{self.url}/api/v1/live/status", timeout=5,
+                         headers=self.auth()).json()
+
+    def auth(self, who: str = "reader") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.people[who]}"}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -63,8 +69,10 @@ class Server:
 class Stream:
     """An SSE reader in a thread: parsed events land in a queue; ``close()`` hangs up."""
 
-    def __init__(self, url: str, params: dict | None = None, last_id: str | None = None):
+    def __init__(self, server: Server, params: dict | None = None, last_id: str | None = None):
+        url = server.url
         headers = {"Last-Event-ID": last_id} if last_id else {}
+        headers.update(server.auth())
         self.events: queue.Queue[dict] = queue.Queue()
         self.ids: list[str] = []
         self.comments = 0
@@ -124,14 +132,19 @@ class Stream:
         self._thread.join(5)
 
 
-def make_district(tmp: object) -> tuple[str, str]:
+def make_district(tmp: object) -> tuple[str, str, dict[str, str]]:
     db_url = f"sqlite:///{tmp}/live.db"
     store = open_store(db_url)
     load_district(store)
     add_other_neighborhood(store)
     token = create_token(store, "gw-live")
+    add_user(store, "reader", "commander")
+    add_user(store, "cadre", "cadre", neighborhoods=("yunfang",), person="p-cadre")
+    now = pd.Timestamp.now(tz="UTC")
+    people = {"reader": issue_api_token(store, "reader", now),
+              "p-cadre": issue_api_token(store, "cadre", now)}
     store.close()
-    return db_url, token
+    return db_url, token, people
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +156,7 @@ def server(tmp_path_factory):
 
 @pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
-    stream = Stream(server.url)
+    stream = Stream(server)
     try:
         hello = stream.first()
         assert hello["states"] == {} and hello["alarms"] == []
@@ -165,7 +178,7 @@ def test_sse001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
             "household_id": "h1", "neighborhood_id": "yunfang"}
         assert raised["lon"] and raised["lat"] and pd.Timestamp(raised["raised_at"]).tzinfo
         ack = httpx.post(f"{server.url}/api/v1/alarms/{raised['id']}/ack",
-                         headers={"X-Actor": "p-cadre"})
+                         headers=server.auth("p-cadre"))
         assert ack.status_code == 200, ack.text
         acted = stream.next_with("updates")  # other screens hear of the ack at once
         assert acted is not None and [(u["id"], u["status"], u["actor"])
@@ -177,8 +190,8 @@ def test_sse001_a_reading_reaches_an_open_stream_as_a_small_delta(server):
 
 @pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse002_scope_filters_what_a_screen_receives(server):
-    ours = Stream(server.url, {"neighborhood": "yunfang"})
-    theirs = Stream(server.url, {"neighborhood": "other"})
+    ours = Stream(server, {"neighborhood": "yunfang"})
+    theirs = Stream(server, {"neighborhood": "other"})
     try:
         ours.first(), theirs.first()
         server.post("park-1", event="fault")  # in yunfang
@@ -192,13 +205,14 @@ def test_sse002_scope_filters_what_a_screen_receives(server):
         assert ours.next_with("alarms", wait=1.0) is None, "yunfang got other's alarm"
     finally:
         ours.close(), theirs.close()
-    bad = httpx.get(f"{server.url}/api/v1/live", params={"neighborhood": "nowhere"})
+    bad = httpx.get(f"{server.url}/api/v1/live", params={"neighborhood": "nowhere"},
+                    headers=server.auth())
     assert bad.status_code == 422 and "nowhere" in bad.text
 
 
 @pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse003_reconnect_with_last_event_id_gets_the_missed_event(server):
-    stream = Stream(server.url)
+    stream = Stream(server)
     server.post("light-1", event="heartbeat")
     seen = stream.next_with("states")
     assert seen is not None
@@ -206,14 +220,14 @@ def test_sse003_reconnect_with_last_event_id_gets_the_missed_event(server):
     stream.close()
     server.post("light-1", event="fault")  # while nobody listens
     wait_until(lambda: server.status()["seq"] > seen["seq"], timeout=WAIT_S)  # sent, and missed
-    again = Stream(server.url, last_id=last_id)
+    again = Stream(server, last_id=last_id)
     try:
         caught = again.next_with("states")
         assert caught is not None and caught["states"] == {"light-1": "fault"}
         assert not caught.get("reset")
     finally:
         again.close()
-    stale = Stream(server.url, last_id="0-1")  # an id of another server run
+    stale = Stream(server, last_id="0-1")  # an id of another server run
     try:
         first = stale.first()
         assert first.get("reset") is True and first["states"] == {}
@@ -224,7 +238,7 @@ def test_sse003_reconnect_with_last_event_id_gets_the_missed_event(server):
 @pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse004_a_closed_stream_is_forgotten(server):
     base = server.status()["clients"]
-    streams = [Stream(server.url) for _ in range(3)]
+    streams = [Stream(server) for _ in range(3)]
     for s in streams:
         s.first()
     assert server.status()["clients"] == base + 3
@@ -237,7 +251,7 @@ def test_sse004_a_closed_stream_is_forgotten(server):
 @pytest.mark.slow  # a real `twin-dashboard serve`
 def test_sse005_serve_exits_soon_after_sigterm_with_a_stream_open(tmp_path):
     server = Server(*make_district(tmp_path))
-    stream = Stream(server.url)
+    stream = Stream(server)
     try:
         stream.first()
         started = time.monotonic()
@@ -282,7 +296,7 @@ def test_sse007_a_slow_client_is_dropped_not_waited_for():
 
 
 def test_sse008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
-    db_url, _ = make_district(tmp_path)
+    db_url, _, _ = make_district(tmp_path)
     store = open_store(db_url)
     hub = live_feed.LiveHub(store, lambda: pd.Timestamp.now(tz="UTC")).start(Ingestor(store))
     try:

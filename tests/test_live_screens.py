@@ -16,6 +16,7 @@ from twin_dashboard.callbacks import feed
 from twin_dashboard.callbacks import live as live_callbacks
 from twin_dashboard.callbacks.pages import screen_page
 from twin_dashboard.config import Settings
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.freshness import DEFAULT_STALE_AFTER_S, STALE_AFTER_S
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.domain.places import Places
@@ -27,6 +28,9 @@ from twin_dashboard.testing import FixedClock
 PLACES = Places({"beiwaitan": "北外滩街道"}, {"yunfang": "云舫小区"}, {"yunfang": "beiwaitan"})
 HERE = {"subdistrict": "beiwaitan", "neighborhood": "yunfang"}
 T0 = pd.Timestamp("2026-03-02T02:00:00Z")
+CADRE = Viewer("c", "cadre", "p-cadre", frozenset(["beiwaitan"]), frozenset(["yunfang"]))
+DUTY = Viewer("d", "officer", "p-duty", frozenset(["beiwaitan"]))
+WALL = Viewer("w", "kiosk", None, frozenset(["beiwaitan"]))
 
 
 @pytest.fixture
@@ -75,18 +79,21 @@ def _walk(node):
         yield from _walk(getattr(node, "children", None))
 
 
-def test_liv003_tablet_acts_as_the_neighborhoods_first_cadre(world) -> None:
+def test_liv003_the_tablet_acts_as_the_signed_in_person_whatever_the_url(world) -> None:
     services, _ = world
-    assert _live_config(screen_page(services, "tablet", neighborhood="yunfang"))["actor"] == \
-        "p-cadre"
-    assert _live_config(screen_page(services, "tablet", subdistrict="beiwaitan"))["actor"] is None
-    assert _live_config(screen_page(services, "desk", neighborhood="yunfang"))["actor"] is None
+    for asked in ({"neighborhood": "yunfang"}, {"subdistrict": "beiwaitan"},
+                  {"neighborhood": "nowhere"}):
+        assert _live_config(screen_page(services, CADRE, "tablet", **asked))["actor"] == \
+            "p-cadre"
+    assert _live_config(screen_page(services, CADRE, "desk", neighborhood="yunfang"))[
+        "actor"] is None
 
 
-def test_liv004_an_unknown_neighborhood_means_no_actor(world) -> None:
+def test_liv004_a_read_only_or_unlinked_viewer_has_no_inbox(world) -> None:
     services, _ = world
-    page = screen_page(services, "tablet", neighborhood="nowhere")
-    assert _live_config(page)["actor"] is None
+    assert _live_config(screen_page(services, WALL, "tablet"))["actor"] is None
+    boss = Viewer("boss", "commander")
+    assert _live_config(screen_page(services, boss, "tablet"))["actor"] is None
 
 
 def _ack_buttons(entries: list) -> list[html.Button]:
@@ -96,22 +103,22 @@ def _ack_buttons(entries: list) -> list[html.Button]:
 
 def test_liv005_tablet_inbox_holds_the_cadres_alarms_with_acknowledge(world) -> None:
     rt, alarm = world
-    entries, count = feed.feed_panel(rt, HERE, "tablet", "en", "p-cadre")
+    entries, count = feed.feed_panel(rt, CADRE, HERE, "tablet", "en")
     assert count == "1"
     buttons = _ack_buttons(entries)
     assert [b.to_plotly_json()["props"]["data-alarm"] for b in buttons] == [alarm]
     assert buttons[0].children == "Acknowledge" and "ack-btn" in buttons[0].className
-    assert feed.feed_panel(rt, HERE, "tablet", "zh", "p-duty")[1] == "0"  # not the officer's
+    assert feed.feed_panel(rt, DUTY, HERE, "tablet", "zh")[1] == "0"  # not the officer's
     from twin_dashboard.domain import routing
 
     routing.acknowledge(rt.store, alarm, "p-cadre", T0 + pd.Timedelta(minutes=1))
-    entries, count = feed.feed_panel(rt, HERE, "tablet", "zh", "p-cadre")
+    entries, count = feed.feed_panel(rt, CADRE, HERE, "tablet", "zh")
     assert count == "0" and not _ack_buttons(entries)
 
 
 def test_liv006_wall_feed_counts_open_alarms_without_buttons(world) -> None:
     rt, alarm = world
-    entries, count = feed.feed_panel(rt, HERE, "wall", "zh")
+    entries, count = feed.feed_panel(rt, WALL, HERE, "wall", "zh")
     assert count == "1" and not _ack_buttons(entries)
     assert any(li.to_plotly_json()["props"].get("data-id") == alarm for li in entries)
 

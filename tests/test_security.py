@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from twin_dashboard.api.hardening import allowed_hosts
-from twin_dashboard.app import create_app
+from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
-from twin_dashboard.testing import free_port
+from twin_dashboard.testing import add_user, free_port, sign_in
 
 MB = 1024 * 1024
 SECURITY_HEADERS = {
@@ -44,8 +44,11 @@ def app(tmp_path):
 
 @pytest.fixture
 def client(app):
+    """Signed in as a commander: the headers are judged on what a signed-in screen gets."""
+    add_user(services_of_app(app).store, "boss", "commander")
     with TestClient(app.server, base_url="http://localhost",
                     raise_server_exceptions=False) as c:
+        sign_in(c, "boss")
         yield c
 
 
@@ -98,8 +101,10 @@ def test_sec002_a_server_error_carries_them_too(app):
         raise RuntimeError("boom")
 
     app.server.add_api_route("/api/v1/boom", boom)  # before Dash's catch-all (at start-up)
+    add_user(services_of_app(app).store, "boss", "commander")
     with TestClient(app.server, base_url="http://localhost",
                     raise_server_exceptions=False) as client:
+        sign_in(client, "boss")
         response = client.get("/api/v1/boom")
     assert response.status_code == 500
     assert "boom" not in response.text  # no traceback either
@@ -297,7 +302,9 @@ def test_sec016_dev_tools_stay_off_whatever_the_environment(tmp_path, monkeypatc
     tools = app._dev_tools
     assert not (tools.ui or tools.props_check or tools.hot_reload or tools.serve_dev_bundles
                 or tools.validate_callbacks)
+    add_user(services_of_app(app).store, "boss", "commander")
     with TestClient(app.server, base_url="http://localhost") as c:
+        sign_in(c, "boss")
         page = c.get("/wall").text
     assert '"ui":false' in page and "hot_reload" not in page
     assert ".dev.js" not in page  # production bundles

@@ -13,6 +13,7 @@ from shapely.geometry import box
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
 from twin_dashboard.layouts import ids
+from twin_dashboard.testing import add_user, sign_in
 
 PACKAGE = Path(__file__).resolve().parent.parent / "twin_dashboard"
 
@@ -52,6 +53,9 @@ def test_svc001_two_apps_in_one_process_answer_from_their_own_stores(tmp_path):
     assert services_of_app(first) is not services_of_app(second)
     with TestClient(first.server, base_url="http://localhost") as a, \
             TestClient(second.server, base_url="http://localhost") as b:
+        for app, client in ((first, a), (second, b)):
+            add_user(services_of_app(app).store, "boss", "commander")
+            sign_in(client, "boss")
         names_a = [f["properties"]["name"]
                    for f in a.get("/api/v1/layers/subdistricts").json()["features"]]
         names_b = [f["properties"]["name"]

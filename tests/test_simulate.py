@@ -5,19 +5,21 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+import pandas as pd
 import pytest
 import uvicorn
 
 from tests._live_fixtures import devices_frame, load_district
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
+from twin_dashboard.domain.accounts import issue_api_token
 from twin_dashboard.domain.ingest import READINGS, Ingestor
 from twin_dashboard.domain.time import LOCAL_TZ
 from twin_dashboard.domain.tokens import create_token
 from twin_dashboard.live.background import start_background
 from twin_dashboard.live.simulate import Simulator, run_gateway, start_simulator
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port, wait_until
+from twin_dashboard.testing import add_user, free_port, wait_until
 
 
 def devices() -> list[dict]:
@@ -84,9 +86,11 @@ def server(tmp_path):
 def test_run_gateway_posts_to_a_server(server):
     url, store = server
     token = create_token(store, "sim")
+    add_user(store, "provisioner", "admin")
+    reader = issue_api_token(store, "provisioner", pd.Timestamp.now(tz="UTC"))
     lines: list[str] = []
     run_gateway(url, rate=300, token=token, tick_s=0.25, duration_s=1.5, seed=5,
-                echo=lines.append)
+                echo=lines.append, read_token=reader)
     assert "308 devices" in lines[0]  # 8 fixed + 300 parking sensors
     assert store.count("readings") >= 200
 

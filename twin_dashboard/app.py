@@ -15,6 +15,8 @@ from fastapi import FastAPI
 
 from twin_dashboard.api import register_api
 from twin_dashboard.api.hardening import HardenedDash, allowed_hosts, harden
+from twin_dashboard.auth.middleware import CSRF_COOKIE, AuthMiddleware
+from twin_dashboard.auth.routes import router as auth_router
 from twin_dashboard.callbacks import register_all
 from twin_dashboard.callbacks.pages import register_pages
 from twin_dashboard.config import ASSETS_DIR, Settings
@@ -59,7 +61,9 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
                      openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     server.state.services = services
     server.add_middleware(ServicesMiddleware, services=services)
+    server.add_middleware(AuthMiddleware, services=services)  # outermost: who calls, first
     register_vendor(server)
+    server.include_router(auth_router)  # /login, /logout, /kiosk/enrol/…
     register_api(server)  # before Dash adds its catch-all route
     app = HardenedDash(
         __name__,
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
         external_scripts=[DECK_SCRIPT_URL],
         title=t("app.title"),
         update_title=None,
+        csrf_token_name=CSRF_COOKIE,  # the renderer echoes it as X-CSRFToken (auth/)
     )
     register_pages()
     register_all(app, services)
@@ -109,12 +114,34 @@ def warn_if_unwritable(services: Services) -> bool:
     return False
 
 
+def _demo_users(services: Services, settings: Settings) -> None:
+    """On ``--demo-users``, or a store seeded from geodata/ that has no accounts yet: one
+    account per role, passwords printed once here (stored only as hashes), never logged."""
+    store = services.store
+    first = not store.accounts.users() and store.get_meta("geodata_as_of") is not None
+    if not (settings.demo_users or first):
+        return
+    from twin_dashboard.seed import create_demo_users
+
+    made = create_demo_users(store, services.now())
+    if not made:
+        return
+    base = f"http://{settings.host}:{settings.port}"
+    lines = ["", "Demo accounts (shown once; only their hashes are stored):"]
+    for account in made:
+        secret = base + account.secret if account.role == "kiosk" else account.secret
+        lines.append(f"  {account.name:<16} {account.role:<11} {account.area:<22} {secret}")
+    lines.append(f"Sign in at {base}/login")
+    print("\n".join(lines), flush=True)  # the console, not the log: a log may be kept
+
+
 def run(settings: Settings) -> None:
     """``twin-dashboard serve``: build the app and serve it with uvicorn."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(settings)
     services = services_of_app(app)
     warn_if_unwritable(services)
+    _demo_users(services, settings)
     log.info("serving on http://%s:%s (pydeck %s) for hosts %s", settings.host, settings.port,
              pydeck.__version__, ", ".join(allowed_hosts(settings)))
     from twin_dashboard.live.background import start_background

@@ -1,6 +1,6 @@
 """The ``twin-dashboard`` command line (README: command line and HTTP).
 
-serve, import, export, seed, token, simulate, generate-demo.
+serve; data: import, export, seed, generate-demo, simulate; accounts: token, user, kiosk, audit.
 """
 
 from __future__ import annotations
@@ -72,11 +72,14 @@ def main() -> None:
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="HOST",
               help="also answer requests for this Host name (repeatable; '*.example.org', "
                    "'*' for any); always: the --host address, localhost, 127.0.0.1, [::1]")
+@click.option("--demo-users", is_flag=True,
+              help="create one demo account per role (and a kiosk) with random passwords, "
+                   "printed once; done anyway when a demo store has no accounts yet")
 @click.option("--test-hooks", is_flag=True, hidden=True,
               help="pages expose window.twinMap / window.twinLive (browser tests, benchmarks)")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
           mqtt_url: str | None, max_age_days: float, allowed_hosts: tuple[str, ...],
-          test_hooks: bool) -> None:
+          demo_users: bool, test_hooks: bool) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
     from twin_dashboard.store.lock import StoreLocked, server_lock
@@ -84,7 +87,7 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
     settings = Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
                         host=host, port=port, mqtt_url=mqtt_url,
                         max_reading_age=timedelta(days=max_age_days), test_hooks=test_hooks,
-                        allowed_hosts=allowed_hosts)
+                        allowed_hosts=allowed_hosts, demo_users=demo_users)
     since = datetime.now().astimezone().isoformat(timespec="seconds")
     try:
         with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "
@@ -116,6 +119,9 @@ def import_(layer: str, path: Path, crs: str | None, drop_outside: bool, encodin
         prepared = prepare_import(layer, path, crs=crs, district=district,
                                   drop_outside=drop_outside, progress=True, encoding=encoding)
         count = store.replace_layer(layer, prepared.frame)
+        from twin_dashboard.domain import audit as trail
+
+        trail.record(store, _now(), _by(), "import", layer, detail=f"{count} features from {path}")
     except (ImportRefused, ValueError) as err:
         click.echo(f"import refused: {err}", err=True)
         sys.exit(2)
@@ -217,16 +223,226 @@ def token_revoke(name: str, db_url: str | None) -> None:
     click.echo(f"revoked {name}")
 
 
+def _refuse(what: str, err: Exception) -> None:
+    click.echo(f"{what} refused: {err}", err=True)
+    sys.exit(2)
+
+
+def _now():
+    from twin_dashboard.domain.time import utc_now
+
+    return utc_now()
+
+
+def _by() -> str:
+    """Who changes accounts from the command line, for the audit."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _new_password(from_stdin: bool) -> str:
+    """A password from stdin (one line) or typed twice, hidden; never echoed or logged."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@main.group()
+def user() -> None:
+    """Accounts of people who sign in (roles in README: Users and roles)."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--role", required=True, help="commander, officer, cadre, property, road_chief, "
+              "buddy or admin")
+@click.option("--subdistrict", default=None, metavar="ID", help="an officer's subdistrict")
+@click.option("--neighborhood", "neighborhoods", multiple=True, metavar="ID",
+              help="a cadre's or property manager's neighborhood (repeat for more)")
+@click.option("--zone", "zones", multiple=True, metavar="ID",
+              help="a road chief's patrol zone (repeat for more)")
+@click.option("--person", default=None, metavar="ID", help="the person (people.id) it is")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@db_option
+def user_create(name: str, role: str, subdistrict: str | None, neighborhoods: tuple[str, ...],
+                zones: tuple[str, ...], person: str | None, password_stdin: bool,
+                db_url: str | None) -> None:
+    """Create account NAME with a role, an area and a password."""
+    from twin_dashboard.domain.accounts import Area, check_area, create_user
+    from twin_dashboard.domain.roles import ROLES
+
+    if role == "kiosk" or role not in ROLES:
+        _refuse("user", ValueError(f"unknown role {role!r}: one of "
+                                   f"{', '.join(r for r in ROLES if r != 'kiosk')} "
+                                   "(kiosks: `twin-dashboard kiosk create`)"))
+    store = _open(db_url)
+    try:
+        area = Area(subdistrict, neighborhoods, zones)
+        check_area(store, ROLES[role].area, area, person)  # refuse before asking a password
+        password = _new_password(password_stdin)
+        create_user(store, name, role, area, person_id=person, password=password,
+                    now=_now(), by=_by())
+    except ValueError as err:
+        _refuse("user", err)
+    finally:
+        store.close()
+    click.echo(f"created {name} ({role})")
+
+
+@user.command("disable")
+@click.argument("name")
+@db_option
+def user_disable(name: str, db_url: str | None) -> None:
+    """Disable NAME: its sessions and tokens end at once."""
+    from twin_dashboard.domain.accounts import disable_user
+
+    store = _open(db_url)
+    try:
+        disable_user(store, name, _now(), _by())
+    except ValueError as err:
+        _refuse("disable", err)
+    finally:
+        store.close()
+    click.echo(f"disabled {name}")
+
+
+@user.command("list")
+@db_option
+def user_list(db_url: str | None) -> None:
+    """Every account: name, role, area, person, status (never a password)."""
+    from twin_dashboard.domain.accounts import users_table
+
+    store = _open(db_url)
+    try:
+        rows = users_table(store)
+    finally:
+        store.close()
+    for row in rows:
+        click.echo(f"{row['name']:<20} {row['role']:<11} {row['area']:<30} "
+                   f"{row['person']:<10} {row['status']}")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@db_option
+def user_password(name: str, password_stdin: bool, db_url: str | None) -> None:
+    """Set NAME's password; its open sessions end."""
+    from twin_dashboard.domain.accounts import set_password, user_row
+
+    store = _open(db_url)
+    try:
+        user_row(store, name)
+        set_password(store, name, _new_password(password_stdin), _now(), _by())
+    except ValueError as err:
+        _refuse("password", err)
+    finally:
+        store.close()
+    click.echo(f"password of {name} changed")
+
+
+@user.command("token")
+@click.argument("name")
+@db_option
+def user_token(name: str, db_url: str | None) -> None:
+    """Print a personal API token for NAME (Authorization: Bearer); only its hash is kept."""
+    from twin_dashboard.domain.accounts import issue_api_token
+
+    store = _open(db_url)
+    try:
+        click.echo(issue_api_token(store, name, _now(), _by()))
+    except ValueError as err:
+        _refuse("token", err)
+    finally:
+        store.close()
+
+
+@main.group()
+def kiosk() -> None:
+    """Walls that show one scope, read-only, without personal data."""
+
+
+@kiosk.command("create")
+@click.argument("name")
+@click.option("--scope", "scope", required=True,
+              help="district, subdistrict:ID or neighborhood:ID")
+@click.option("--base-url", default="http://127.0.0.1:8050", show_default=True,
+              help="where the wall's browser reaches the server")
+@db_option
+def kiosk_create(name: str, scope: str, base_url: str, db_url: str | None) -> None:
+    """Create kiosk NAME and print its one-time enrolment URL (valid 24 h)."""
+    from twin_dashboard.domain.accounts import create_kiosk
+
+    store = _open(db_url)
+    try:
+        token = create_kiosk(store, name, scope, _now(), _by())
+    except ValueError as err:
+        _refuse("kiosk", err)
+    finally:
+        store.close()
+    click.echo(f"{base_url.rstrip('/')}/kiosk/enrol/{token}")
+
+
+@kiosk.command("revoke")
+@click.argument("name")
+@db_option
+def kiosk_revoke(name: str, db_url: str | None) -> None:
+    """Revoke kiosk NAME: its wall is signed out at once."""
+    from twin_dashboard.domain.accounts import revoke_kiosk
+
+    store = _open(db_url)
+    try:
+        revoke_kiosk(store, name, _now(), _by())
+    except ValueError as err:
+        _refuse("kiosk revoke", err)
+    finally:
+        store.close()
+    click.echo(f"revoked {name}")
+
+
+@main.command()
+@click.option("--since", default=None, metavar="ISO", help="entries from this time on")
+@click.option("--actor", default=None, metavar="NAME", help="entries of this user only")
+@click.option("--format", "fmt", default="jsonl", show_default=True,
+              type=click.Choice(["jsonl", "csv"]))
+@db_option
+def audit(since: str | None, actor: str | None, fmt: str, db_url: str | None) -> None:
+    """Print the audit trail: sign-ins, personal data views, actions, account changes."""
+    import pandas as pd
+
+    from twin_dashboard.domain import audit as trail
+
+    try:
+        at = pd.Timestamp(since) if since else None
+    except ValueError:
+        _refuse("audit", ValueError(f"bad --since {since!r}: give an ISO 8601 time"))
+    if at is not None and at.tzinfo is None:
+        at = at.tz_localize("UTC")
+    store = _open(db_url)
+    try:
+        rows = trail.entries(store, at, actor)
+    finally:
+        store.close()
+    click.echo(trail.as_jsonl(rows) if fmt == "jsonl" else trail.as_csv(rows), nl=False)
+
+
 @main.command()
 @click.option("--url", required=True, help="the server's base URL, e.g. http://127.0.0.1:8050")
 @click.option("--rate", default=50.0, show_default=True, help="readings per second")
 @click.option("--token", "token_value", envvar="TWIN_GATEWAY_TOKEN", required=True,
               help="gateway token (or $TWIN_GATEWAY_TOKEN)")
-def simulate(url: str, rate: float, token_value: str) -> None:
+@click.option("--read-token", envvar="TWIN_API_TOKEN", required=True,
+              help="a person's API token to read the device list (`user token`; or "
+                   "$TWIN_API_TOKEN)")
+def simulate(url: str, rate: float, token_value: str, read_token: str) -> None:
     """A sensor gateway that posts realistic readings to URL."""
     from twin_dashboard.live.simulate import run_gateway
 
-    run_gateway(url, rate=rate, token=token_value)
+    run_gateway(url, rate=rate, token=token_value, read_token=read_token)
 
 
 if __name__ == "__main__":

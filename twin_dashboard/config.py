@@ -51,3 +51,4 @@ class Settings:
     max_request_bytes: int = 1024 * 1024  # any other larger body (Dash callbacks) too: 413
     # Host names answered beside the bind address and loopback (serve --allowed-host; "*": any)
     allowed_hosts: tuple[str, ...] = ()
+    demo_users: bool = False  # serve --demo-users: one account per role (also on a first seed)

@@ -287,3 +287,57 @@ def _latest_time(frames: list[pd.DataFrame], now: pd.Timestamp) -> pd.Timestamp 
     latest = [t for t in latest if pd.notna(t)]
     return max(latest) if latest else None
 
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One demo sign-in: printed once by ``serve``, its password stored only as a hash."""
+
+    name: str
+    role: str
+    secret: str  # the password, or a kiosk's enrolment path
+    area: str
+
+
+def create_demo_users(store: Store, now: pd.Timestamp | None = None) -> list[DemoAccount]:
+    """One account per role over the seeded demo district, each with a random password, and
+    a kiosk for the whole district, linked to fitting people and areas (云舫小区's cadre and
+    an elder's buddy, 北外滩's duty officer, a road chief of one of its zones). Accounts
+    already there are left alone; returns the ones created."""
+    import secrets
+
+    from twin_dashboard.domain.accounts import Area, create_kiosk, create_user
+    from twin_dashboard.domain.routing import Directory
+
+    now = utc_now() if now is None else now
+    directory = Directory.from_store(store)
+    homes = store.read_records("households", where={"neighborhood_id": "yunfang"})
+    buddy = homes["buddy_id"].dropna().iloc[0] if len(homes) else None
+    zones = store.read_layer("patrol-zones")
+    zone = zones[zones["subdistrict_id"] == "beiwaitan"].head(1)
+    wanted = [
+        ("demo-commander", "commander", Area(), directory.duty.get("beiwaitan")),
+        ("demo-officer", "officer", Area(subdistrict="beiwaitan"),
+         directory.duty.get("beiwaitan")),
+        ("demo-cadre", "cadre", Area(neighborhoods=("yunfang",)), directory.cadres.get("yunfang")),
+        ("demo-property", "property", Area(neighborhoods=("yunfang",)), None),
+        ("demo-roadchief", "road_chief", Area(zones=tuple(zone["id"])),
+         zone["gov_chief_id"].iloc[0] if len(zone) else None),
+        ("demo-buddy", "buddy", Area(), buddy),
+        ("demo-admin", "admin", Area(), None),
+    ]
+    made: list[DemoAccount] = []
+    for name, role, area, person in wanted:
+        if store.accounts.user(name) is not None or (role == "buddy" and not person):
+            continue
+        if role == "road_chief" and not area.zones:
+            continue
+        password = secrets.token_urlsafe(12)
+        create_user(store, name, role, area, person_id=person, password=password, now=now,
+                    by="serve --demo-users")
+        shown = area.subdistrict or ",".join(area.neighborhoods or area.zones) or "district"
+        made.append(DemoAccount(name, role, password, shown))
+    if store.accounts.user("demo-wall") is None:
+        token = create_kiosk(store, "demo-wall", "district", now, by="serve --demo-users")
+        made.append(DemoAccount("demo-wall", "kiosk", f"/kiosk/enrol/{token}", "district"))
+    return made

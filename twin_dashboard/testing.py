@@ -79,3 +79,70 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout_s: floa
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} did not become healthy in {timeout_s:.0f} s")
+
+
+TEST_PASSWORD = "correct horse battery"  # tests only: real accounts get their own
+
+
+def add_user(store: Any, name: str, role: str, *, subdistrict: str | None = None,
+             neighborhoods: tuple[str, ...] = (), zones: tuple[str, ...] = (),
+             person: str | None = None, password: str = TEST_PASSWORD) -> str:
+    """Create an account for a test or benchmark; returns its password."""
+    from twin_dashboard.domain.accounts import Area, create_user
+
+    create_user(store, name, role, Area(subdistrict, tuple(neighborhoods), tuple(zones)),
+                person_id=person, password=password, now=pd.Timestamp.now(tz="UTC"))
+    return password
+
+
+def sign_in(client: Any, name: str, password: str = TEST_PASSWORD) -> Any:
+    """Sign a Starlette ``TestClient`` (or httpx client) in through the login form; its later
+    requests carry the session cookie and the CSRF header. Returns the login response."""
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    response = client.post("/login", data={
+        "username": name, "password": password, "csrf": client.cookies.get("twin_login_csrf"),
+        "lang": "zh", "next": ""}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRFToken"] = client.cookies.get("_csrf_token")
+    return response
+
+
+def bench_account(db_url: str, name: str = "bench-commander", role: str = "commander") -> str:
+    """An account on the store at ``db_url`` (created once) that benchmarks sign in as."""
+    from twin_dashboard.store.base import open_store
+
+    store = open_store(db_url)
+    try:
+        if store.accounts.user(name) is None:
+            add_user(store, name, role)
+    finally:
+        store.close()
+    return name
+
+
+def bench_token(db_url: str, name: str = "bench-commander") -> str:
+    """A personal API token of ``bench_account(db_url, name)`` (Authorization: Bearer)."""
+    from twin_dashboard.domain.accounts import issue_api_token
+    from twin_dashboard.store.base import open_store
+
+    bench_account(db_url, name)
+    store = open_store(db_url)
+    try:
+        return issue_api_token(store, name, pd.Timestamp.now(tz="UTC"))
+    finally:
+        store.close()
+
+
+def sign_in_driver(driver: Any, base: str, name: str, password: str = TEST_PASSWORD,
+                   next_path: str = "/healthz", timeout_s: float = 30) -> None:
+    """Sign a Selenium browser in through the login page, landing on a light page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base}/login?next={next_path.replace('/', '%2F')}")
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, timeout_s, poll_frequency=0.2).until(
+        lambda d: "/login" not in d.current_url)

@@ -18,7 +18,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from twin_dashboard.testing import free_port, serve_command, wait_healthy
+from twin_dashboard.testing import (
+    add_user,
+    free_port,
+    serve_command,
+    sign_in_driver,
+    wait_healthy,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -38,9 +44,61 @@ def server_db(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'twin.db'}"
 
 
+BROWSER_USER = "brw-commander"  # what a browser signs in as unless a test says otherwise
+
+
+class LiveServer(str):
+    """The base URL of the served app (a ``str``), with the accounts tests sign in with."""
+
+    db_url: str
+    headers: dict[str, str]  # Authorization of BROWSER_USER, for the tests' own API calls
+
+    def account(self, name: str, role: str, **area) -> str:
+        """Create (once) account ``name``; it signs in with ``TEST_PASSWORD``."""
+        from twin_dashboard.store.base import open_store
+
+        store = open_store(self.db_url)
+        try:
+            if store.accounts.user(name) is None:
+                add_user(store, name, role, **area)
+        finally:
+            store.close()
+        return name
+
+    def kiosk_link(self, name: str, scope: str) -> str:
+        """A new kiosk's one-time enrolment URL."""
+        from twin_dashboard.domain.accounts import create_kiosk
+        from twin_dashboard.domain.time import utc_now
+        from twin_dashboard.store.base import open_store
+
+        store = open_store(self.db_url)
+        try:
+            return f"{self}/kiosk/enrol/{create_kiosk(store, name, scope, utc_now())}"
+        finally:
+            store.close()
+
+
+def _served(url: str, db_url: str) -> LiveServer:
+    from twin_dashboard.domain.accounts import issue_api_token
+    from twin_dashboard.domain.time import utc_now
+    from twin_dashboard.store.base import open_store
+
+    server = LiveServer(url)
+    server.db_url = db_url
+    server.account(BROWSER_USER, "commander")
+    store = open_store(db_url)
+    try:
+        server.headers = {"Authorization":
+                          f"Bearer {issue_api_token(store, BROWSER_USER, utc_now())}"}
+    finally:
+        store.close()
+    return server
+
+
 @pytest.fixture(scope="session")
-def live_server(server_db, tmp_path_factory) -> Iterator[str]:
-    """Base URL of ``twin-dashboard serve`` on a free loopback port."""
+def live_server(server_db, tmp_path_factory) -> Iterator[LiveServer]:
+    """Base URL of ``twin-dashboard serve`` on a free loopback port, with a commander account
+    (``BROWSER_USER``) the browsers sign in as."""
     port = free_port()
     log = tmp_path_factory.mktemp("server-log") / "serve.log"
     with log.open("w") as out:
@@ -52,7 +110,7 @@ def live_server(server_db, tmp_path_factory) -> Iterator[str]:
             wait_healthy(url, proc, START_TIMEOUT_S)
         except RuntimeError as err:
             raise RuntimeError(f"{err}:\n{log.read_text()[-3000:]}") from err
-        yield url
+        yield _served(url, server_db)
     finally:
         proc.terminate()
         try:
@@ -81,15 +139,19 @@ def chrome_options(width: int, height: int, touch: bool = False) -> webdriver.Ch
 
 
 @pytest.fixture
-def browser() -> Iterator[Callable[..., webdriver.Chrome]]:
-    """A factory of headless Chromium windows of a given size; all are closed afterwards."""
+def browser(live_server: LiveServer) -> Iterator[Callable[..., webdriver.Chrome]]:
+    """A factory of headless Chromium windows of a given size, signed in as ``user`` (the
+    commander by default; ``None``: anonymous); all are closed afterwards."""
     drivers: list[webdriver.Chrome] = []
 
-    def make(width: int = 1920, height: int = 1080, touch: bool = False) -> webdriver.Chrome:
+    def make(width: int = 1920, height: int = 1080, touch: bool = False,
+             user: str | None = BROWSER_USER) -> webdriver.Chrome:
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER),
                                   options=chrome_options(width, height, touch))
         driver.set_window_size(width, height)
         drivers.append(driver)
+        if user:
+            sign_in_driver(driver, live_server, user)
         return driver
 
     yield make

@@ -23,7 +23,14 @@ from PIL import Image
 
 from twin_dashboard.domain.routing import Directory
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port, serve_command, wait_healthy, wait_until
+from twin_dashboard.testing import (
+    bench_account,
+    free_port,
+    serve_command,
+    sign_in_driver,
+    wait_healthy,
+    wait_until,
+)
 from twin_dashboard.views.charts import rule_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -88,8 +95,13 @@ def public_devices(db_url: str, hood: str, limit: int = 60) -> list[str]:
     return [r[0] for r in rows]
 
 
-def open_page(browser, url: str, width: int = 1920, height: int = 1080):
-    driver = browser(width, height)
+def open_page(browser, url: str, width: int = 1920, height: int = 1080, *,
+              signed_in_at: tuple[str, str] | None = None, **user):
+    """``url`` in a new browser, signed in (as ``user``, or at another server's
+    ``signed_in_at = (base, name)``: a session belongs to the store of its server)."""
+    driver = browser(width, height, **({"user": None} if signed_in_at else user))
+    if signed_in_at:
+        sign_in_driver(driver, *signed_in_at)
     driver.get(url)
     wait_for(driver, LIVE_UP, timeout=90)
     wait_for(driver, FEED_READY, timeout=90)
@@ -246,7 +258,9 @@ def own_server(tmp_path):
 def test_live002_stale_banner_follows_sensors_and_the_stream(browser, own_server) -> None:
     token = make_token(own_server.db_url, "browser-live002")
     hood, devices = smoke_devices(own_server.db_url)
-    driver = open_page(browser, f"{own_server.url}/wall?neighborhood={hood}")
+    name = bench_account(own_server.db_url, "brw-own-commander")
+    driver = open_page(browser, f"{own_server.url}/wall?neighborhood={hood}",
+                       signed_in_at=(own_server.url, name))
     wait_for(driver, BANNER_SHOWN, timeout=15)  # sensors silent for 20 min > their 5 min limit
     assert "感知" in driver.find_element("id", "stale-banner").text
     post_reading(own_server.url, token, devices[0])  # fresh sensor data arrives
@@ -272,7 +286,10 @@ def test_live003_tablet_acknowledges_from_its_inbox(browser, live_server, server
     token = make_token(server_db, "browser-live003")
     hood, devices = smoke_devices(server_db)
     cadre = Directory.from_store(open_store(server_db)).cadres[hood]
-    driver = open_page(browser, f"{live_server}/tablet?neighborhood={hood}", 1024, 768)
+    user = live_server.account(f"brw-cadre-{hood}", "cadre", neighborhoods=(hood,),
+                               person=cadre)  # the tablet's inbox is the signed-in person's
+    driver = open_page(browser, f"{live_server}/tablet?neighborhood={hood}", 1024, 768,
+                       user=user)
     alarm = post_reading(live_server, token, devices[-1])
     button = f"#alarm-feed [data-id={json.dumps(alarm)}] .ack-btn"
     wait_for(driver, f"document.querySelector({json.dumps(button)})", timeout=20)
@@ -285,7 +302,8 @@ def test_live003_tablet_acknowledges_from_its_inbox(browser, live_server, server
     driver.find_element("css selector", button).click()
     wait_for(driver, f"+document.getElementById('inbox-count').innerText.replace(',', '') "
                      f"=== {count - 1}", timeout=20)
-    detail = httpx.get(f"{live_server}/api/v1/alarms/{alarm}", timeout=10).json()
+    detail = httpx.get(f"{live_server}/api/v1/alarms/{alarm}", timeout=10,
+                       headers=live_server.headers).json()
     assert detail["status"] == "acknowledged" and detail["acked_by"] == cadre
     assert any(s["action"] == "acknowledged" and s["actor"] == cadre for s in detail["steps"])
     assert driver.execute_script(MARKER), "the page reloaded"

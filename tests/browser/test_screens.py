@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 import time
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 from conftest import console_errors, requested_hosts, screenshot_dir, wait_for, wait_settled
@@ -30,7 +30,8 @@ def _db_path(server_db: str) -> str:
 
 
 def _api(live_server: str, query: str = "") -> dict:
-    with urlopen(f"{live_server}/api/v1/summary?{query}", timeout=30) as response:
+    request = Request(f"{live_server}/api/v1/summary?{query}", headers=live_server.headers)
+    with urlopen(request, timeout=30) as response:
         return json.load(response)
 
 

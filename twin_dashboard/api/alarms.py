@@ -1,11 +1,11 @@
 """Alarms and inboxes under /api/v1: list, details with every step, and the actions on an alarm.
 
-Who acts is, for now, the ``X-Actor`` header naming a person id of ``people`` (422 when it is
-missing or unknown). That is an identity claim, not authentication: real sign-in (and roles that
-limit what a person may see and do) comes later and will replace the header, not the routes.
-Acknowledging and closing are for the alarm's recipients (those it was routed or escalated to);
-escalating and opening an incident are for anyone known. Every action is recorded as a step with
-who and when (``domain/routing.py``), and screens hear of it through the live stream (``updates``).
+Who acts is the signed-in caller's linked person (``people``): an account without one, or a
+read-only role (kiosk, admin), may not act (403). Every list and object is within the caller's
+scope: an alarm outside it is 403. Acknowledging and closing are for the alarm's recipients
+(those it was routed or escalated to); escalating and opening an incident for anyone in scope.
+Every action is recorded as a step with who and when (``domain/routing.py``), audited, and
+screens hear of it through the live stream (``updates``).
 """
 
 from __future__ import annotations
@@ -14,19 +14,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from twin_dashboard.api.problems import Problem
-from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.api.scope import require_covered, scope_from_query
+from twin_dashboard.auth.context import ViewerDep, caller_ip
 from twin_dashboard.catalog import ALARM_STATUSES, LEVELS
-from twin_dashboard.domain import routing
+from twin_dashboard.domain import audit, routing
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES
 from twin_dashboard.services import Services, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 MAX_LIMIT = 5000  # alarms per list response; ``count`` still tells how many matched
-ACTOR_DOC = "person id of who acts (from `people`); stands in for real sign-in, which comes later"
 Level = Literal[LEVELS]  # type: ignore[valid-type]
 
 
@@ -98,91 +99,98 @@ class IncidentCreated(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"model": Problem, "description": "the actor was not sent this alarm"},
+    401: {"model": Problem, "description": "not signed in"},
+    403: {"model": Problem, "description": "outside the caller's scope, a read-only caller, "
+                                           "or (ack, close) the caller was not sent this alarm"},
     404: {"model": Problem, "description": "unknown alarm"},
-    409: {"model": Problem, "description": "not possible in the alarm's current status"},
-    422: {"model": Problem, "description": "X-Actor missing or not a known person"}}
+    409: {"model": Problem, "description": "not possible in the alarm's current status"}}
 
 
 @router.get("/alarms", response_model=AlarmList, summary="Alarms within a scope, newest first")
 def list_alarms(
     services: ServicesDep,
+    viewer: ViewerDep,
     status: str | None = Query(None, description="comma-separated statuses; default: the "
                                "waiting ones (open,escalated); 'all' for every status"),
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
     limit: int = Query(500, ge=1, le=MAX_LIMIT),
 ) -> AlarmList:
-    """Alarms of the scope with the given statuses."""
+    """Alarms of the scope (within the caller's) with the given statuses."""
     statuses = _statuses(status)
-    scope = scope_from_query(services, subdistrict, neighborhood)
-    frame = services.store.read_records("alarms", scope, where={"status": list(statuses)})
+    scope = scope_from_query(services, viewer, subdistrict, neighborhood)
+    frame = _mine(services.store.read_records("alarms", scope, where={"status": list(statuses)}),
+                  viewer)
     frame = frame.sort_values(["raised_at", "id"], ascending=[False, True], kind="stable")
     return AlarmList(count=len(frame), alarms=[Alarm(**r) for r in _records(frame[:limit])])
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetail, responses={404: ERRORS[404]},
             summary="One alarm with its recipients and every step (who and when)")
-def get_alarm(services: ServicesDep, alarm_id: str) -> AlarmDetail:
-    return _detail(services, alarm_id)
+def get_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmDetail:
+    return _detail(services, alarm_id, viewer)
 
 
 @router.post("/alarms/{alarm_id}/ack", response_model=AlarmDetail, responses=ERRORS,
              summary="Acknowledge: the actor (a recipient) takes the alarm on")
-def ack_alarm(services: ServicesDep, alarm_id: str,
-              x_actor: str | None = Header(None, description=ACTOR_DOC)
-              ) -> AlarmDetail:
-    actor = _acting(services, x_actor)
-    _recipient_only(services, alarm_id, actor, "acknowledge")
+def ack_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmDetail:
+    actor = _acting(viewer)
+    _recipient_only(services, alarm_id, viewer, "acknowledge")
     _attempt(routing.acknowledge, services.store, alarm_id, actor, services.now())
-    return _announce(services, alarm_id, "acknowledged", actor)
+    return _announce(services, alarm_id, "acknowledged", viewer)
 
 
 @router.post("/alarms/{alarm_id}/escalate", response_model=AlarmDetail, responses=ERRORS,
              summary="Escalate to the subdistrict's duty officer now")
-def escalate_alarm(services: ServicesDep, alarm_id: str,
-                   x_actor: str | None = Header(None, description=ACTOR_DOC)
-                   ) -> AlarmDetail:
-    actor = _acting(services, x_actor)
-    _detail(services, alarm_id)  # 404 first
+def escalate_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmDetail:
+    actor = _acting(viewer)
+    _detail(services, alarm_id, viewer)  # 404, 403 first
     ingestor = services.ingestor
     notices = _attempt(routing.escalate, services.store, alarm_id, actor, services.now(),
                        ingestor.directory())
     ingestor.deliver(notices)
-    return _announce(services, alarm_id, "escalated", actor)
+    return _announce(services, alarm_id, "escalated", viewer)
 
 
 @router.post("/alarms/{alarm_id}/close", response_model=AlarmDetail, responses=ERRORS,
              summary="Close: the actor (a recipient) has dealt with the alarm")
-def close_alarm(services: ServicesDep, alarm_id: str, body: CloseRequest | None = None,
-                x_actor: str | None = Header(None, description=ACTOR_DOC)) -> AlarmDetail:
-    actor = _acting(services, x_actor)
-    _recipient_only(services, alarm_id, actor, "close")
+def close_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str,
+                body: CloseRequest | None = None) -> AlarmDetail:
+    actor = _acting(viewer)
+    _recipient_only(services, alarm_id, viewer, "close")
     note = body.note if body else None
     _attempt(routing.close, services.store, alarm_id, actor, services.now(), note)
-    return _announce(services, alarm_id, "closed", actor)
+    return _announce(services, alarm_id, "closed", viewer)
 
 
 @router.post("/alarms/{alarm_id}/incident", response_model=IncidentCreated, status_code=201,
              responses=ERRORS, summary="Open an incident (work order) from the alarm")
-def alarm_to_incident(services: ServicesDep, alarm_id: str, body: IncidentRequest | None = None,
-                      x_actor: str | None = Header(None, description=ACTOR_DOC)) -> IncidentCreated:
-    actor = _acting(services, x_actor)
-    _detail(services, alarm_id)
+def alarm_to_incident(services: ServicesDep, viewer: ViewerDep, alarm_id: str,
+                      body: IncidentRequest | None = None) -> IncidentCreated:
+    actor = _acting(viewer)
+    _detail(services, alarm_id, viewer)
     level = body.level if body else "committee"
     incident_id = _attempt(routing.to_incident, services.store, alarm_id, actor,
                            services.now(), level)
     return IncidentCreated(incident_id=incident_id,
-                           alarm=_announce(services, alarm_id, "incident", actor))
+                           alarm=_announce(services, alarm_id, "incident", viewer))
 
 
-@router.get("/inbox/{person_id}", response_model=Inbox, responses={404: ERRORS[404]},
+@router.get("/inbox/{person_id}", response_model=Inbox,
+            responses={403: ERRORS[403], 404: ERRORS[404]},
             summary="A person's inbox: the alarms waiting for them, with a count")
-def inbox(services: ServicesDep, person_id: str) -> Inbox:
+def inbox(services: ServicesDep, viewer: ViewerDep, person_id: str) -> Inbox:
+    """The caller's own inbox; another person's only for a role whose area covers theirs."""
     store = services.store
-    if store.read_records("people", where={"id": person_id}).empty:
+    found = store.read_records("people", where={"id": person_id})
+    if found.empty:
         raise HTTPException(404, f"unknown person {person_id!r}")
-    frame = routing.inbox(store, person_id)
+    if person_id != viewer.person_id:
+        if viewer.spec.area not in ("district", "subdistrict"):
+            raise HTTPException(403, f"{viewer.name!r} ({viewer.role}) may read only their own "
+                                     "inbox")
+        require_covered(viewer, found.iloc[0].to_dict(), f"person {person_id!r}")
+    frame = _mine(routing.inbox(store, person_id), viewer)
     return Inbox(person_id=person_id, count=len(frame),
                  alarms=[InboxAlarm(**r) for r in _records(frame)])
 
@@ -203,21 +211,28 @@ def _statuses(status: str | None) -> tuple[str, ...]:
     return asked
 
 
-def _acting(services: Services, x_actor: str | None) -> str:
-    """The acting person; 422 when the header is missing or names nobody."""
-    store = services.store
-    actor = (x_actor or "").strip()
-    if not actor:
-        raise HTTPException(422, "X-Actor header missing: name the person id who acts")
-    if store.read_records("people", where={"id": actor}).empty:
-        raise HTTPException(422, f"unknown actor {actor!r}: X-Actor must name a person id "
-                                 "of people")
-    return actor
+def _acting(viewer: Viewer) -> str:
+    """The acting person: the caller's linked person; 403 for a read-only or unlinked account."""
+    if viewer.read_only:
+        raise HTTPException(403, f"{viewer.name!r} ({viewer.role}) may not act on alarms")
+    if not viewer.person_id:
+        raise HTTPException(403, f"{viewer.name!r} is not linked to a person: "
+                                 "`twin-dashboard user create … --person ID`")
+    return viewer.person_id
 
 
-def _recipient_only(services: Services, alarm_id: str, actor: str, verb: str) -> None:
-    """404 for an unknown alarm; 403 when ``actor`` was never sent it."""
-    detail = _detail(services, alarm_id)
+def _mine(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """Only rows within the viewer's scope (a buddy: their elders' households only)."""
+    if frame.empty:
+        return frame
+    keep = [viewer.covers_row(r) for r in frame.to_dict("records")]
+    return frame[keep]
+
+
+def _recipient_only(services: Services, alarm_id: str, viewer: Viewer, verb: str) -> None:
+    """404 for an unknown alarm; 403 outside the scope or when the actor was never sent it."""
+    actor = viewer.person_id
+    detail = _detail(services, alarm_id, viewer)
     if actor not in {r.person_id for r in detail.recipients}:
         raise HTTPException(403, f"{actor!r} was not sent alarm {alarm_id!r}: only its "
                                  f"recipients may {verb} it")
@@ -231,11 +246,12 @@ def _attempt(action: Any, *args: Any) -> Any:
         raise HTTPException(409, str(err)) from err
 
 
-def _detail(services: Services, alarm_id: str) -> AlarmDetail:
+def _detail(services: Services, alarm_id: str, viewer: Viewer) -> AlarmDetail:
     store = services.store
     found = store.read_records("alarms", where={"id": alarm_id})
     if found.empty:
         raise HTTPException(404, f"unknown alarm {alarm_id!r}")
+    require_covered(viewer, found.iloc[0].to_dict(), f"alarm {alarm_id!r}")
     held = store.read_records("alarm_inbox", where={"alarm_id": alarm_id})
     held = held.sort_values(["since", "person_id"], kind="stable")
     steps = routing.history(store, alarm_id)
@@ -244,9 +260,12 @@ def _detail(services: Services, alarm_id: str) -> AlarmDetail:
                        steps=[Step(**r) for r in _records(steps)])
 
 
-def _announce(services: Services, alarm_id: str, action: str, actor: str) -> AlarmDetail:
-    """The alarm after an action, also told to open screens (``updates`` of the live stream)."""
-    detail = _detail(services, alarm_id)
+def _announce(services: Services, alarm_id: str, action: str, viewer: Viewer) -> AlarmDetail:
+    """The alarm after an action, audited and told to open screens (the live stream)."""
+    actor = viewer.person_id
+    detail = _detail(services, alarm_id, viewer)
+    audit.record(services.store, services.now(), viewer.name, f"alarm.{action}", alarm_id,
+                 detail=f"person={actor}", ip=caller_ip())
     services.hub.publish_update({
         "id": detail.id, "status": detail.status, "action": action, "actor": actor,
         "at": services.now().isoformat(), "incident_id": detail.incident_id,

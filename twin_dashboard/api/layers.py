@@ -21,6 +21,8 @@ from starlette.datastructures import URL
 
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.auth.context import ViewerDep
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.geo.export import geojson_collection
 from twin_dashboard.geo.layers import LAYER_NAMES
 from twin_dashboard.services import Services, ServicesDep
@@ -43,6 +45,7 @@ GZIP_LEVEL = 5
                                            "Retry-After seconds"}})
 async def layer(
     services: ServicesDep,
+    viewer: ViewerDep,
     request: Request,
     layer: str,
     subdistrict: str | None = Query(None),
@@ -63,8 +66,9 @@ async def layer(
     gzipped = "gzip" in request.headers.get("accept-encoding", "").lower()
     async with slots:
         body, next_href = await asyncio.get_running_loop().run_in_executor(
-            services.readers, partial(_page, services, layer, subdistrict, neighborhood, after,
-                                      limit, partial(_next_href, str(request.url)), gzipped))
+            services.readers, partial(_page, services, viewer, layer, subdistrict, neighborhood,
+                                      after, limit, partial(_next_href, str(request.url)),
+                                      gzipped))
     headers = {"Vary": "Accept-Encoding"}
     if gzipped:  # compressed in the reader thread: the app's GZip middleware passes it on
         headers["Content-Encoding"] = "gzip"
@@ -73,12 +77,12 @@ async def layer(
     return Response(body, media_type="application/geo+json", headers=headers)
 
 
-def _page(services: Services, layer: str, subdistrict: str | None, neighborhood: str | None,
-          after: str | None, limit: int, next_href: Callable[[str], str], gzipped: bool
-          ) -> tuple[bytes, str | None]:
+def _page(services: Services, viewer: Viewer, layer: str, subdistrict: str | None,
+          neighborhood: str | None, after: str | None, limit: int,
+          next_href: Callable[[str], str], gzipped: bool) -> tuple[bytes, str | None]:
     """One page as GeoJSON bytes (gzipped if asked) and the link to the next one (None on the
     last page)."""
-    scope = scope_from_query(services, subdistrict, neighborhood)
+    scope = scope_from_query(services, viewer, subdistrict, neighborhood)
     try:
         frame = services.store.read_layer(layer, scope, after=after, limit=limit + 1)
         matched = services.store.count(layer, scope)
@@ -87,6 +91,8 @@ def _page(services: Services, layer: str, subdistrict: str | None, neighborhood:
     more = len(frame) > limit
     frame = frame.iloc[:limit]
     href = next_href(str(frame["id"].iloc[-1])) if more else None
+    if "household_id" in frame.columns:
+        frame = _households_as_allowed(frame, viewer)
     links = [{"rel": "next", "type": "application/geo+json", "href": href}] if href else []
     members = {"numberMatched": matched, "numberReturned": len(frame), "links": links}
     body = geojson_collection(frame, members)
@@ -95,3 +101,13 @@ def _page(services: Services, layer: str, subdistrict: str | None, neighborhood:
 
 def _next_href(url: str, last_id: str) -> str:
     return str(URL(url).include_query_params(after=last_id))
+
+
+def _households_as_allowed(frame, viewer: Viewer):
+    """A buddy's devices are their elders'; without personal data, no device names a household."""
+    if viewer.households is not None:
+        frame = frame[frame["household_id"].isna() | frame["household_id"].isin(
+            viewer.households)]
+    if not viewer.personal_data:
+        frame = frame.drop(columns="household_id")
+    return frame

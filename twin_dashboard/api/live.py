@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from twin_dashboard.api.scope import scope_from_query
+from twin_dashboard.auth.context import ViewerDep
 from twin_dashboard.live.hub import Client, FeedEvent, LiveHub, is_empty, merge
 from twin_dashboard.services import ServicesDep
 
@@ -49,13 +50,15 @@ _EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
                 "schema": {"type": "string", "description": EVENT_DOC}}}}})
 async def live(
     services: ServicesDep,
+    viewer: ViewerDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
     accept_encoding: str = Header("", include_in_schema=False),
 ) -> StreamingResponse:
     """Stream live deltas within the scope; resumes after ``Last-Event-ID`` when it can."""
-    scope = await run_in_threadpool(scope_from_query, services, subdistrict, neighborhood)
+    scope = await run_in_threadpool(scope_from_query, services, viewer, subdistrict,
+                                     neighborhood)
     hub = services.hub.start(services.ingestor)
     _hook_exit_signals(hub)
     client, missed = hub.connect(scope, last_event_id)
@@ -95,7 +98,7 @@ class LiveStatus(BaseModel):
 
 
 @router.get("/live/status", response_model=LiveStatus, summary="The live stream's own state")
-def live_status(services: ServicesDep) -> LiveStatus:
+def live_status(services: ServicesDep, viewer: ViewerDep) -> LiveStatus:
     """How many screens listen and how far the feed has counted (operations, tests)."""
     hub = services.hub.start(services.ingestor)
     return LiveStatus(boot=hub.boot, seq=hub.seq, clients=len(hub.clients))

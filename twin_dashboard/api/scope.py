@@ -1,20 +1,31 @@
-"""Turning query parameters into a checked Scope: unknown ids are refused, not ignored."""
+"""Turning query parameters into a checked Scope inside the caller's: unknown ids are refused
+(422), places outside the caller's scope too (403); nothing asked means the caller's whole scope."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import HTTPException
 
+from twin_dashboard.domain.access import OutOfScope, Viewer
 from twin_dashboard.services import Services
 from twin_dashboard.store.base import Scope
 
 
-def scope_from_query(services: Services, subdistrict: str | None,
+def scope_from_query(services: Services, viewer: Viewer, subdistrict: str | None,
                      neighborhood: str | None) -> Scope:
-    """A scope of known ids; 422 naming the parameter when an id is unknown or inconsistent."""
-    if not (subdistrict or neighborhood):
-        return Scope()
+    """The scope asked for, narrowed to ``viewer``'s; 422 or 403 naming the parameter."""
     try:
-        services.atlas.places().checked(subdistrict, neighborhood)
+        return viewer.checked(services.atlas.places(), subdistrict or None, neighborhood or None)
+    except OutOfScope as err:
+        raise HTTPException(403, str(err)) from None
     except ValueError as err:
         raise HTTPException(422, str(err)) from None
-    return Scope.of(subdistrict or None, neighborhood or None)  # as asked: echoed in figures
+
+
+def require_covered(viewer: Viewer, row: Mapping[str, Any], what: str) -> None:
+    """403 when one object (an alarm, a person's inbox) lies outside the viewer's scope."""
+    if not viewer.covers_row(row):
+        raise HTTPException(403, f"{what} is outside the scope of {viewer.name!r} "
+                                 f"({viewer.role})")

@@ -1,20 +1,32 @@
-"""What every screen callback reads from the page: its scope, language, screen and viewer."""
+"""What every screen callback reads: the signed-in viewer, their scope, the page's language.
+
+The viewer comes from the request (``auth.context.viewing``, set by the middleware from the
+session), never from the page: a forged ``ids.SELECTION`` or ``ids.SCREEN`` only narrows inside
+the viewer's scope. The SCREEN store still says which layout is drawn and in which language.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from twin_dashboard.auth.context import viewing
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import MapScope
 from twin_dashboard.i18n import lang_of
 from twin_dashboard.profiles import SCREENS
 from twin_dashboard.services import Services
 
+__all__ = ["page_lang", "scope_of", "screen_of", "viewing"]
 
-def scope_of(services: Services, selection: Mapping[str, Any] | None) -> MapScope:
-    """The selection as a resolved scope: ids the store does not know are dropped."""
-    return services.atlas.places().of_selection(dict(selection or {}))
+
+def scope_of(services: Services, viewer: Viewer,
+             selection: Mapping[str, Any] | None) -> MapScope:
+    """The selection as a resolved scope inside the viewer's: unknown ids are dropped, a place
+    outside the scope gives the viewer's home instead."""
+    selection = selection or {}
+    return viewer.narrow(services.atlas.places(), selection.get("subdistrict"),
+                         selection.get("neighborhood"))
 
 
 def page_lang(screen: Mapping[str, Any] | None) -> str:
@@ -24,8 +36,3 @@ def page_lang(screen: Mapping[str, Any] | None) -> str:
 def screen_of(screen: Mapping[str, Any] | None) -> str:
     name = (screen or {}).get("screen")
     return name if name in SCREENS else "desk"
-
-
-def viewer_of(screen: Mapping[str, Any] | None, person_id: str | None = None) -> Viewer:
-    """Who asks: the page's screen (as sent; an unknown one sees no personal data)."""
-    return Viewer(str((screen or {}).get("screen")), person_id)

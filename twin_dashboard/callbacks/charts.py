@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of
+from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.queries import incident_trend, patrol_coverage
 from twin_dashboard.layouts import ids
 from twin_dashboard.services import Services
@@ -24,13 +25,13 @@ def style_of(screen: dict | None, viewport: dict | None) -> view.ChartStyle:
     return view.chart_style(screen_of(screen), (viewport or {}).get("width"), page_lang(screen))
 
 
-def trend_data(services: Services, selection: dict | None) -> pd.DataFrame:
-    return incident_trend(services.store, scope_of(services, selection), services.now(),
+def trend_data(services: Services, viewer: Viewer, selection: dict | None) -> pd.DataFrame:
+    return incident_trend(services.store, scope_of(services, viewer, selection), services.now(),
                           TREND_DAYS)
 
 
-def coverage_data(services: Services, selection: dict | None) -> pd.DataFrame:
-    return patrol_coverage(services.store, scope_of(services, selection), services.now())
+def coverage_data(services: Services, viewer: Viewer, selection: dict | None) -> pd.DataFrame:
+    return patrol_coverage(services.store, scope_of(services, viewer, selection), services.now())
 
 
 SUMMARY_CHARTS: dict[str, Draw] = {
@@ -38,7 +39,8 @@ SUMMARY_CHARTS: dict[str, Draw] = {
     ids.DEVICE_CHART: lambda s, st: view.device_state_figure(s["devices"]["by_category"], st),
     ids.ALARM_CHART: lambda s, st: view.alarm_figure(s["alarms"]["by_rule"], st),
 }
-HISTORY_CHARTS: dict[str, tuple[Callable[[Services, dict | None], pd.DataFrame], Draw]] = {
+HISTORY_CHARTS: dict[str, tuple[Callable[[Services, Viewer, dict | None], pd.DataFrame],
+                                 Draw]] = {
     ids.INCIDENT_TREND_CHART: (trend_data, view.incident_trend_figure),
     ids.COVERAGE_CHART: (coverage_data, view.coverage_figure),
 }
@@ -56,7 +58,7 @@ def from_summary(draw: Draw):
 def from_store(services: Services, load, draw: Draw):
     """An async callback loading data for the selection in a thread, then drawing it."""
     async def figure(selection: dict | None, _tick, viewport: dict | None, screen: dict | None):
-        data = await asyncio.to_thread(load, services, selection)
+        data = await asyncio.to_thread(load, services, viewing(), selection)
         return draw(data, style_of(screen, viewport))
     return figure
 

@@ -1,20 +1,26 @@
 """Click-to-details: a map pick (ids.MAP_PICK), a feed item or an incident row → the panel.
 
-The object is gathered by ``domain/details.py`` (which decides what the viewer may see) and drawn
-by ``layouts/details.py``.
+The object is gathered by ``domain/details.py`` (which decides what the signed-in viewer may see:
+an object outside their scope is "not found") and drawn by ``layouts/details.py``. Each view of
+a resident's personal data is audited (who, whose, why).
+
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx
+from dash import ALL, Dash, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, viewer_of
+from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
+from twin_dashboard.domain import audit, sessions
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.details import Lookup, Pick, details
+from twin_dashboard.i18n import t
 from twin_dashboard.layouts import details as view
 from twin_dashboard.layouts import ids
 from twin_dashboard.services import Services
@@ -31,11 +37,17 @@ DRAW: dict[str, Callable[[Any, str], list]] = {
 }
 
 
-def render(services: Services, pick: Pick, screen: dict | None) -> list:
-    """The panel for ``pick`` as the page's viewer may see it."""
+def render(services: Services, viewer: Viewer, pick: Pick, screen: dict | None) -> list:
+    """The panel for ``pick`` as the signed-in viewer may see it."""
     lang = page_lang(screen)
+
+    def seen(household_id: str) -> None:
+        audit.record(services.store, services.now(), viewer.name, "personal.view",
+                     household_id, reason=viewer.reason or f"role {viewer.role}",
+                     detail=f"{pick.get('layer')}:{pick.get('id')}")
+
     lookup = Lookup(services.store, services.atlas.places(), services.ingestor.directory(),
-                    services.now(), viewer_of(screen))
+                    services.now(), viewer, screen_of(screen), seen)
     data = details(pick, lookup)
     return view.not_found(lang) if data is None else DRAW[pick["layer"]](data, lang)
 
@@ -63,4 +75,35 @@ def register(app: Dash, services: Services) -> None:
         pick = picked(pick, cell)
         if not pick:
             raise PreventUpdate
-        return await asyncio.to_thread(render, services, pick, screen)
+        return await asyncio.to_thread(render, services, viewing(), pick, screen)
+
+    # A commander states why they need a household's personal data: recorded for this session
+    # (domain/sessions.py, audited), then the same device is drawn again, unmasked.
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.reveal("button", ALL), "n_clicks"),
+                  State(ids.reveal("reason", ALL), "value"), State(ids.SCREEN, "data"),
+                  prevent_initial_call=True)
+    async def reveal(clicks: list | None, reasons: list | None, screen: dict | None) -> list:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            raise PreventUpdate
+        return await asyncio.to_thread(state_reason, services, viewing(), trigger["id"],
+                                       (reasons or [""])[0] or "", screen)
+
+
+def state_reason(services: Services, viewer: Viewer, device_id: str, reason: str,
+                 screen: dict | None) -> list:
+    """Record a commander's reason and redraw the device; a refused reason says why."""
+    lang = page_lang(screen)
+    if viewer.spec.personal != "with_reason" or viewer.session is None:
+        raise PreventUpdate
+    try:
+        sessions.state_reason(services.store, viewer.session, viewer.name, reason,
+                              services.now())
+    except ValueError:
+        panel = render(services, viewer, {"layer": "devices", "id": device_id}, screen)
+        return [html.P(t("reveal.short", lang), className="reveal-error", role="alert"), *panel]
+    unlocked = dataclasses.replace(viewer, reason=" ".join(reason.split()))
+    minutes = int(sessions.DEFAULT_POLICY.reason_for.total_seconds() // 60)
+    return [html.P(t("reveal.done", lang, minutes=minutes), className="reveal-done"),
+            *render(services, unlocked, {"layer": "devices", "id": device_id}, screen)]

@@ -6,7 +6,8 @@ import asyncio
 
 from dash import Dash, Input, Output, State
 
-from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of
+from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.queries import feed, freshness
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import feed_entries, freshness_badges
@@ -28,17 +29,23 @@ function(_screen) { return {width: window.innerWidth, height: window.innerHeight
 """
 
 
-def feed_panel(services: Services, selection: dict | None, screen: str, lang: str,
-               actor: str | None = None) -> tuple[list, str]:
+def feed_panel(services: Services, viewer: Viewer, selection: dict | None, screen: str,
+               lang: str) -> tuple[list, str]:
     """Open alarms and incidents, and the count of open alarms; the tablet's inbox holds the
-    alarms routed to ``actor`` (its area's cadre) with an acknowledge button each."""
+    alarms routed to the signed-in person, with an acknowledge button each (never a guess from
+    the page: a viewer without a person, or who may not act, has an empty inbox)."""
     shown = profile(screen)
-    inbox = actor if shown.inbox else None
-    alarms, incidents = feed(services.store, scope_of(services, selection), inbox_of=inbox,
-                             with_incidents=not shown.inbox)
+    inbox = viewer.person_id if shown.inbox else None
+    alarms, incidents = feed(services.store, scope_of(services, viewer, selection),
+                             inbox_of=inbox, with_incidents=not shown.inbox)
+    alarms = alarms[[viewer.covers_row(r) for r in alarms.to_dict("records")]] \
+        if len(alarms) else alarms
+    levels = viewer.spec.incident_levels
+    if incidents is not None and levels is not None and len(incidents):
+        incidents = incidents[incidents["level"].isin(levels)]
     items = feed_items(alarms, incidents, services.atlas.places().neighborhoods, services.now(),
                        lang, shown.feed_limit)
-    return feed_entries(items, lang, ack=bool(inbox)), f"{len(alarms):,}"
+    return feed_entries(items, lang, ack=bool(inbox) and not viewer.read_only), f"{len(alarms):,}"
 
 
 def badges(services: Services, lang: str) -> list:
@@ -50,11 +57,10 @@ def register(app: Dash, services: Services) -> None:
     # Also on a live event (new or acted-on alarms), so the feed follows without a reload.
     @app.callback(Output(ids.ALARM_FEED, "children"), Output(ids.INBOX_COUNT, "children"),
                   Input(ids.SELECTION, "data"), Input(ids.CLOCK, "n_intervals"),
-                  Input(ids.LIVE_EVENT, "data"), State(ids.SCREEN, "data"),
-                  State(ids.LIVE_CONFIG, "data"))
-    async def refresh_feed(selection, _tick, _event, screen, live) -> tuple[list, str]:
-        return await asyncio.to_thread(feed_panel, services, selection, screen_of(screen),
-                                       page_lang(screen), (live or {}).get("actor"))
+                  Input(ids.LIVE_EVENT, "data"), State(ids.SCREEN, "data"))
+    async def refresh_feed(selection, _tick, _event, screen) -> tuple[list, str]:
+        return await asyncio.to_thread(feed_panel, services, viewing(), selection,
+                                       screen_of(screen), page_lang(screen))
 
     @app.callback(Output(ids.FRESHNESS, "children"), Input(ids.CLOCK, "n_intervals"),
                   State(ids.SCREEN, "data"))

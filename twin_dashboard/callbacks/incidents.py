@@ -6,15 +6,19 @@ import asyncio
 
 from dash import Dash, Input, Output, State
 
-from twin_dashboard.callbacks._context import page_lang, scope_of
+from twin_dashboard.callbacks._context import page_lang, scope_of, viewing
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.queries import incidents_in
 from twin_dashboard.layouts import ids
 from twin_dashboard.services import Services
 from twin_dashboard.views.tables import incident_rows
 
 
-def rows(services: Services, selection: dict | None, lang: str) -> list[dict]:
-    incidents = incidents_in(services.store, scope_of(services, selection))
+def rows(services: Services, viewer: Viewer, selection: dict | None, lang: str) -> list[dict]:
+    incidents = incidents_in(services.store, scope_of(services, viewer, selection))
+    levels = viewer.spec.incident_levels  # e.g. property managers: property-level ones only
+    if levels is not None:
+        incidents = incidents[incidents["level"].isin(levels)]
     return incident_rows(incidents, services.atlas.places().neighborhoods, services.now(), lang)
 
 
@@ -22,4 +26,5 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.INCIDENT_TABLE, "rowData"), Input(ids.SELECTION, "data"),
                   Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))
     async def refresh_table(selection: dict | None, _tick, screen: dict | None) -> list[dict]:
-        return await asyncio.to_thread(rows, services, selection, page_lang(screen))
+        return await asyncio.to_thread(rows, services, viewing(), selection,
+                                       page_lang(screen))

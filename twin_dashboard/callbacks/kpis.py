@@ -12,7 +12,8 @@ from typing import Any
 from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, scope_of
+from twin_dashboard.callbacks._context import page_lang, scope_of, viewing
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import kpi_tile
@@ -20,8 +21,9 @@ from twin_dashboard.services import Services
 from twin_dashboard.views.tables import kpis
 
 
-def summary_of(services: Services, selection: dict | None) -> dict[str, Any]:
-    return summarize(services.store, scope_of(services, selection).store_scope, services.now())
+def summary_of(services: Services, viewer: Viewer, selection: dict | None) -> dict[str, Any]:
+    scope = scope_of(services, viewer, selection)
+    return summarize(services.store, scope.store_scope, services.now())
 
 
 def show_kpis(summary: dict | None, screen: dict | None) -> list:
@@ -37,7 +39,7 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.SUMMARY, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.CLOCK, "n_intervals"), Input(ids.LIVE_FIGURES, "data"))
     async def refresh_summary(selection: dict | None, _tick, _live) -> dict[str, Any]:
-        return await asyncio.to_thread(summary_of, services, selection)
+        return await asyncio.to_thread(summary_of, services, viewing(), selection)
 
     app.callback(Output(ids.KPI_TILES, "children"), Input(ids.SUMMARY, "data"),
                  State(ids.SCREEN, "data"))(show_kpis)

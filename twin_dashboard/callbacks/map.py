@@ -12,7 +12,7 @@ from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State
 
-from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of
+from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
 from twin_dashboard.domain.overlays import OVERLAYS, scope_bounds, scope_outline
 from twin_dashboard.domain.places import MapScope
 from twin_dashboard.layouts import ids
@@ -60,15 +60,16 @@ def register(app: Dash, services: Services) -> None:
                   Input(ids.MAP_LAYERS, "value", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
     async def update_map_data(selection, layers, screen):
-        return await asyncio.to_thread(map_data, services, scope_of(services, selection),
-                                       layers, screen_of(screen), page_lang(screen))
+        scope = scope_of(services, viewing(), selection)
+        return await asyncio.to_thread(map_data, services, scope, layers, screen_of(screen),
+                                       page_lang(screen))
 
     @app.callback(Output(ids.MAP_VIEW, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_MODE, "value", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
     async def update_map_view(selection, mode, screen):
-        return await asyncio.to_thread(map_view, services, scope_of(services, selection),
-                                       mode, screen_of(screen))
+        scope = scope_of(services, viewing(), selection)
+        return await asyncio.to_thread(map_view, services, scope, mode, screen_of(screen))
 
     # The browser side (assets/twin_map.js) draws in place. `render` has an output (the scope,
     # as an attribute) because Dash runs no-output callbacks only on changes, never for a newly

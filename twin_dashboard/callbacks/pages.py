@@ -1,9 +1,11 @@
 """The pages (/wall, /desk, /tablet, and / which picks one by viewport) and page-level behaviour.
 
-A page's layout function is the page's adapter: it resolves the URL's scope against the store,
-gathers the first map paint and the inbox owner, and hands them to ``layouts/screens.py``.
-Dash keeps pages in a process-wide registry, so the layout finds the serving app's services
-through ``services.serving()`` (set per request), not a closure.
+A page's layout function is the page's adapter: it narrows the URL's scope to the signed-in
+viewer's (a place outside it, or none, opens the viewer's own area), gathers the first map paint
+and the inbox owner (the signed-in person, never a guess from the URL), and hands them to
+``layouts/screens.py``. Dash keeps pages in a process-wide registry, so the layout finds the
+serving app's services through ``services.serving()`` and the viewer through
+``auth.context.viewing()`` (both set per request), not a closure.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import logging
 
 from dash import Dash, Input, Output, dcc, html, register_page
 
+from twin_dashboard.auth.context import viewing
 from twin_dashboard.callbacks.map import first_paint
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import Places
 from twin_dashboard.i18n import LANGS, lang_of, t
 from twin_dashboard.layouts import ids, screens
@@ -45,33 +49,34 @@ function(screen) {
 """
 
 
-def screen_page(services: Services, screen: str, *, subdistrict: str | None = None,
-                neighborhood: str | None = None, lang: str | None = None,
-                rotate: str | None = None) -> html.Div:
-    """The page of ``screen`` for the query parameters (unknown place ids are ignored)."""
+def screen_page(services: Services, viewer: Viewer, screen: str, *,
+                subdistrict: str | None = None, neighborhood: str | None = None,
+                lang: str | None = None, rotate: str | None = None) -> html.Div:
+    """The page of ``screen`` for the query parameters, inside ``viewer``'s scope (unknown
+    place ids are ignored; a place outside the scope opens the viewer's home)."""
     lang = lang_of(lang)
     try:
         places = services.atlas.places()
     except Exception:  # an unseeded or broken store still renders a page (with no names)
         log.exception("no places for the page")
         places = Places()
-    scope = places.resolve(subdistrict, neighborhood)
+    scope = viewer.narrow(places, subdistrict, neighborhood)
     try:
         paint = first_paint(services, scope, screen, lang)
     except Exception:  # a store without geography: the page, with an empty map
         log.exception("no map for the page")
         paint = None
-    actor = (services.ingestor.directory().cadres.get(scope.neighborhood or "")
-             if profile(screen).acts_as == "cadre" else None)  # until people sign in
-    return screens.build(screen, lang=lang, places=places, selection=scope.selection,
-                         rotate=rotate, paint=paint, actor=actor,
+    inbox = profile(screen).inbox and not viewer.read_only
+    actor = viewer.person_id if inbox else None  # whose inbox the tablet shows
+    return screens.build(screen, lang=lang, places=viewer.areas(places),
+                         selection=scope.selection, rotate=rotate, paint=paint, actor=actor,
                          test_hooks=services.settings.test_hooks)
 
 
 def _page(screen: str):
     def layout(subdistrict: str | None = None, neighborhood: str | None = None,
                lang: str | None = None, rotate: str | None = None, **_other: str):
-        return screen_page(serving(), screen, subdistrict=subdistrict,
+        return screen_page(serving(), viewing(), screen, subdistrict=subdistrict,
                            neighborhood=neighborhood, lang=lang, rotate=rotate)
 
     return layout

@@ -1,7 +1,9 @@
 """What the screens look at: selectors, map picks and the wall's rotation → ids.SELECTION.
 
 Every other screen callback reads ids.SELECTION, so selecting a subdistrict or neighborhood
-filters everything at once. Inputs a layout lacks are ``allow_optional``.
+filters everything at once; each reader narrows it to the signed-in viewer's scope again, and
+so does this module: selectors offer, and rotation visits, only places inside that scope.
+Inputs a layout lacks are ``allow_optional``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, screen_of
+from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import scope_label
@@ -62,11 +65,19 @@ def neighborhood_options(subdistrict: str | None, current: str | None,
     return options, current if current in children else None
 
 
-def select(found: Places, subdistrict, neighborhood, pick, current, screen) -> Selection:
-    """Selectors, map picks and rotation ticks → the selection; keeps selectors in step."""
+def select(found: Places, subdistrict, neighborhood, pick, current, screen,
+           viewer: Viewer | None = None) -> Selection:
+    """Selectors, map picks and rotation ticks → the selection inside the viewer's scope;
+    keeps selectors in step."""
+    viewer = viewer or viewing()
+    screen = {**(screen or {}), "subdistricts": [  # the wall rotates only inside the scope
+        s for s in (screen or {}).get("subdistricts", []) if s in viewer.areas(found).subdistricts]}
     new = next_selection(ctx.triggered_id, subdistrict, neighborhood, pick, current or {},
-                         screen or {}, found)
+                         screen, found)
     if new is None:
+        raise PreventUpdate
+    new = viewer.narrow(found, new["subdistrict"], new["neighborhood"]).selection
+    if new == (current or {}):
         raise PreventUpdate
     if profile(screen_of(screen)).selectors and ctx.triggered_id != ids.SUBDISTRICT_SELECT:
         set_props(ids.SUBDISTRICT_SELECT, {"value": new["subdistrict"]})
@@ -90,7 +101,7 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.NEIGHBORHOOD_SELECT, "options"), Output(ids.NEIGHBORHOOD_SELECT, "value"),
         Input(ids.SUBDISTRICT_SELECT, "value"), State(ids.NEIGHBORHOOD_SELECT, "value"),
         prevent_initial_call=True,
-    )(lambda sub, nbh: neighborhood_options(sub, nbh, places()))
+    )(lambda sub, nbh: neighborhood_options(sub, nbh, viewing().areas(places())))
     app.callback(
         Output(ids.SELECTION, "data"),
         Input(ids.SUBDISTRICT_SELECT, "value", **optional),

@@ -1,26 +1,144 @@
-"""Who is asking, and what they may see: the one place that decides on personal data.
+"""Who is asking, and what they may see: the one place that decides on scope and personal data.
 
-Until people sign in, a screen stands for its viewer: the wall is a kiosk in a public room and
-never sees residents' personal data; the desk and the tablet do, as the duty officer or the
-area's cadre. Sign-in will make a :class:`Viewer` of the session's person and role instead;
-every caller already asks this module, so that change happens here.
+A :class:`Viewer` is the signed-in caller (a person, a kiosk), built by the server from the
+session — never from anything the browser sends. Selectors, URL and query parameters only ever
+*narrow* inside the viewer's scope: :meth:`Viewer.narrow` (pages, callbacks: a place outside the
+scope falls back to the viewer's home) and :meth:`Viewer.checked` (API: refused with
+:class:`OutOfScope`). Personal data of a household is decided by :meth:`Viewer.personal_for`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from twin_dashboard.profiles import SCREENS
+from twin_dashboard.domain.places import MapScope, Places
+from twin_dashboard.domain.roles import ROLES, Role
+from twin_dashboard.store.base import Scope
+
+Shown = Literal["full", "masked", "none"]
+
+
+class OutOfScope(PermissionError):
+    """A place or object outside the caller's scope was asked for by name (HTTP 403)."""
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The one asking: the screen it uses and, where known, the person it acts as."""
+    """The signed-in caller: name, role, linked person and scope (``None``: no limit)."""
 
-    screen: str
+    name: str
+    role: str
     person_id: str | None = None
+    subdistricts: frozenset[str] | None = None
+    neighborhoods: frozenset[str] | None = None
+    households: frozenset[str] | None = None  # a buddy's elders' households (None: no limit)
+    reason: str | None = None  # a commander's stated reason for personal data, while it holds
+    session: str | None = None  # the session's id hash (for stating a reason), if any
 
     @property
-    def sees_personal_data(self) -> bool:
-        """Names, addresses and phones of residents; never on a kiosk or an unknown screen."""
-        return self.screen in SCREENS and SCREENS[self.screen].personal_data
+    def spec(self) -> Role:
+        return ROLES[self.role]
+
+    @property
+    def read_only(self) -> bool:
+        return not self.spec.acts
+
+    @property
+    def personal_data(self) -> bool:
+        """Whether this caller sees any resident's unmasked personal data right now."""
+        kind = self.spec.personal
+        return kind in ("area", "buddied") or (kind == "with_reason" and bool(self.reason))
+
+    @property
+    def store_scope(self) -> Scope:
+        return Scope(self.subdistricts, self.neighborhoods)
+
+    # --- scope ---
+    def covers(self, subdistrict: str | None, neighborhood: str | None) -> bool:
+        """Whether an object at this place is within the scope."""
+        return ((self.subdistricts is None or subdistrict in self.subdistricts)
+                and (self.neighborhoods is None or neighborhood in self.neighborhoods))
+
+    def covers_row(self, row: Mapping[str, Any]) -> bool:
+        """:meth:`covers` for a record with ``subdistrict_id``/``neighborhood_id`` (and, for a
+        buddy, only the households they buddy)."""
+        if self.households is not None and row.get("household_id") is not None \
+                and row.get("household_id") not in self.households:
+            return False
+        return self.covers(_text(row.get("subdistrict_id")), _text(row.get("neighborhood_id")))
+
+    def allows(self, scope: MapScope) -> bool:
+        """Whether the whole of a resolved place lies within the viewer's scope."""
+        if scope.neighborhood:
+            return self.covers(scope.subdistrict, scope.neighborhood)
+        if scope.subdistrict:
+            return self.neighborhoods is None and self.covers(scope.subdistrict, None)
+        return self.subdistricts is None and self.neighborhoods is None
+
+    def home(self, places: Places) -> MapScope:
+        """The widest single place of the scope: where the viewer's screens open."""
+        if self.allows(MapScope()):
+            return MapScope()
+        if self.neighborhoods is None:
+            subs = sorted(self.subdistricts or ())
+            return MapScope(subs[0]) if subs else MapScope()
+        for nbh in places.parent:
+            if nbh in self.neighborhoods and self.covers(places.parent[nbh], nbh):
+                return MapScope(places.parent[nbh], nbh)
+        nbh = sorted(self.neighborhoods)[0] if self.neighborhoods else None
+        return MapScope(places.parent.get(nbh or ""), nbh)
+
+    def areas(self, places: Places) -> Places:
+        """The places the viewer may pick (selectors, the wall's rotation)."""
+        subs = {s: n for s, n in places.subdistricts.items()
+                if self.allows(MapScope(s))}
+        nbhs = {n: name for n, name in places.neighborhoods.items()
+                if self.covers(places.parent.get(n), n)}
+        return Places(subs, nbhs, {n: places.parent[n] for n in nbhs})
+
+    def narrow(self, places: Places, subdistrict: str | None,
+               neighborhood: str | None) -> MapScope:
+        """The asked place if the viewer may see all of it, else the viewer's home (lenient)."""
+        asked = places.resolve(subdistrict, neighborhood)
+        return asked if self.allows(asked) else self.home(places)
+
+    def checked(self, places: Places, subdistrict: str | None,
+                neighborhood: str | None) -> Scope:
+        """The scope of API query parameters, strict: ``ValueError`` for unknown ids,
+        :class:`OutOfScope` for a place outside the viewer's; nothing asked → the whole scope."""
+        if not (subdistrict or neighborhood):
+            return self.store_scope
+        asked = places.checked(subdistrict, neighborhood)
+        if not self.allows(asked):
+            raise OutOfScope(f"{neighborhood or subdistrict!r} is outside the scope of "
+                             f"{self.name!r} ({self.role})")
+        return Scope(frozenset([subdistrict]) if subdistrict else self.subdistricts,
+                     frozenset([neighborhood]) if neighborhood else self.neighborhoods)
+
+    # --- personal data ---
+    def personal_for(self, household: Mapping[str, Any] | None) -> Shown:
+        """How this viewer may see a household's residents: in full, masked, or not at all."""
+        kind = self.spec.personal
+        if kind == "never" or household is None:
+            return "none"
+        if kind == "with_reason" and self.reason:
+            return "full"
+        if kind == "area" and self.covers(_text(household.get("subdistrict_id")),
+                                          _text(household.get("neighborhood_id"))):
+            return "full"
+        if kind == "buddied" and self.person_id and household.get("buddy_id") == self.person_id:
+            return "full"
+        return "masked"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def kiosk_viewer(name: str, scope: MapScope) -> Viewer:
+    """A wall's viewer at one place (tests, benchmarks)."""
+    return Viewer(name, "kiosk", None,
+                  frozenset([scope.subdistrict]) if scope.subdistrict else None,
+                  frozenset([scope.neighborhood]) if scope.neighborhood else None)

@@ -1,7 +1,9 @@
 """Click-to-details: one object of the map or a list, gathered from the store into a plain dict.
 
-The screens draw what :func:`details` returns (``layouts/details.py``); what a viewer may see of
-residents is decided here, from the :class:`~twin_dashboard.domain.access.Viewer`.
+The screens draw what :func:`details` returns (``layouts/details.py``). What the viewer may see is
+decided here, from the :class:`~twin_dashboard.domain.access.Viewer`: an object outside their
+scope is not found (``None``), and residents are shown in full, masked, or not at all
+(:meth:`Viewer.personal_for`); each full view is reported to ``Lookup.on_personal`` (the audit).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from typing import Any
 import pandas as pd
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE
-from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.access import Shown, Viewer
 from twin_dashboard.domain.incidents import sla_breaches
+from twin_dashboard.domain.masking import mask_address, mask_name
 from twin_dashboard.domain.patrols import zone_coverage
 from twin_dashboard.domain.places import Places
 from twin_dashboard.domain.routing import Directory
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc
-from twin_dashboard.profiles import SCREENS, profile
+from twin_dashboard.profiles import profile
 from twin_dashboard.store.base import Scope, Store
 
 Pick = Mapping[str, Any]  # {"layer", "id", "neighborhood", "subdistrict", ...} (twin_map.js)
@@ -35,23 +38,42 @@ class Lookup:
     directory: Directory
     now: pd.Timestamp
     viewer: Viewer
+    screen: str = "desk"  # layout only: a wall never shows residents, whoever looks
+    on_personal: Callable[[str], None] | None = None  # told each household shown in full
+
+    def shown(self, household: Mapping[str, Any] | None) -> Shown:
+        """How this lookup may show a household's residents."""
+        if household is None or not profile(self.screen).personal_data:
+            return "none"
+        return self.viewer.personal_for(household)
 
 
 def details(pick: Pick, lookup: Lookup) -> dict[str, Any] | None:
-    """The picked object as a dict for the panel; ``None`` when it is unknown."""
+    """The picked object as a dict for the panel; ``None`` when unknown or outside the scope."""
     gather = GATHER.get(pick.get("layer", ""))
     if gather is None or not pick.get("id"):
         return None
     data = gather(pick, lookup)
-    acts_as = profile(lookup.viewer.screen).acts_as if lookup.viewer.screen in SCREENS else None
-    if data is not None and pick["layer"] == "alarms" and acts_as == "duty_officer":
-        data = {**data, "actor": duty_officer(lookup.directory, data.get("subdistrict_id"))}
+    if data is None or not _in_scope(pick["layer"], data, lookup):
+        return None
+    viewer = lookup.viewer
+    if pick["layer"] == "alarms" and profile(lookup.screen).acts_as == "duty_officer" \
+            and not viewer.read_only and viewer.person_id:
+        data = {**data, "actor": viewer.person_id}  # the desk acts as the signed-in person
     return data
 
 
-def duty_officer(directory: Directory, subdistrict_id: str | None) -> str | None:
-    """Who the desk acts as for an alarm: its subdistrict's duty officer."""
-    return directory.duty.get(subdistrict_id or "") or directory.any_duty
+def _in_scope(layer: str, data: Mapping[str, Any], lookup: Lookup) -> bool:
+    """Whether the viewer may see this object at all (a pick names any id it likes)."""
+    viewer = lookup.viewer
+    if layer in ("neighborhoods", "subdistricts"):
+        return bool(data.get("allowed"))
+    levels = viewer.spec.incident_levels
+    if layer == "incidents" and levels is not None and data.get("level") not in levels:
+        return False
+    if layer == "patrol_zones":  # zones belong to subdistricts: any part of one will do
+        return viewer.subdistricts is None or data.get("subdistrict_id") in viewer.subdistricts
+    return viewer.covers_row(data)
 
 
 def _near(pick: Pick) -> Scope:
@@ -76,15 +98,24 @@ def _names(store: Store, person_ids: list[str | None]) -> dict[str, str]:
     return dict(zip(people["id"], people["name"], strict=True))
 
 
-def _household(store: Store, household_id: str | None) -> dict | None:
+def _household(lookup: Lookup, household_id: str | None) -> dict | None:
+    """The household's address and people as the lookup may show them (None: not at all)."""
     if not household_id:
         return None
+    store = lookup.store
     row = _one(store.read_records("households", where={"id": household_id}), "id", household_id)
-    if row is None:
+    shown = lookup.shown(row)
+    if row is None or shown == "none":
         return None
     names = _names(store, [row.get("elder_id"), row.get("cadre_id"), row.get("buddy_id")])
-    return {"address": row.get("address"), **{k: names.get(row.get(f"{k}_id"))
-                                              for k in ("elder", "cadre", "buddy")}}
+    people = {k: names.get(row.get(f"{k}_id")) for k in ("elder", "cadre", "buddy")}
+    if shown == "masked":
+        return {"address": mask_address(row.get("address")), "masked": True,
+                "reason_needed": lookup.viewer.spec.personal == "with_reason",
+                **{k: mask_name(v) for k, v in people.items()}}
+    if lookup.on_personal is not None:
+        lookup.on_personal(household_id)
+    return {"address": row.get("address"), **people}
 
 
 def device(pick: Pick, lookup: Lookup) -> dict | None:
@@ -95,10 +126,10 @@ def device(pick: Pick, lookup: Lookup) -> dict | None:
     status = _one(store.read_records("device_status", where={"device_id": pick["id"]}),
                   "device_id", pick["id"]) or {}
     category = CATEGORY_BY_CODE.get(row["category"])
-    personal = lookup.viewer.sees_personal_data
+    household = _household(lookup, row.get("household_id")) if lookup.viewer.covers_row(
+        row) else None
     return {**row, **status, "unit": category.unit if category else "",
-            "last_seen": _when(status.get("last_seen")),
-            "household": _household(store, row.get("household_id")) if personal else None}
+            "last_seen": _when(status.get("last_seen")), "household": household}
 
 
 def alarm(pick: Pick, lookup: Lookup) -> dict | None:
@@ -108,8 +139,9 @@ def alarm(pick: Pick, lookup: Lookup) -> dict | None:
         return None
     device_pick = {"id": row.get("device_id"), "neighborhood": row.get("neighborhood_id")}
     found = device(device_pick, lookup) if row.get("device_id") else None
-    if found is None and lookup.viewer.sees_personal_data and row.get("household_id"):
-        found = {"id": "", "category": "", "household": _household(store, row["household_id"])}
+    if found is None and row.get("household_id") and lookup.viewer.covers_row(row):
+        home = _household(lookup, row["household_id"])
+        found = {"id": "", "category": "", "household": home} if home else None
     return {**row, "raised_at": _when(row.get("raised_at")), "device": found,
             "place": lookup.places.neighborhoods.get(row.get("neighborhood_id"))}
 
@@ -143,9 +175,14 @@ def zone(pick: Pick, lookup: Lookup) -> dict | None:
 
 def area(pick: Pick, lookup: Lookup) -> dict:
     is_nbh = pick["layer"] == "neighborhoods"
+    places = lookup.places
+    asked = places.resolve(None, pick["id"]) if is_nbh else places.resolve(pick["id"], None)
+    known = asked.neighborhood if is_nbh else asked.subdistrict
+    if not known or not lookup.viewer.allows(asked):
+        return {"allowed": False}
     scope = Scope.of(neighborhood=pick["id"]) if is_nbh else Scope.of(pick["id"])
-    names = lookup.places.neighborhoods if is_nbh else lookup.places.subdistricts
-    return {"kind": "details.neighborhood" if is_nbh else "details.subdistrict",
+    names = places.neighborhoods if is_nbh else places.subdistricts
+    return {"kind": "details.neighborhood" if is_nbh else "details.subdistrict", "allowed": True,
             "name": names.get(pick["id"]), "summary": summarize(lookup.store, scope, lookup.now)}
 
 

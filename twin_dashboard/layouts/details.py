@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from twin_dashboard.i18n import TEXT, t
+from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import datum
 from twin_dashboard.views.charts import category_name, rule_name
 from twin_dashboard.views.tables import kpis
@@ -54,11 +55,26 @@ def device_details(data: Mapping[str, Any], lang: str) -> list:
     ]
     household = data.get("household")
     if household:
-        rows += [("details.address", datum(household.get("address"))),
+        masked = t("details.masked", lang) if household.get("masked") else ""
+        rows += [("details.address", datum(f"{household.get('address') or ''}{masked}")),
                  ("details.elder", datum(household.get("elder"))),
                  ("details.cadre", datum(household.get("cadre"))),
                  ("details.buddy", datum(household.get("buddy")))]
-    return [_head("details.device", data.get("name") or data["id"], lang), _rows(rows, lang)]
+    form = reveal_form(data["id"], lang) if household and household.get("reason_needed") \
+        and data.get("id") else []
+    return [_head("details.device", data.get("name") or data["id"], lang), _rows(rows, lang),
+            *form]
+
+
+def reveal_form(device_id: str, lang: str) -> list:
+    """A commander's reason for seeing this household in full (callbacks/details.py, audited)."""
+    return [html.Div([
+        html.P(t("reveal.prompt", lang), className="reveal-prompt"),
+        dcc.Input(id=ids.reveal("reason", device_id), type="text", maxLength=300,
+                  placeholder=t("reveal.reason", lang), className="reveal-reason"),
+        html.Button(t("reveal.submit", lang), id=ids.reveal("button", device_id),
+                    type="button", className="reveal-btn", n_clicks=0),
+    ], className="details-reveal")]
 
 
 def alarm_details(data: Mapping[str, Any], lang: str) -> list:

@@ -57,6 +57,14 @@ def feed_item(kind: str, item_id: str) -> dict[str, str]:
     """Id of one feed line, ``{"type": "feed-item", "kind": "alarm"|"incident", "id": …}``."""
     return {"type": FEED_ITEM, "kind": kind, "id": item_id}
 
+
+REVEAL = "reveal"  # pattern-matching type of a commander's reason form in the details panel
+
+
+def reveal(part: str, device_id: str) -> dict[str, str]:
+    """Id of the reason form's ``part`` ("reason" input, "button") for a device's household."""
+    return {"type": REVEAL, "part": part, "id": device_id}
+
 # --- live (issue 4) ---
 # assets/live.js holds one EventSource on /api/v1/live per page; these connect it to the graph.
 LIVE_CONFIG = "live-config"  # dcc.Store: stale limits, the acting cadre, texts and names for JS

@@ -211,13 +211,15 @@ def _post_once(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
                        f"{response.text[:500]}")  # resending would not help
 
 
-def fetch_devices(client: httpx.Client, url: str) -> list[dict[str, Any]]:
+def fetch_devices(client: httpx.Client, url: str, read_token: str) -> list[dict[str, Any]]:
     """The server's devices, as a real gateway would be provisioned with them (page by page,
-    waiting when the server says it is busy)."""
+    waiting when the server says it is busy; a gateway token only posts readings: reading the
+    layer takes a person's API token)."""
     devices: list[dict[str, Any]] = []
     page: str | None = f"{url}/api/v1/layers/devices?limit={DEVICE_PAGE}"
     while page:
-        response = client.get(page, timeout=120)
+        response = client.get(page, timeout=120,
+                              headers={"Authorization": f"Bearer {read_token}"})
         if response.status_code == 503 and "Retry-After" in response.headers:
             time.sleep(float(response.headers["Retry-After"]))
             continue
@@ -231,11 +233,11 @@ def fetch_devices(client: httpx.Client, url: str) -> list[dict[str, Any]]:
 
 def run_gateway(url: str, rate: float = 50.0, token: str = "", tick_s: float = 1.0,
                 duration_s: float | None = None, seed: int | None = None,
-                echo: Callable[[str], None] = print) -> None:
+                echo: Callable[[str], None] = print, read_token: str = "") -> None:
     """Post simulated readings to ``url`` at about ``rate`` per second until interrupted."""
     url = url.rstrip("/")
     with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        sim = Simulator(fetch_devices(client, url), seed=seed)
+        sim = Simulator(fetch_devices(client, url, read_token), seed=seed)
         echo(f"gateway: {len(sim.devices)} devices, posting ~{rate:g} readings/s to {url}")
         started, total, told = time.monotonic(), 0, time.monotonic()
         while duration_s is None or time.monotonic() - started < duration_s:

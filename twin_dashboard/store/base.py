@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
+
+if TYPE_CHECKING:
+    from twin_dashboard.store.accounts import SQLiteAccounts
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Store(Protocol):
     """What the rest of the app may ask of persistence."""
 
     url: str
+    # Users, sessions, tokens, lock-out and the append-only audit (store/accounts.py).
+    accounts: SQLiteAccounts
 
     # --- layers (geographic, importable) ---
     def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:

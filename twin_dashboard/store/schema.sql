@@ -149,3 +149,47 @@ CREATE TABLE IF NOT EXISTS alarm_steps (
     actor TEXT, person_id TEXT, note TEXT
 );
 CREATE INDEX IF NOT EXISTS alarm_steps_alarm ON alarm_steps (alarm_id, ts);
+
+-- People and access: accounts, sessions, personal API tokens, kiosk enrolments, lock-out, audit.
+-- Secrets are stored only as hashes (argon2 for passwords, SHA-256 for random tokens).
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, person_id TEXT,
+    subdistrict_id TEXT,
+    neighborhood_ids TEXT,        -- ';'-separated
+    zone_ids TEXT,                -- ';'-separated patrol zones (road chiefs)
+    password_hash TEXT,           -- argon2id; NULL for kiosks (they enrol instead)
+    created_at INTEGER NOT NULL, disabled_at INTEGER
+);
+-- Server-side sessions: the cookie holds a random id, the store its SHA-256 only, so a sign-out
+-- or a disabled account takes effect on the next request.
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,  -- absolute end
+    idle_s INTEGER,               -- sliding idle limit; NULL: none (kiosks)
+    reason TEXT, reason_until INTEGER,  -- a commander's stated reason for personal data
+    ended_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_name);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS enrolments (
+    token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+-- Failed sign-ins per key ('user:NAME', 'ip:ADDR'): the count and until when it is locked.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at INTEGER NOT NULL, locked_until INTEGER
+);
+-- Append-only: who did or saw what, when and why. The triggers refuse any change or deletion.
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, actor TEXT, action TEXT NOT NULL,
+    subject TEXT, reason TEXT, detail TEXT, ip TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only: its rows cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only: its rows cannot be deleted'); END;

@@ -34,6 +34,7 @@ from twin_dashboard.store._sqlite_open import (
     parse_url,
     probe_write,
 )
+from twin_dashboard.store.accounts import SQLiteAccounts
 from twin_dashboard.store.base import (
     ALL,
     LAYERS_VERSION_KEY,
@@ -66,6 +67,7 @@ class SQLiteStore:
         with self._write_lock, conditions(self.path):
             self._conn().executescript(schema)  # executescript manages its own transaction
             migrate(self._conn(), schema)  # tables whose shape changed since the file was made
+        self.accounts = SQLiteAccounts(self._conn, self._transaction)
 
     # --- connections ---
     def _conn(self) -> sqlite3.Connection:

@@ -1,0 +1,392 @@
+"""Role × route/callback: every API route and every server-side Dash callback, as anonymous, as
+each role in scope, and as an officer of another subdistrict — with forged inputs too.
+
+The district: 北外滩 (beiwaitan) with 云舫 (yunfang: household h1, a smoke alarm) and 别处
+(other), and 欧阳路 (ouyanglu) with 远处 (far: a gas alarm). ``officer2`` works in ouyanglu.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import Point, box
+
+from tests._live_fixtures import devices_frame, load_district
+from twin_dashboard.app import create_app, services_of_app
+from twin_dashboard.config import Settings
+from twin_dashboard.domain.accounts import create_kiosk
+from twin_dashboard.domain.ingest import Ingestor
+from twin_dashboard.layouts import ids
+from twin_dashboard.testing import FixedClock, add_user, sign_in
+
+T0 = pd.Timestamp("2026-03-02T02:00:00Z")
+# name: (role, area, person); every one signs in through the login form (kiosk: enrols).
+ACCOUNTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
+    "commander": ("commander", {}, None),
+    "officer": ("officer", {"subdistrict": "beiwaitan"}, "p-duty"),
+    "cadre": ("cadre", {"neighborhoods": ("yunfang",)}, "p-cadre"),
+    "property": ("property", {"neighborhoods": ("yunfang",)}, None),
+    "road_chief": ("road_chief", {"zones": ("z1",)}, None),
+    "buddy": ("buddy", {}, "p-buddy"),
+    "admin": ("admin", {}, None),
+    "kiosk": ("kiosk", {}, None),
+    "officer2": ("officer", {"subdistrict": "ouyanglu"}, "p-duty2"),
+}
+IN_SCOPE = [a for a in ACCOUNTS if a != "officer2"]  # all of them see beiwaitan or part of it
+# Which of the two alarms each may see in a list: (yunfang's smoke, far's gas).
+SEES = {"commander": (True, True), "admin": (True, True), "officer": (True, False),
+        "cadre": (True, False), "property": (True, False), "road_chief": (True, False),
+        "buddy": (True, False), "kiosk": (True, False), "officer2": (False, True)}
+
+
+def _district(store) -> None:
+    load_district(store)
+    far = devices_frame().iloc[[3]].assign(id="far-gas", household_id=None,
+                                          subdistrict_id="ouyanglu", neighborhood_id="far")
+    far = far.set_geometry([Point(121.48, 31.27)], crs="EPSG:4326")
+    store.replace_layer("devices", pd.concat([devices_frame(), far], ignore_index=True))
+    store.replace_layer("subdistricts", gpd.GeoDataFrame(
+        {"id": ["beiwaitan", "ouyanglu"], "name": ["北外滩", "欧阳路"]},
+        geometry=[box(121.4, 31.2, 121.6, 31.26), box(121.4, 31.26, 121.6, 31.3)],
+        crs="EPSG:4326"))
+    store.replace_layer("neighborhoods", gpd.GeoDataFrame(
+        {"id": ["yunfang", "other", "far"], "subdistrict_id": ["beiwaitan", "beiwaitan",
+                                                               "ouyanglu"],
+         "name": ["云舫", "别处", "远处"]},
+        geometry=[box(121.4, 31.2, 121.5, 31.26), box(121.5, 31.2, 121.6, 31.26),
+                  box(121.4, 31.26, 121.6, 31.3)], crs="EPSG:4326"))
+    store.replace_layer("patrol-zones", gpd.GeoDataFrame(
+        {"id": ["z1"], "name": ["一片"], "subdistrict_id": ["beiwaitan"]},
+        geometry=[box(121.4, 31.2, 121.45, 31.25)], crs="EPSG:4326"))
+    people = store.read_records("people")
+    store.replace_records("people", pd.concat([people, pd.DataFrame([
+        {"id": "p-duty2", "name": "F", "role": "duty_officer", "subdistrict_id": "ouyanglu"}])],
+        ignore_index=True))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The app, its two alarms, and one signed-in client per account (plus an anonymous one)."""
+    clock = FixedClock(T0)
+    db = tmp_path_factory.mktemp("matrix") / "m.db"
+    app = create_app(Settings(db_url=f"sqlite:///{db}", simulate=False), seed=False,
+                     clock=clock)
+    store = services_of_app(app).store
+    _district(store)
+    ingest = Ingestor(store, clock=clock)
+    near = ingest.ingest([{"reading_id": "s1", "device_id": "h1-smoke", "ts": T0,
+                           "event": "smoke"}]).alarms[0]
+    far = ingest.ingest([{"reading_id": "g1", "device_id": "far-gas", "ts": T0,
+                          "event": "gas"}]).alarms[0]
+    clients: dict[str, TestClient] = {}
+    for name, (role, area, person) in ACCOUNTS.items():
+        client = TestClient(app.server, base_url="http://localhost").__enter__()
+        if role == "kiosk":
+            token = create_kiosk(store, name, "subdistrict:beiwaitan", T0)
+            assert client.get(f"/kiosk/enrol/{token}", follow_redirects=False).status_code == 303
+            client.headers["X-CSRFToken"] = client.cookies.get("_csrf_token")
+        else:
+            add_user(store, name, role, person=person, **area)
+            sign_in(client, name)
+        clients[name] = client
+    clients["anonymous"] = TestClient(app.server, base_url="http://localhost").__enter__()
+    yield app, clients, {"near": near, "far": far}
+    for client in clients.values():
+        client.__exit__(None, None, None)
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
+              "/api/v1/alarms/{near}", "/api/v1/inbox/p-cadre", "/api/v1/live/status",
+              "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live"]
+POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
+               "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
+               "/api/v1/reveal"]
+
+
+def test_mat001_every_api_route_is_in_the_matrix(world):
+    app, _, _ = world
+    paths = set(app.server.openapi()["paths"]) - {"/api/v1/readings", "/healthz"}  # gateways
+    listed = {p.replace("{near}", "{alarm_id}").replace("p-cadre", "{person_id}")
+              .replace("/devices", "/{layer}") for p in GET_ROUTES + POST_ROUTES}
+    assert paths <= listed | {"/api/v1/openapi.json"}, paths - listed
+
+
+@pytest.mark.parametrize("route", GET_ROUTES + POST_ROUTES)
+def test_mat002_anonymous_gets_401_json(world, route):
+    _, clients, alarms = world
+    url = route.format(**alarms)
+    client = clients["anonymous"]
+    response = client.post(url, json={}) if route in POST_ROUTES else client.get(url)
+    assert response.status_code == 401 and "sign in" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("page", ["/", "/wall", "/desk", "/tablet", "/nowhere"])
+def test_mat003_anonymous_pages_redirect_to_login_with_next(world, page):
+    _, clients, _ = world
+    response = clients["anonymous"].get(f"{page}?lang=en", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next={page.replace('/', '%2F')}%3Flang%3Den"
+
+
+@pytest.mark.parametrize("public", ["/login", "/healthz", "/assets/login.css"])
+def test_mat004_public_paths_need_no_session(world, public):
+    _, clients, _ = world
+    assert clients["anonymous"].get(public).status_code == 200
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_mat005_lists_hold_only_rows_in_scope(world, who):
+    _, clients, alarms = world
+    client = clients[who]
+    listed = {a["id"] for a in client.get("/api/v1/alarms").json()["alarms"]}
+    near, far = SEES[who]
+    assert (alarms["near"] in listed, alarms["far"] in listed) == (near, far), listed
+    devices = client.get("/api/v1/layers/devices").json()["features"]
+    places = {f["properties"]["subdistrict_id"] for f in devices}
+    assert places == {s for s, seen in zip(("beiwaitan", "ouyanglu"), SEES[who], strict=True)
+                      if seen} or who == "buddy", places
+    personal = who in ("cadre", "buddy")
+    assert all(("household_id" in f["properties"]) == personal for f in devices), who
+    if who == "buddy":  # only their elders' household's devices, or public ones
+        assert {f["properties"]["household_id"] for f in devices} <= {"h1", None}
+    summary = client.get("/api/v1/summary").json()
+    assert summary["scope"]["subdistrict_ids"] in (None, ["beiwaitan"], ["ouyanglu"])
+
+
+@pytest.mark.parametrize("who", IN_SCOPE)
+def test_mat006_each_role_in_scope_reads_its_area(world, who):
+    _, clients, alarms = world
+    client = clients[who]
+    assert client.get("/api/v1/summary", params={"neighborhood": "yunfang"}).status_code == 200
+    assert client.get(f"/api/v1/alarms/{alarms['near']}").status_code == 200
+    assert client.get("/api/v1/live/status").status_code == 200
+    me = client.get("/api/v1/me").json()
+    assert me["name"] == who and me["role"] == ACCOUNTS[who][0]
+
+
+@pytest.mark.parametrize("params", [{"subdistrict": "beiwaitan"}, {"neighborhood": "yunfang"}])
+@pytest.mark.parametrize("route", ["/api/v1/summary", "/api/v1/layers/devices",
+                                   "/api/v1/alarms", "/api/v1/live"])
+def test_mat007_another_subdistricts_officer_gets_403_for_a_scope_parameter(world, route,
+                                                                             params):
+    _, clients, _ = world
+    response = clients["officer2"].get(route, params=params)
+    assert response.status_code == 403 and "outside the scope" in response.json()["detail"]
+
+
+def test_mat008_single_objects_outside_the_scope_are_403(world):
+    _, clients, alarms = world
+    other = clients["officer2"]
+    assert other.get(f"/api/v1/alarms/{alarms['near']}").status_code == 403
+    assert other.post(f"/api/v1/alarms/{alarms['near']}/escalate").status_code == 403
+    assert other.get("/api/v1/inbox/p-cadre").status_code == 403
+    assert clients["cadre"].get(f"/api/v1/alarms/{alarms['far']}").status_code == 403
+    assert clients["cadre"].get("/api/v1/inbox/p-buddy").status_code == 403  # not theirs
+    assert clients["cadre"].get("/api/v1/inbox/p-cadre").json()["count"] == 1
+    assert clients["officer"].get("/api/v1/inbox/p-cadre").status_code == 200  # covers it
+
+
+def test_mat009_only_admins_read_the_audit_only_commanders_state_a_reason(world):
+    _, clients, _ = world
+    for who in ACCOUNTS:
+        status = clients[who].get("/api/v1/audit").status_code
+        assert status == (200 if who == "admin" else 403), who
+    actions = {e["action"] for e in clients["admin"].get("/api/v1/audit").json()}
+    assert {"login", "kiosk.enrol", "user.create"} <= actions
+    assert clients["officer"].post("/api/v1/reveal", json={"reason": "curious"}
+                                   ).status_code == 403
+    assert clients["kiosk"].post("/api/v1/reveal", json={"reason": "curious"}
+                                 ).status_code == 403
+
+
+def test_mat010_writes_need_the_csrf_token_and_an_actor_who_may_act(world):
+    app, clients, alarms = world
+    officer = clients["officer"]
+    url = f"/api/v1/alarms/{alarms['far']}/incident"
+    forged = officer.post(url, headers={"X-CSRFToken": "guess"})
+    assert forged.status_code == 403 and "CSRF" in forged.json()["detail"]
+    for who in ("kiosk", "admin"):
+        refused = clients[who].post(f"/api/v1/alarms/{alarms['near']}/escalate")
+        assert refused.status_code == 403 and "read-only" in refused.json()["detail"], who
+    assert clients["commander"].post(f"/api/v1/alarms/{alarms['near']}/escalate"
+                                     ).status_code == 403  # linked to nobody
+
+
+# --- Dash callbacks ---------------------------------------------------------------------------
+
+SCREEN = {"screen": "desk", "lang": "zh", "subdistricts": ["beiwaitan", "ouyanglu"]}
+FORGED = {"subdistrict": "ouyanglu", "neighborhood": "far"}
+
+
+def _values(overrides: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    base = {(ids.SELECTION, "data"): FORGED, (ids.SCREEN, "data"): SCREEN,
+            (ids.CLOCK, "n_intervals"): 1, (ids.VIEWPORT, "data"): {"width": 1920},
+            (ids.SUMMARY, "data"): None, ("_pages_location", "pathname"): "/desk",
+            ("_pages_location", "search"): "?subdistrict=ouyanglu"}
+    return {**base, **overrides}
+
+
+def _call(client: TestClient, app, output: str, values: dict, trigger: str | None = None):
+    """POST /_dash-update-component for the callback of ``output`` with ``values``."""
+    spec = app.callback_map[output]
+
+    def entries(items):
+        out = []
+        for item in items:
+            if item["id"].startswith("{"):  # a pattern (ALL): no such components rendered
+                out.append([])
+                continue
+            out.append({"id": item["id"], "property": item["property"],
+                        "value": values.get((item["id"], item["property"]))})
+        return out
+
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
+               for o in output.strip(".").split("...")]
+    inputs = entries(spec["inputs"])
+    first = next((i for i in inputs if isinstance(i, dict)), None)
+    fired = trigger or (f"{first['id']}.{first['property']}" if first else "")
+    body = {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs, "state": entries(spec.get("state", [])),
+            "changedPropIds": [fired]}
+    return client.post("/_dash-update-component", json=body)
+
+
+def _server_callbacks(app) -> list[str]:
+    return [k for k, v in app.callback_map.items() if v.get("callback") is not None]
+
+
+def _plain(output: str) -> str:
+    """An output key without the hash Dash adds to an ``allow_duplicate`` output."""
+    return output.split("@")[0]
+
+
+def test_mat011_every_server_callback_answers_only_a_signed_in_caller(world):
+    app, clients, _ = world
+    outputs = _server_callbacks(app)
+    assert len(outputs) >= 15
+    for output in outputs:
+        anonymous = _call(clients["anonymous"], app, output, _values({}))
+        assert anonymous.status_code == 401, output
+        nosurf = clients["officer"].post("/_dash-update-component", json={},
+                                         headers={"X-CSRFToken": ""})
+        assert nosurf.status_code == 403
+        signed = _call(clients["officer"], app, output, _values({}))
+        assert signed.status_code in (200, 204), (output, signed.text[:300])
+
+
+SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
+          f"{ids.INCIDENT_TABLE}.data", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
+          ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
+          f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
+          f"{ids.DETAILS_PANEL}.children", ".._pages_content.children..._pages_store.data..",
+          f"{ids.SCOPE_TITLE}.children"]
+
+
+def test_mat012_every_callback_reading_the_store_is_checked_below(world):
+    app, _, _ = world
+    pure = {f"{ids.KPI_TILES}.children", f"{ids.FUNNEL_CHART}.figure",
+            f"{ids.DEVICE_CHART}.figure", f"{ids.ALARM_CHART}.figure",
+            f"{ids.FRESHNESS}.children"}  # the browser's own summary; source times
+    assert {_plain(o) for o in _server_callbacks(app)} == set(SCOPED) | pure
+
+
+NOT_DISTRICT = [a for a in IN_SCOPE if a not in ("commander", "admin")]  # ouyanglu is theirs
+
+
+@pytest.mark.parametrize("who", NOT_DISTRICT)
+def test_mat013_a_forged_selection_or_screen_stays_inside_the_scope(world, who):
+    app, clients, alarms = world
+    client = clients[who]
+    forged_screen = {**SCREEN, "screen": "tablet"}
+    values = _values({(ids.SCREEN, "data"): forged_screen})
+    summary = _call(client, app, f"{ids.SUMMARY}.data", values).json()
+    scope = summary["response"][ids.SUMMARY]["data"]["scope"]
+    assert scope["subdistrict_ids"] != ["ouyanglu"] and scope["neighborhood_ids"] != ["far"]
+    for output in (f"{ids.MAP_DATA}.data", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
+                   ".children..", f"{ids.INCIDENT_TABLE}.data"):
+        text = _call(client, app, output, values).text
+        assert "far-gas" not in text and alarms["far"] not in text, (who, output)
+    view = _call(client, app, f"{ids.MAP_VIEW}.data", values).json()
+    assert "ouyanglu" not in json.dumps(view) and "far" not in view["response"][
+        ids.MAP_VIEW]["data"]["key"]
+    page = _call(client, app, ".._pages_content.children..._pages_store.data..", values).text
+    assert '"subdistrict":"ouyanglu"' not in page.replace(" ", "")
+
+
+def test_mat014_a_pick_of_another_subdistricts_device_is_not_found(world):
+    app, clients, alarms = world
+    values = _values({(ids.MAP_PICK, "data"): {"layer": "devices", "id": "far-gas"},
+                      (ids.SCREEN, "data"): {**SCREEN, "lang": "en"}})
+    out = f"{ids.DETAILS_PANEL}.children"
+    mine = _call(clients["officer2"], app, out, values, f"{ids.MAP_PICK}.data").text
+    assert "not found" not in mine.lower()
+    for who in NOT_DISTRICT:
+        theirs = _call(clients[who], app, out, values, f"{ids.MAP_PICK}.data").text
+        assert "not found" in theirs.lower(), who
+    alarm = _values({(ids.MAP_PICK, "data"): {"layer": "alarms", "id": alarms["far"]},
+                     (ids.SCREEN, "data"): {**SCREEN, "lang": "en"}})
+    assert "not found" in _call(clients["cadre"], app, out, alarm,
+                                f"{ids.MAP_PICK}.data").text.lower()
+
+
+def test_mat015_selectors_offer_and_select_only_places_in_scope(world):
+    app, clients, _ = world
+    officer = clients["officer"]
+    pick = _values({(ids.MAP_PICK, "data"): {"layer": "subdistricts", "id": "ouyanglu"},
+                    (ids.SELECTION, "data"): {"subdistrict": "beiwaitan", "neighborhood": None}})
+    moved = _call(officer, app, f"{ids.SELECTION}.data", pick, f"{ids.MAP_PICK}.data")
+    assert moved.status_code == 204 or "ouyanglu" not in moved.text
+    options = _call(officer, app, "..neighborhood-select.options...neighborhood-select.value..",
+                    _values({("subdistrict-select", "value"): None}))
+    assert "far" not in [o["value"] for o in options.json()["response"][
+        "neighborhood-select"]["options"]]
+
+
+def test_mat016_the_inbox_is_the_signed_in_persons(world):
+    app, clients, alarms = world
+    tablet = _values({(ids.SCREEN, "data"): {**SCREEN, "screen": "tablet"},
+                      (ids.SELECTION, "data"): {"subdistrict": "beiwaitan",
+                                                "neighborhood": "yunfang"}})
+    out = f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}.children.."
+    cadre = _call(clients["cadre"], app, out, tablet).json()["response"]
+    assert cadre[ids.INBOX_COUNT]["children"] == "1" and alarms["near"] in json.dumps(cadre)
+    officer = _call(clients["officer"], app, out, tablet).json()["response"]
+    assert officer[ids.INBOX_COUNT]["children"] == "0"  # the duty officer was not sent it
+
+
+def test_mat017_a_commander_states_a_reason_on_the_desk_then_sees_the_household(world):
+    app, clients, _ = world
+    output = next(o for o in _server_callbacks(app) if "@" in o)  # the reason form's callback
+    button = {"type": "reveal", "part": "button", "id": "h1-smoke"}
+    reason = {"type": "reveal", "part": "reason", "id": "h1-smoke"}
+
+    def say(who: str, text: str):
+        body = {"output": output, "outputs": {"id": ids.DETAILS_PANEL, "property": "children"},
+                "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+                "state": [[{"id": reason, "property": "value", "value": text}],
+                          {"id": ids.SCREEN, "property": "data", "value": SCREEN}],
+                "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":"))
+                                   + ".n_clicks"]}
+        return clients[who].post("/_dash-update-component", json=body)
+
+    pick = _values({(ids.MAP_PICK, "data"): {"layer": "devices", "id": "h1-smoke"}})
+    panel = f"{ids.DETAILS_PANEL}.children"
+    masked = _call(clients["commander"], app, panel, pick, f"{ids.MAP_PICK}.data").text
+    assert '"E*"' in masked and "reveal" in masked  # masked, with the reason form
+    assert say("officer", "a good reason").status_code == 204  # unlocks nothing for them
+    assert "至少" in say("commander", "ab").text  # too short: says so
+    shown = say("commander", "fire reported in the flat").text
+    assert '"E"' in shown and '"E*"' not in shown
+    again = _call(clients["commander"], app, panel, pick, f"{ids.MAP_PICK}.data").text
+    assert '"E"' in again  # for the rest of the session's reason window
+    trail = clients["admin"].get("/api/v1/audit", params={"actor": "commander"}).json()
+    assert [e["action"] for e in trail][-3:] == ["personal.reason", "personal.view",
+                                                 "personal.view"]
+    assert trail[-1]["reason"] == "fire reported in the flat" and trail[-1]["subject"] == "h1"

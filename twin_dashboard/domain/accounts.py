@@ -1,0 +1,264 @@
+"""Accounts: people who sign in (with a role and an area), kiosks, and personal API tokens.
+
+Passwords are hashed with argon2id and never printed or logged; API tokens and kiosk enrolment
+links are 32 random bytes, stored as SHA-256 (nothing to brute-force). Every id an account names
+— subdistrict, neighborhood, patrol zone, person — must exist: an unknown one is refused by name.
+:func:`viewer_of` turns an account into the :class:`~twin_dashboard.domain.access.Viewer` every
+page, callback and route asks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from twin_dashboard.domain import audit
+from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.roles import ROLES, role
+from twin_dashboard.domain.tokens import _NAME, hash_token
+from twin_dashboard.store.base import Store, StoreError
+
+API_TOKEN_PREFIX = "twp_"  # a personal token (gateway tokens are twg_)
+ENROL_PREFIX = "twk_"
+MIN_PASSWORD = 10
+ENROL_VALID = pd.Timedelta(hours=24)
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id, the library's current recommended cost
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches; a missing hash still costs one verification (timing)."""
+    try:
+        return _hasher().verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A fixed hash of a random string: unknown names cost as much as known ones.
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$RNdHNgC0xAH12TVYytCCJA"
+               "$hP3fs4EQ7timqeiEEQQVSNajeQsEqM9m0Rai8udH1+0")
+
+
+@dataclass(frozen=True)
+class Area:
+    """What ``user create`` (or ``kiosk create``) names as the account's area."""
+
+    subdistrict: str | None = None
+    neighborhoods: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+
+    @classmethod
+    def parse_kiosk(cls, text: str) -> Area:
+        """``district``, ``subdistrict:ID`` or ``neighborhood:ID``."""
+        kind, _, value = text.partition(":")
+        if kind == "district" and not value:
+            return cls()
+        if kind == "subdistrict" and value:
+            return cls(subdistrict=value)
+        if kind == "neighborhood" and value:
+            return cls(neighborhoods=(value,))
+        raise ValueError(f"bad scope {text!r}: district, subdistrict:ID or neighborhood:ID")
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password too short: at least {MIN_PASSWORD} characters")
+
+
+def create_user(store: Store, name: str, role_name: str, area: Area, *,
+                person_id: str | None = None, password: str | None, now: pd.Timestamp,
+                by: str | None = None) -> dict[str, Any]:
+    """Add an account; ``ValueError`` naming what is wrong (name, role, unknown ids, password)."""
+    if not _NAME.match(name):
+        raise ValueError(f"bad user name {name!r}: use 1-64 letters, digits, '_', '.', '-'")
+    spec = role(role_name)
+    check_area(store, spec.area, area, person_id)
+    if spec.area != "kiosk":
+        if password is None:
+            raise ValueError("a password is needed")
+        check_password(password)
+    row = {"name": name, "role": role_name, "person_id": person_id,
+           "subdistrict_id": area.subdistrict,
+           "neighborhood_ids": ";".join(area.neighborhoods) or None,
+           "zone_ids": ";".join(area.zones) or None,
+           "password_hash": hash_password(password) if password else None,
+           "created_at": _s(now)}
+    try:
+        store.accounts.add_user(row)
+    except StoreError as err:
+        raise ValueError(str(err)) from None
+    audit.record(store, now, by, "user.create", name, detail=f"role={role_name}")
+    return row
+
+
+def check_area(store: Store, kind: str, area: Area, person_id: str | None) -> None:
+    """The options a role takes, each id known: refused by name otherwise."""
+    needs = {"subdistrict": kind == "subdistrict",
+             "neighborhoods": kind == "neighborhoods", "zones": kind == "zones"}
+    if kind == "kiosk":
+        needs = {"subdistrict": False, "neighborhoods": False, "zones": False}
+        if area.subdistrict and area.neighborhoods:
+            raise ValueError("a kiosk shows one scope: a subdistrict or a neighborhood")
+    given = {"subdistrict": bool(area.subdistrict), "neighborhoods": bool(area.neighborhoods),
+             "zones": bool(area.zones)}
+    option = {"subdistrict": "--subdistrict", "neighborhoods": "--neighborhood",
+              "zones": "--zone"}
+    for part, needed in needs.items():
+        if needed and not given[part]:
+            raise ValueError(f"role needs {option[part]}")
+        if given[part] and not needed and kind != "kiosk":
+            raise ValueError(f"{option[part]} does not apply to this role (its area: {kind})")
+    if kind == "buddy" and not person_id:
+        raise ValueError("a buddy needs --person (their elders are the households they buddy)")
+    _known(store, "subdistricts", [area.subdistrict] if area.subdistrict else [], "subdistrict")
+    _known(store, "neighborhoods", list(area.neighborhoods), "neighborhood")
+    _known(store, "patrol-zones", list(area.zones), "zone")
+    if person_id and store.read_records("people", where={"id": person_id}).empty:
+        raise ValueError(f"unknown person {person_id!r}")
+
+
+def _known(store: Store, layer: str, wanted: Sequence[str], what: str) -> None:
+    if not wanted:
+        return
+    found = set(_ids(store, layer))
+    unknown = [w for w in wanted if w not in found]
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}")
+
+
+def _ids(store: Store, layer: str) -> list[str]:
+    read = getattr(store, "read_columns", None)
+    frame = read(layer, ["id"]) if read else store.read_layer(layer)
+    return list(frame["id"])
+
+
+def user_row(store: Store, name: str) -> dict[str, Any]:
+    found = store.accounts.user(name)
+    if found is None:
+        raise ValueError(f"unknown user {name!r}")
+    return found
+
+
+def disable_user(store: Store, name: str, now: pd.Timestamp, by: str | None = None) -> None:
+    """Disable an account, end its sessions and revoke its tokens — at once."""
+    row = user_row(store, name)
+    if row["disabled_at"] is not None:
+        raise ValueError(f"user {name!r} is already disabled")
+    store.accounts.update_user(name, {"disabled_at": _s(now)})
+    store.accounts.end_sessions(name, _s(now))
+    store.accounts.revoke_api_tokens(name, _s(now))
+    store.accounts.drop_enrolments(name, _s(now))
+    audit.record(store, now, by, "user.disable", name)
+
+
+def set_password(store: Store, name: str, password: str, now: pd.Timestamp,
+                 by: str | None = None) -> None:
+    """A new password; the account's open sessions end (sign in again)."""
+    row = user_row(store, name)
+    if ROLES[row["role"]].area == "kiosk":
+        raise ValueError(f"{name!r} is a kiosk: it enrols, it has no password")
+    check_password(password)
+    store.accounts.update_user(name, {"password_hash": hash_password(password)})
+    store.accounts.end_sessions(name, _s(now))
+    audit.record(store, now, by, "user.password", name)
+
+
+def issue_api_token(store: Store, name: str, now: pd.Timestamp, by: str | None = None) -> str:
+    """A personal API token for ``name`` (``Authorization: Bearer``); only its hash is kept."""
+    row = user_row(store, name)
+    if row["disabled_at"] is not None:
+        raise ValueError(f"user {name!r} is disabled")
+    if ROLES[row["role"]].area == "kiosk":
+        raise ValueError(f"{name!r} is a kiosk: kiosks do not get API tokens")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    store.accounts.add_api_token(hash_token(token), name, _s(now))
+    audit.record(store, now, by, "token.create", name)
+    return token
+
+
+def token_user(store: Store, token: str) -> str | None:
+    """The user a personal API token belongs to (None: unknown or revoked)."""
+    if not token.startswith(API_TOKEN_PREFIX):
+        return None
+    return store.accounts.api_token_user(hash_token(token))
+
+
+def create_kiosk(store: Store, name: str, scope: str, now: pd.Timestamp,
+                 by: str | None = None) -> str:
+    """A kiosk account at ``scope`` and its one-time enrolment token (valid 24 h)."""
+    create_user(store, name, "kiosk", Area.parse_kiosk(scope), password=None, now=now, by=by)
+    return enrolment(store, name, now)
+
+
+def enrolment(store: Store, name: str, now: pd.Timestamp) -> str:
+    token = ENROL_PREFIX + secrets.token_urlsafe(32)
+    store.accounts.add_enrolment(hash_token(token), name, _s(now + ENROL_VALID))
+    return token
+
+
+def revoke_kiosk(store: Store, name: str, now: pd.Timestamp, by: str | None = None) -> None:
+    row = user_row(store, name)
+    if row["role"] != "kiosk":
+        raise ValueError(f"{name!r} is not a kiosk (role {row['role']})")
+    disable_user(store, name, now, by)
+
+
+def users_table(store: Store) -> list[dict[str, Any]]:
+    """Every account without its password hash (``user list``)."""
+    out = []
+    for row in store.accounts.users():
+        area = row["subdistrict_id"] or row["neighborhood_ids"] or row["zone_ids"] or "district"
+        out.append({"name": row["name"], "role": row["role"], "area": area,
+                    "person": row["person_id"] or "",
+                    "status": "disabled" if row["disabled_at"] is not None else "active"})
+    return out
+
+
+def viewer_of(store: Store, row: dict[str, Any], *, reason: str | None = None,
+              session: str | None = None) -> Viewer:
+    """The viewer an account is: its area expanded to subdistrict/neighborhood id sets."""
+    spec = ROLES[row["role"]]
+    nbhs = frozenset(filter(None, (row.get("neighborhood_ids") or "").split(";")))
+    sub = row.get("subdistrict_id")
+    subs: frozenset[str] | None = None
+    neighborhoods: frozenset[str] | None = None
+    households: frozenset[str] | None = None
+    if spec.area == "subdistrict" or (spec.area == "kiosk" and sub):
+        subs = frozenset([sub])
+    elif spec.area == "neighborhoods" or (spec.area == "kiosk" and nbhs):
+        neighborhoods = nbhs
+        subs = _parents(store, nbhs)
+    elif spec.area == "zones":
+        zones = set(filter(None, (row.get("zone_ids") or "").split(";")))
+        frame = store.read_layer("patrol-zones")
+        subs = frozenset(frame.loc[frame["id"].isin(zones), "subdistrict_id"].dropna())
+    elif spec.area == "buddy":
+        homes = store.read_records("households", where={"buddy_id": row.get("person_id") or ""})
+        households = frozenset(homes["id"])
+        neighborhoods = frozenset(homes["neighborhood_id"].dropna())
+        subs = frozenset(homes["subdistrict_id"].dropna())
+    return Viewer(row["name"], row["role"], row.get("person_id"), subs, neighborhoods,
+                  households, reason if spec.personal == "with_reason" else None, session)
+
+
+def _parents(store: Store, neighborhoods: frozenset[str]) -> frozenset[str]:
+    read = getattr(store, "read_columns", None)
+    frame = (read("neighborhoods", ["id", "subdistrict_id"]) if read
+             else store.read_layer("neighborhoods"))
+    return frozenset(frame.loc[frame["id"].isin(neighborhoods), "subdistrict_id"].dropna())
+
+
+def _s(at: pd.Timestamp) -> int:
+    return int(pd.Timestamp(at).timestamp())
