@@ -390,3 +390,16 @@ def test_mat017_a_commander_states_a_reason_on_the_desk_then_sees_the_household(
     assert [e["action"] for e in trail][-3:] == ["personal.reason", "personal.view",
                                                  "personal.view"]
     assert trail[-1]["reason"] == "fire reported in the flat" and trail[-1]["subject"] == "h1"
+
+
+def test_mat018_dashs_websocket_refuses_a_caller_without_a_session(world):
+    from starlette.websockets import WebSocketDisconnect
+
+    _, clients, _ = world
+    with pytest.raises(WebSocketDisconnect) as closed, \
+            clients["anonymous"].websocket_connect("/_dash-ws-callback"):
+        pass
+    assert closed.value.code == 4401
+    with clients["officer"].websocket_connect("/_dash-ws-callback",
+                                              headers={"origin": "http://testserver"}):
+        pass  # signed in: Dash's own handler takes it (and runs no callback not made for it)

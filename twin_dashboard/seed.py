@@ -335,7 +335,8 @@ def create_demo_users(store: Store, now: pd.Timestamp | None = None) -> list[Dem
         password = secrets.token_urlsafe(12)
         create_user(store, name, role, area, person_id=person, password=password, now=now,
                     by="serve --demo-users")
-        shown = area.subdistrict or ",".join(area.neighborhoods or area.zones) or "district"
+        shown = area.subdistrict or ",".join(area.neighborhoods or area.zones) or (
+            f"elders of {person}" if role == "buddy" else "district")
         made.append(DemoAccount(name, role, password, shown))
     if store.accounts.user("demo-wall") is None:
         token = create_kiosk(store, "demo-wall", "district", now, by="serve --demo-users")

@@ -42,6 +42,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset({"/login", "/logout", "/healthz", "/fav
 GATEWAY_PATHS: frozenset[str] = frozenset({"/api/v1/readings"})  # the route checks its token
 UNSAFE_METHODS: frozenset[str] = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_POSTS: frozenset[str] = frozenset({"/_dash-update-component"})  # callbacks read, a kiosk too
+WS_UNAUTHORIZED = 4401  # a websocket close code: no session (the 4xxx range is the app's)
 VIEWER_CACHE = 512  # accounts whose expanded scope is kept
 VIEWER_TTL_S = 30  # a changed household or zone reaches a signed-in viewer this soon
 
@@ -56,6 +57,9 @@ class AuthMiddleware:
         self.lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # Dash's /_dash-ws-callback: signed-in callers only
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -79,6 +83,19 @@ class AuthMiddleware:
             if refused:
                 await _json(send, 403, refused)
                 return
+        token = set_caller(caller)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_caller(token)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ip = scope["client"][0] if scope.get("client") else None
+        caller, _ = await run_in_threadpool(self.resolve, _headers(scope), ip)
+        if caller is None:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": WS_UNAUTHORIZED})
+            return
         token = set_caller(caller)
         try:
             await self.app(scope, receive, send)
