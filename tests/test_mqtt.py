@@ -60,13 +60,18 @@ def test_parse_mqtt_url():
         parse_mqtt_url("http://broker/t")
 
 
-@pytest.mark.slow  # a real mosquitto
-def test_round_trip_validation_and_idempotency(broker, tmp_path):
+def subscribed(broker: int, tmp_path, topic: str):
+    """A store with the tiny district, a subscriber on ``topic`` feeding it, and a publisher."""
     store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
     load_district(store)
-    sub = MqttIngest(f"mqtt://127.0.0.1:{broker}/twin/readings", Ingestor(store)).start()
+    sub = MqttIngest(f"mqtt://127.0.0.1:{broker}/{topic}", Ingestor(store)).start()
     assert sub.subscribed.wait(10)
-    pub = publisher(broker)
+    return store, sub, publisher(broker)
+
+
+@pytest.mark.slow  # a real mosquitto
+def test_round_trip_validation_and_idempotency(broker, tmp_path):
+    store, sub, pub = subscribed(broker, tmp_path, "twin/readings")
     array = json.dumps([reading(i, event="heartbeat") for i in range(3)])
     ndjson = "\n".join(json.dumps(reading(f"n{i}", "h1-door", event="open")) for i in range(2))
     single = json.dumps(reading("one", "h1-smoke", event="smoke"))
@@ -111,13 +116,10 @@ def test_serve_settings_start_the_subscriber(broker, tmp_path):
     assert rt.store.count("readings") == 1
 
 
+@pytest.mark.slow  # a real mosquitto
 def test_fail001_each_topic_is_its_own_gateway_stream(broker, tmp_path):
     """Under a wildcard, two gateways' topics may reuse reading ids; a resend is a duplicate."""
-    store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
-    load_district(store)
-    sub = MqttIngest(f"mqtt://127.0.0.1:{broker}/gw/+/readings", Ingestor(store)).start()
-    assert sub.subscribed.wait(10)
-    pub = publisher(broker)
+    store, sub, pub = subscribed(broker, tmp_path, "gw/+/readings")
     array = json.dumps([reading(i, event="heartbeat") for i in range(2)])
     for topic in ("gw/a/readings", "gw/b/readings", "gw/a/readings"):
         pub.publish(topic, array, qos=1).wait_for_publish(5)

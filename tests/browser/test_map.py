@@ -8,6 +8,7 @@ projecting a known place through the deck's own viewport.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 
 import pytest
@@ -234,11 +235,16 @@ def test_map008_data_strings_are_never_evaluated(live_server, browser):
 
 @pytest.fixture(scope="module")
 def plain_server(server_db, live_server, tmp_path_factory):
-    """The session's store (seeded by ``live_server``) served as a real screen is: no hooks."""
+    """A copy of the session's store (seeded by ``live_server``; one server per store file)
+    served as a real screen is: no hooks."""
+    folder = tmp_path_factory.mktemp("plain-server")
+    copy = folder / "twin.db"
+    with sqlite3.connect(server_db.removeprefix("sqlite:///")) as source, \
+            sqlite3.connect(copy) as target:
+        source.backup(target)
     port = free_port()
-    log = tmp_path_factory.mktemp("plain-server") / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(serve_command(server_db, port), stdout=out,
+    with (folder / "serve.log").open("w") as out:
+        proc = subprocess.Popen(serve_command(f"sqlite:///{copy}", port), stdout=out,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
