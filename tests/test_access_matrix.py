@@ -282,7 +282,7 @@ def test_mat011_every_server_callback_answers_only_a_signed_in_caller(world):
 
 
 SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
-          f"{ids.INCIDENT_TABLE}.data", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
+          f"{ids.INCIDENT_TABLE}.rowData", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
           f"{ids.DETAILS_PANEL}.children", ".._pages_content.children..._pages_store.data..",
@@ -310,7 +310,7 @@ def test_mat013_a_forged_selection_or_screen_stays_inside_the_scope(world, who):
     scope = summary["response"][ids.SUMMARY]["data"]["scope"]
     assert scope["subdistrict_ids"] != ["ouyanglu"] and scope["neighborhood_ids"] != ["far"]
     for output in (f"{ids.MAP_DATA}.data", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
-                   ".children..", f"{ids.INCIDENT_TABLE}.data"):
+                   ".children..", f"{ids.INCIDENT_TABLE}.rowData"):
         text = _call(client, app, output, values).text
         assert "far-gas" not in text and alarms["far"] not in text, (who, output)
     view = _call(client, app, f"{ids.MAP_VIEW}.data", values).json()
@@ -397,9 +397,9 @@ def test_mat018_dashs_websocket_refuses_a_caller_without_a_session(world):
 
     _, clients, _ = world
     with pytest.raises(WebSocketDisconnect) as closed, \
-            clients["anonymous"].websocket_connect("/_dash-ws-callback"):
+            clients["anonymous"].websocket_connect("ws://localhost/_dash-ws-callback"):
         pass
     assert closed.value.code == 4401
-    with clients["officer"].websocket_connect("/_dash-ws-callback",
-                                              headers={"origin": "http://testserver"}):
+    with clients["officer"].websocket_connect("ws://localhost/_dash-ws-callback",
+                                              headers={"origin": "http://localhost"}):
         pass  # signed in: Dash's own handler takes it (and runs no callback not made for it)

@@ -120,8 +120,10 @@ def test_fail003_reads_beyond_the_cap_are_told_to_retry(tmp_path):
         release.wait(10)
         return read(*args, **kwargs)
 
+    add_user(services.store, "boss", "commander")  # before the slow read stands in
     services.store.read_layer = slow_read
     with TestClient(app.server, base_url="http://localhost") as c:
+        sign_in(c, "boss")
         first = threading.Thread(target=lambda: c.get("/api/v1/layers/subdistricts"))
         first.start()
         assert inside.wait(10)

@@ -15,6 +15,7 @@ from twin_dashboard.callbacks import register_all
 from twin_dashboard.callbacks.pages import screen_page
 from twin_dashboard.cli import main
 from twin_dashboard.config import ASSETS_DIR, Settings
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import client, ids, screens
 from twin_dashboard.testing import serve_command
@@ -73,7 +74,8 @@ def test_js005_test_hooks_are_the_servers_choice_and_off_by_default(tmp_path, ho
                               test_hooks=hooks), seed=False)
     services = services_of_app(app)
     try:
-        assert _client_config(screen_page(services, "desk"))["test_hooks"] is hooks
+        page = screen_page(services, Viewer("boss", "commander"), "desk")
+        assert _client_config(page)["test_hooks"] is hooks
     finally:
         services.close()
 

@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from tests._live_fixtures import load_district
+from twin_dashboard.domain.accounts import issue_api_token
 from twin_dashboard.store.base import open_store
-from twin_dashboard.testing import free_port, serve_command, wait_healthy
+from twin_dashboard.testing import add_user, free_port, serve_command, wait_healthy
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +38,9 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def read_whole_layer(base: str, deadline: float, counts: dict[str, int]) -> None:
+def read_whole_layer(base: str, deadline: float, counts: dict[str, int], token: str) -> None:
     url: str | None = f"{base}/api/v1/layers/devices"
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         while url and time.monotonic() < deadline:
             response = client.get(url)
             if response.status_code == 503:
@@ -56,6 +58,8 @@ def server(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'heavy.db'}"
     store = open_store(db_url)
     load_district(store, extra_devices=DEVICES - 8)
+    add_user(store, "reader", "commander")
+    token = issue_api_token(store, "reader", pd.Timestamp.now(tz="UTC"))
     store.close()
     port = free_port()
     proc = subprocess.Popen(serve_command(db_url, port), cwd=ROOT,
@@ -63,17 +67,17 @@ def server(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc, timeout_s=120)
-        yield base, proc
+        yield base, proc, token
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
 def test_fail003_health_answers_within_a_second_under_40_parallel_layer_reads(server):
-    base, proc = server
+    base, proc, token = server
     deadline = time.monotonic() + DEADLINE_S
     counts = {"features": 0, "busy": 0}
-    clients = [threading.Thread(target=read_whole_layer, args=(base, deadline, counts))
+    clients = [threading.Thread(target=read_whole_layer, args=(base, deadline, counts, token))
                for _ in range(CLIENTS)]
     for thread in clients:
         thread.start()
