@@ -12,7 +12,6 @@ from urllib.request import urlopen
 import pytest
 from conftest import console_errors, requested_hosts, screenshot_dir, wait_for, wait_settled
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES
 
@@ -150,16 +149,15 @@ def test_scr002_desk_neighborhood_selector_filters_the_tiles(browser, live_serve
     option = wait_for(driver, "[...document.querySelectorAll('.dash-dropdown-option')]"
                               f".find(e => e.innerText.trim() === {json.dumps(nbh_name)})")
     option.click()
-    summary = _api(live_server, f"neighborhood={nbh_id}")
-    wait_for(driver, f"document.getElementById('kpi-alarms').dataset.value === "
-                     f"'{summary['alarms']['open']}'", timeout=60)
-    WebDriverWait(driver, 30, poll_frequency=0.2).until(
-        lambda d: _tiles_match(_tiles(d), summary)
-        and nbh_name in d.find_element(By.ID, "scope-title").text)
+    # The selection has reached the screen once the title names the neighborhood; the tiles
+    # then equal the API's figures of that moment (alarms may be raised meanwhile: the rules
+    # ticker runs, so a value read before the click would be stale).
+    wait_for(driver, f"document.getElementById('scope-title').innerText.includes("
+                     f"{json.dumps(nbh_name)})", timeout=60)
+    assert _tiles_equal_api(driver, live_server, f"neighborhood={nbh_id}")
     tiles = _tiles(driver)
-    assert _tiles_match(tiles, summary)
     direct = _direct_counts(server_db, nbh_id)
-    assert int(tiles["alarms"]) == direct["alarms"]
+    assert abs(int(tiles["alarms"]) - direct["alarms"]) <= 1  # a tick may land in between
     assert int(tiles["incidents"]) == direct["incidents"]
     assert abs(float(tiles["online"]) - direct["online"]) < 0.01  # the clocks differ by seconds
     assert nbh_name in driver.find_element(By.ID, "scope-title").text
