@@ -45,26 +45,33 @@ def _tiles(driver) -> dict[str, str]:
 CLOCK_TOLERANCE = {"online": 0.002, "sla": 3.0, "coverage": 0.01}
 
 
-def _tiles_match(tiles: dict[str, str], summary: dict) -> bool:
-    expected = {
+def _expected(summary: dict) -> dict[str, float]:
+    return {
         "online": summary["devices"]["online_share"], "alarms": summary["alarms"]["open"],
         "incidents": summary["incidents"]["open"],
         "sla": summary["incidents"]["sla_breaches"],
         "coverage": summary["patrols"]["coverage_share"],
     }
+
+
+def _tiles_match(tiles: dict[str, str], before: dict, after: dict | None = None) -> bool:
+    """Each tile lies between the API's figure read just before and just after the tiles
+    (within the clock's tolerance): the rules ticker may raise an alarm between the reads."""
+    low, high = _expected(before), _expected(after or before)
     try:
-        return all(abs(float(tiles[k]) - float(v)) <= CLOCK_TOLERANCE.get(k, 1e-9)
-                   for k, v in expected.items())
+        return all(min(low[k], high[k]) - CLOCK_TOLERANCE.get(k, 1e-9) <= float(tiles[k])
+                   <= max(low[k], high[k]) + CLOCK_TOLERANCE.get(k, 1e-9) for k in low)
     except (KeyError, ValueError):
         return False
 
 
 def _tiles_equal_api(driver, live_server: str, query: str = "", tries: int = 3) -> bool:
     """The tiles equal the API's summary; a mismatch is judged again after the next refresh
-    of the tiles (every 15 s), in case an alarm was raised between the two reads."""
+    of the tiles (every 15 s), in case an alarm was raised between the reads."""
     for _ in range(tries):
+        before = _api(live_server, query)
         tiles = _tiles(driver)
-        if _tiles_match(tiles, _api(live_server, query)):
+        if _tiles_match(tiles, before, _api(live_server, query)):
             return True
         wait_for(driver, f"JSON.stringify(Object.fromEntries([...document.querySelectorAll("
                          f"'[data-kpi]')].map(e => [e.dataset.kpi, e.dataset.value]))) !== "
