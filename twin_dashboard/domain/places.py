@@ -28,10 +28,8 @@ class MapScope:
 
     @property
     def store_scope(self) -> Scope:
-        """The narrowest place alone: a neighborhood implies its subdistrict."""
-        if self.neighborhood:
-            return Scope.of(neighborhood=self.neighborhood)
-        return Scope.of(self.subdistrict)
+        """Both ids when known: the store's scoped reads use the subdistrict's index too."""
+        return Scope.of(self.subdistrict, self.neighborhood)
 
     @property
     def selection(self) -> dict[str, str | None]:
