@@ -12,11 +12,11 @@ import sqlite3
 import subprocess
 
 import pytest
-from conftest import console_errors, element_colors, requested_hosts, wait_for
+from conftest import BROWSER_USER, console_errors, element_colors, requested_hosts, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from twin_dashboard.testing import free_port, serve_command, wait_healthy
+from twin_dashboard.testing import free_port, serve_command, sign_in_driver, wait_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,9 +24,13 @@ DRAW_TIMEOUT_S = 120  # the first frame of the whole district in software WebGL
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-def open_map(browser, width: int, height: int, url: str):
-    """A window on ``url``; scripts may wait out a main thread busy with the first frame."""
-    driver = browser(width, height)
+def open_map(browser, width: int, height: int, url: str, signed_in_at: str | None = None):
+    """A window on ``url``; scripts may wait out a main thread busy with the first frame.
+    ``signed_in_at``: the base of another server to sign in at (a session belongs to its
+    server's store, and a cookie to the host, whatever the port)."""
+    driver = browser(width, height, **({"user": None} if signed_in_at else {}))
+    if signed_in_at:
+        sign_in_driver(driver, signed_in_at, BROWSER_USER)
     driver.set_script_timeout(DRAW_TIMEOUT_S)
     driver.set_page_load_timeout(DRAW_TIMEOUT_S)
     driver.get(url)
@@ -256,7 +260,7 @@ def plain_server(server_db, live_server, tmp_path_factory):
 
 
 def test_map009_without_test_hooks_the_page_draws_and_exposes_nothing(plain_server, browser):
-    driver = open_map(browser, 1920, 1080, f"{plain_server}/desk")
+    driver = open_map(browser, 1920, 1080, f"{plain_server}/desk", signed_in_at=plain_server)
     wait_for(driver, "document.querySelector('#twin-map.is-ready') !== null", DRAW_TIMEOUT_S)
     wait_for(driver, "document.getElementById('stale-banner').getAttribute('data-stream')", 30)
     assert driver.execute_script(

@@ -55,25 +55,30 @@ def _expected(summary: dict) -> dict[str, float]:
     }
 
 
-def _tiles_match(tiles: dict[str, str], before: dict, after: dict | None = None) -> bool:
-    """Each tile lies between the API's figure read just before and just after the tiles
-    (within the clock's tolerance): the rules ticker may raise an alarm between the reads."""
-    low, high = _expected(before), _expected(after or before)
+def _tiles_match(tiles: dict[str, str], reads: list[dict]) -> bool:
+    """Each tile lies within the API's figures read around it (within the clock's
+    tolerance): the rules ticker may raise an alarm between the reads."""
+    figures = [_expected(read) for read in reads]
     try:
-        return all(min(low[k], high[k]) - CLOCK_TOLERANCE.get(k, 1e-9) <= float(tiles[k])
-                   <= max(low[k], high[k]) + CLOCK_TOLERANCE.get(k, 1e-9) for k in low)
+        return all(min(f[k] for f in figures) - CLOCK_TOLERANCE.get(k, 1e-9) <= float(tiles[k])
+                   <= max(f[k] for f in figures) + CLOCK_TOLERANCE.get(k, 1e-9)
+                   for k in figures[0])
     except (KeyError, ValueError):
         return False
 
 
-def _tiles_equal_api(driver, live_server: str, query: str = "", tries: int = 3) -> bool:
-    """The tiles equal the API's summary; a mismatch is judged again after the next refresh
-    of the tiles (every 15 s), in case an alarm was raised between the reads."""
+def _tiles_equal_api(driver, live_server: str, query: str = "", tries: int = 4) -> bool:
+    """The tiles equal the API's summary. A mismatch is judged again after the tiles next
+    change (every 15 s), against the reads since the previous look: the summary the tiles
+    show was computed between them."""
+    reads: list[dict] = []
     for _ in range(tries):
-        before = _api(live_server, query)
+        reads.append(_api(live_server, query))
         tiles = _tiles(driver)
-        if _tiles_match(tiles, before, _api(live_server, query)):
+        reads.append(_api(live_server, query))
+        if _tiles_match(tiles, reads[-3:]):
             return True
+        print("tiles", tiles, "API", [_expected(read) for read in reads[-3:]])
         wait_for(driver, f"JSON.stringify(Object.fromEntries([...document.querySelectorAll("
                          f"'[data-kpi]')].map(e => [e.dataset.kpi, e.dataset.value]))) !== "
                          f"{json.dumps(json.dumps(tiles, separators=(',', ':')))}", timeout=40)
