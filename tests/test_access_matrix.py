@@ -19,6 +19,7 @@ from shapely.geometry import Point, box
 from tests._live_fixtures import devices_frame, load_district
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
+from twin_dashboard.domain import audit
 from twin_dashboard.domain.accounts import create_kiosk
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.layouts import ids
@@ -294,7 +295,27 @@ def test_mat012_every_callback_reading_the_store_is_checked_below(world):
     pure = {f"{ids.KPI_TILES}.children", f"{ids.FUNNEL_CHART}.figure",
             f"{ids.DEVICE_CHART}.figure", f"{ids.ALARM_CHART}.figure",
             f"{ids.FRESHNESS}.children"}  # the browser's own summary; source times
-    assert {_plain(o) for o in _server_callbacks(app)} == set(SCOPED) | pure
+    assert {_plain(o) for o in _server_callbacks(app)} == set(SCOPED) | pure | {AUDIT_DRAWER}
+
+
+AUDIT_DRAWER = f"..{ids.AUDIT_PANEL}.hidden...{ids.AUDIT_GRID}.rowData.."
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_mat019_only_an_admin_opens_the_audit_drawer(world, who):
+    app, clients, _ = world
+    answer = _call(clients[who], app, AUDIT_DRAWER, _values({(ids.AUDIT_OPEN, "n_clicks"): 1}))
+    if who != "admin":
+        assert answer.status_code == 204 and "login" not in answer.text
+        return
+    hidden, rows = (answer.json()["response"][i][p] for i, p in
+                    ((ids.AUDIT_PANEL, "hidden"), (ids.AUDIT_GRID, "rowData")))
+    assert hidden is False
+    assert {"actor": "cadre", "action": "登录"}.items() <= next(
+        r for r in rows if r["actor"] == "cadre").items()
+    trail = audit.entries(services_of_app(app).store)
+    assert [rows[0]["subject"], rows[-1]["subject"]] == [trail[-1]["subject"],
+                                                         trail[0]["subject"]]  # newest first
 
 
 NOT_DISTRICT = [a for a in IN_SCOPE if a not in ("commander", "admin")]  # ouyanglu is theirs

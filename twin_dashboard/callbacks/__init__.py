@@ -25,6 +25,8 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.details",
     # live screens (issue 4): the event stream, stale banner and flash, in the browser
     "twin_dashboard.callbacks.live",
+    # people and access (issue 8): the admins' audit drawer
+    "twin_dashboard.callbacks.audit",
 )
 
 

@@ -21,6 +21,7 @@ from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import Places
 from twin_dashboard.i18n import LANGS, lang_of, t
 from twin_dashboard.layouts import ids, screens
+from twin_dashboard.layouts.context import UserBadge
 from twin_dashboard.profiles import SCREENS, profile
 from twin_dashboard.services import Services, serving
 
@@ -68,9 +69,11 @@ def screen_page(services: Services, viewer: Viewer, screen: str, *,
         paint = None
     inbox = profile(screen).inbox and not viewer.read_only
     actor = viewer.person_id if inbox else None  # whose inbox the tablet shows
+    user = UserBadge(viewer.name, viewer.role, admin=viewer.spec.admin,
+                     kiosk=viewer.spec.area == "kiosk")
     return screens.build(screen, lang=lang, places=viewer.areas(places),
                          selection=scope.selection, rotate=rotate, paint=paint, actor=actor,
-                         test_hooks=services.settings.test_hooks)
+                         user=user, test_hooks=services.settings.test_hooks)
 
 
 def _page(screen: str):

@@ -28,10 +28,10 @@ def record(store: Store, now: pd.Timestamp, actor: str | None, action: str,
 
 
 def entries(store: Store, since: pd.Timestamp | None = None, actor: str | None = None,
-            limit: int | None = None) -> list[dict[str, Any]]:
-    """Entries in order, each with its time as ISO 8601 (UTC)."""
+            limit: int | None = None, newest: bool = False) -> list[dict[str, Any]]:
+    """Entries in order (``newest`` first), each with its time as ISO 8601 (UTC)."""
     since_s = int(pd.Timestamp(since).timestamp()) if since is not None else None
-    rows = store.accounts.read_audit(since_s, actor, limit)
+    rows = store.accounts.read_audit(since_s, actor, limit, newest)
     return [{**r, "ts": pd.Timestamp(r["ts"], unit="s", tz="UTC").isoformat()} for r in rows]
 
 

@@ -15,10 +15,17 @@ from dash import dcc, html
 from twin_dashboard.catalog import DEVICE_STATES, LEVELS
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
+from twin_dashboard.layouts.context import UserBadge
 from twin_dashboard.layouts.map_panel import MapPaint, map_panel
 from twin_dashboard.profiles import profile
 from twin_dashboard.views.charts import GRAPH_CONFIG
-from twin_dashboard.views.tables import FeedItem, Kpi, grid_locale, incident_columns
+from twin_dashboard.views.tables import (
+    FeedItem,
+    Kpi,
+    audit_columns,
+    grid_locale,
+    incident_columns,
+)
 from twin_dashboard.views.theme import LEVEL_COLORS, STATE_COLORS, hex_of
 
 CLOCK_MS = 15_000  # how often figures refresh: the feed is "live" within this
@@ -46,8 +53,10 @@ def page_stores(screen: str, lang: str, selection: dict[str, str | None],
     return parts
 
 
-def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = ()) -> html.Header:
-    """Title, scope, optional tools (selectors), freshness badges and the clock."""
+def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
+           user: UserBadge | None = None) -> html.Header:
+    """Title, scope, optional tools (selectors), freshness badges, the clock and who is
+    signed in."""
     return html.Header([
         html.Div([html.Span(className="brand-mark"),
                   html.H1(t(profile(screen).title_key, lang))],
@@ -56,7 +65,41 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = ())
         html.Div(list(tools), className="tools"),
         html.Div(id=ids.FRESHNESS, className="freshness"),
         html.Div(id=ids.CLOCK_TEXT, className="clock"),
+        *([user_menu(user, lang)] if user else []),
     ], className="header")
+
+
+def user_menu(user: UserBadge, lang: str) -> html.Div:
+    """The signed-in name and role; the audit trail for admins; sign out (not on a kiosk)."""
+    parts: list = [html.Span([datum(user.name, className="user-name"),
+                              html.Span(t(f"role.{user.role}", lang), className="user-role")],
+                             className="user-badge", title=t("user.signed_in", lang))]
+    if user.admin:
+        parts.append(html.Button(t("audit.open", lang), id=ids.AUDIT_OPEN, n_clicks=0,
+                                 type="button", className="btn btn-ghost"))
+    if not user.kiosk:
+        parts.append(html.A(t("user.logout", lang), href=f"/logout?lang={lang}",
+                            className="btn btn-ghost logout"))
+    return html.Div(parts, className="user-menu")
+
+
+def audit_panel(lang: str) -> html.Aside:
+    """The audit trail (admins): a drawer over the desk, newest first, rows from a callback
+    that checks the role on the server (callbacks/audit.py)."""
+    grid = dag.AgGrid(
+        id=ids.AUDIT_GRID, columnDefs=audit_columns(lang),
+        defaultColDef={"sortable": True, "resizable": True, "filter": "agTextColumnFilter"},
+        dashGridOptions={"pagination": True, "paginationPageSize": 20,
+                         "paginationPageSizeSelector": False,
+                         "localeText": grid_locale(lang)},
+        className="audit-grid", style={"height": "100%", "width": "100%"})
+    head = html.Div([html.H2(t("audit.title", lang)),
+                     html.Button(t("audit.close", lang), id=ids.AUDIT_CLOSE, n_clicks=0,
+                                 type="button", className="btn btn-ghost")],
+                    className="card-head")
+    return html.Aside([head, html.Div(grid, className="audit-body")], id=ids.AUDIT_PANEL,
+                      className="audit-panel card", hidden=True,
+                      **{"aria-label": t("audit.title", lang)})
 
 
 def scope_label(scope_name: str | None, lang: str, screen: str) -> list:

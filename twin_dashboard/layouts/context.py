@@ -9,6 +9,16 @@ from twin_dashboard.layouts.map_panel import MapPaint
 
 
 @dataclass(frozen=True)
+class UserBadge:
+    """Who is signed in, as the header shows it (built by the page adapter from the session)."""
+
+    name: str
+    role: str
+    admin: bool = False  # the desk offers the audit trail
+    kiosk: bool = False  # a wall in a room: no sign-out link
+
+
+@dataclass(frozen=True)
 class ScreenContext:
     screen: str
     lang: str
@@ -16,6 +26,7 @@ class ScreenContext:
     places: Places
     rotate_s: int | None = None
     paint: MapPaint | None = None  # the map's first paint (None: a store with no geography)
+    user: UserBadge | None = None
 
     @property
     def scope_name(self) -> str | None:

@@ -28,5 +28,6 @@ def layout(ctx: ScreenContext) -> html.Div:
                   c.chart_card(ids.COVERAGE_CHART, "chart.coverage", lang)],
                  className="area-charts"),
     ], className="desk-grid")
-    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools), grid],
+    admin = [c.audit_panel(lang)] if ctx.user and ctx.user.admin else []
+    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user), grid, *admin],
                     className="layout layout-desk")

@@ -8,7 +8,7 @@ from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import desk, tablet, wall
 from twin_dashboard.layouts.client import client_store
 from twin_dashboard.layouts.components import page_stores
-from twin_dashboard.layouts.context import ScreenContext
+from twin_dashboard.layouts.context import ScreenContext, UserBadge
 from twin_dashboard.layouts.live import live_parts
 from twin_dashboard.layouts.map_panel import MapPaint
 from twin_dashboard.profiles import profile
@@ -31,11 +31,14 @@ def rotate_seconds(screen: str, rotate: str | None) -> int | None:
 
 def build(screen: str, *, lang: str, places: Places, selection: dict[str, str | None],
           rotate: str | None = None, paint: MapPaint | None = None,
-          actor: str | None = None, test_hooks: bool = False) -> html.Div:
+          actor: str | None = None, user: UserBadge | None = None,
+          test_hooks: bool = False) -> html.Div:
     """The page of ``screen`` at a resolved ``selection`` with its first map ``paint``;
-    ``actor``: the person whose inbox the page shows (the tablet's); ``test_hooks``: the
+    ``actor``: the person whose inbox the page shows (the tablet's); ``user``: who is signed
+    in (the header's badge); ``test_hooks``: the
     scripts expose what the browser tests read (``layouts/client.py``)."""
-    ctx = ScreenContext(screen, lang, selection, places, rotate_seconds(screen, rotate), paint)
+    ctx = ScreenContext(screen, lang, selection, places, rotate_seconds(screen, rotate), paint,
+                        user)
     stores = page_stores(screen, lang, ctx.selection, ctx.rotate_s, list(places.subdistricts))
     live = live_parts(screen, lang, places, actor)
     return html.Div([*stores, client_store(test_hooks), *live, COMPOSITIONS[screen](ctx)],

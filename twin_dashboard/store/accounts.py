@@ -123,8 +123,9 @@ class SQLiteAccounts:
             _insert(conn, "audit", AUDIT_COLUMNS[1:], row)
 
     def read_audit(self, since: int | None = None, actor: str | None = None,
-                   limit: int | None = None) -> list[dict[str, Any]]:
-        """Audit rows in order, from ``since`` (epoch s) and of ``actor`` when given."""
+                   limit: int | None = None, newest: bool = False) -> list[dict[str, Any]]:
+        """Audit rows in order (``newest`` first), from ``since`` (epoch s) and of ``actor``
+        when given."""
         clauses, params = [], []
         if since is not None:
             clauses.append("ts >= ?")
@@ -134,7 +135,8 @@ class SQLiteAccounts:
             params.append(actor)
         sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"
         sql += (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        sql += " ORDER BY seq" + (f" LIMIT {int(limit)}" if limit else "")
+        sql += " ORDER BY seq" + (" DESC" if newest else "")
+        sql += f" LIMIT {int(limit)}" if limit else ""
         return self._all(sql, params, AUDIT_COLUMNS)
 
     # --- internals ---

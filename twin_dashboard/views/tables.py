@@ -14,6 +14,7 @@ import pandas as pd
 
 from twin_dashboard.catalog import INCIDENT_SOURCES, INCIDENT_STATUSES, LEVELS, OPEN_STATUSES
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc, as_utc_series
+from twin_dashboard.i18n import TEXT as _CATALOG
 from twin_dashboard.i18n import t
 from twin_dashboard.views.charts import rule_name
 
@@ -195,3 +196,33 @@ def kpis(summary: Mapping[str, Any], lang: str) -> list[Kpi]:
             t("kpi.coverage.sub", lang, covered=patrols["segments_covered"],
               total=patrols["segments"])),
     ]
+
+
+AUDIT_FIELDS: tuple[str, ...] = ("ts", "actor", "action", "subject", "reason", "ip")
+AUDIT_FLEX = {"ts": 0, "actor": 1, "action": 1, "subject": 1, "reason": 2, "ip": 1}
+AUDIT_SAMPLE = {"ts": "2026-01-01 00:00:00"}  # a column as wide as its widest value
+
+
+def audit_columns(lang: str) -> list[dict[str, Any]]:
+    """The audit grid's ``columnDefs``."""
+    def width(field: str) -> int:
+        header = _text_px(t(f"audit.col.{field}", lang)) + _SORT_ICON_PX
+        return max(header, _text_px(AUDIT_SAMPLE.get(field, ""), 0.62)) + _CELL_PAD_PX
+
+    return [{"field": f, "headerName": t(f"audit.col.{f}", lang), "minWidth": width(f),
+             **({"flex": AUDIT_FLEX[f]} if AUDIT_FLEX[f] else {"width": width(f)})}
+            for f in AUDIT_FIELDS]
+
+
+def audit_rows(entries: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Audit entries as grid rows: local time to the second, the action named in ``lang``
+    (an action the catalog does not know is shown as its code)."""
+    rows = []
+    for entry in entries:
+        when = pd.Timestamp(entry["ts"]).tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+        key = f"audit.action.{entry['action']}"
+        action = t(key, lang) if key in _CATALOG else entry["action"]
+        rows.append({"ts": when, "actor": entry["actor"] or "", "action": action,
+                     "subject": entry["subject"] or "", "reason": entry["reason"] or "",
+                     "ip": entry["ip"] or ""})
+    return rows
