@@ -384,7 +384,7 @@ def test_mat016_the_inbox_is_the_signed_in_persons(world):
 
 def test_mat017_a_commander_states_a_reason_on_the_desk_then_sees_the_household(world):
     app, clients, _ = world
-    output = next(o for o in _server_callbacks(app) if "@" in o)  # the reason form's callback
+    output = _duplicate_panel_callback(app, "reveal")  # the reason form's callback
     button = {"type": "reveal", "part": "button", "id": "h1-smoke"}
     reason = {"type": "reveal", "part": "reason", "id": "h1-smoke"}
 
@@ -411,6 +411,35 @@ def test_mat017_a_commander_states_a_reason_on_the_desk_then_sees_the_household(
     assert [e["action"] for e in trail][-3:] == ["personal.reason", "personal.view",
                                                  "personal.view"]
     assert trail[-1]["reason"] == "fire reported in the flat" and trail[-1]["subject"] == "h1"
+
+
+def _duplicate_panel_callback(app, input_type: str) -> str:
+    """The details panel's extra callback fired by components of ``input_type``."""
+    return next(o for o, v in app.callback_map.items()
+                if "@" in o and input_type in json.dumps(v["inputs"]))
+
+
+def test_mat020_a_forged_alarm_action_outside_the_scope_or_not_allowed_changes_nothing(world):
+    app, clients, alarms = world
+    output = _duplicate_panel_callback(app, ids.ALARM_ACTION)
+
+    def act(who: str, alarm_id: str, action: str):
+        button = ids.alarm_action(alarm_id, action)
+        body = {"output": output, "outputs": {"id": ids.DETAILS_PANEL, "property": "children"},
+                "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+                "state": [[], {"id": ids.SCREEN, "property": "data", "value": SCREEN}],
+                "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":"))
+                                   + ".n_clicks"]}
+        return clients[who].post("/_dash-update-component", json=body)
+
+    before = clients["commander"].get(f"/api/v1/alarms/{alarms['far']}").json()
+    for who in ("officer", "cadre", "kiosk", "admin"):
+        answer = act(who, alarms["far"], "close")
+        assert answer.status_code == 200 and "act-refused" in answer.text, who
+        assert "far-gas" not in answer.text  # the panel of a foreign alarm is "not found"
+    assert act("anonymous", alarms["far"], "close").status_code == 401
+    after = clients["commander"].get(f"/api/v1/alarms/{alarms['far']}").json()
+    assert after["status"] == before["status"] and after["steps"] == before["steps"]
 
 
 def test_mat018_dashs_websocket_refuses_a_caller_without_a_session(world):

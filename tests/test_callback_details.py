@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from twin_dashboard.callbacks.details import DRAW, render
+import pytest
+
+from twin_dashboard.callbacks.details import DRAW, render, take_action
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.details import GATHER
 
@@ -46,3 +48,79 @@ def test_cbdet003_unknown_or_foreign_picks_say_not_found_in_the_pages_language(d
     panel = _text(render(demo, stranger, {"layer": "devices", "id": device["id"]},
                          {"lang": "en"}))
     assert "not found" in panel.lower()
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    """A demo district of this module's own: the tests below change alarms."""
+    from twin_dashboard.app import build_services
+    from twin_dashboard.config import Settings
+
+    db = tmp_path_factory.mktemp("own") / "twin.db"
+    services = build_services(Settings(db_url=f"sqlite:///{db}", simulate=False))
+    yield services
+    services.close()
+
+
+def _status(services, alarm_id: str) -> str:
+    return services.store.read_records("alarms", where={"id": alarm_id})["status"].iloc[0]
+
+
+def _household_alarm(services):
+    """An open elderly-care alarm of a household and its cadre (a recipient)."""
+    alarms = services.store.read_records("alarms", where={"status": "open"})
+    alarm = alarms[alarms["household_id"].notna()].iloc[0]
+    inbox = services.store.read_records("alarm_inbox", where={"alarm_id": alarm["id"]})
+    cadre = inbox[inbox["role"] == "cadre"]["person_id"].iloc[0]
+    viewer = Viewer("cadre-y", "cadre", cadre, frozenset([alarm["subdistrict_id"]]),
+                    frozenset([alarm["neighborhood_id"]]))
+    return alarm, viewer
+
+
+def test_cbdet004_a_household_alarm_shows_its_household_not_an_empty_device(own):
+    alarm, cadre = _household_alarm(own)
+    with own.store.live_tx() as tx:  # as the rules raise them: a household, no one device
+        tx.update_alarm(alarm["id"], {"device_id": None})
+    panel = _text(render(own, cadre, {"layer": "alarms", "id": alarm["id"]},
+                         {"screen": "tablet", "lang": "zh"}))
+    address = own.store.read_records("households", where={"id": alarm["household_id"]})[
+        "address"].iloc[0]
+    assert address in panel and "其他" not in panel
+
+
+def test_cbdet005_the_panels_actions_are_the_callers_and_each_redraws_the_panel(own):
+    alarm, cadre = _household_alarm(own)
+    screen = {"screen": "tablet", "lang": "en"}
+    panel = _text(render(own, cadre, {"layer": "alarms", "id": alarm["id"]}, screen))
+    assert all(f"'action': '{a}'" in panel for a in ("ack", "escalate", "close", "incident"))
+    kiosk = Viewer("k", "kiosk", None, frozenset([alarm["subdistrict_id"]]))
+    assert "alarm-action" not in _text(render(own, kiosk, {"layer": "alarms",
+                                                           "id": alarm["id"]}, screen))
+    done = _text(take_action(own, cadre, alarm["id"], "ack", None, screen))
+    assert "Acknowledged: the alarm is yours" in done and "'action': 'ack'" not in done
+    assert _status(own, alarm["id"]) == "acknowledged"
+    trail = own.store.accounts.read_audit(actor="cadre-y")
+    assert ("alarm.acknowledged", alarm["id"]) in [(e["action"], e["subject"]) for e in trail]
+    again = _text(take_action(own, cadre, alarm["id"], "ack", None, screen))
+    assert "Not done" in again
+    closed = _text(take_action(own, cadre, alarm["id"], "close", "visited, all well", screen))
+    assert "Alarm closed" in closed and _status(own, alarm["id"]) == "closed"
+    steps = own.store.read_records("alarm_steps", where={"alarm_id": alarm["id"]})
+    assert "visited, all well" in set(steps["note"].dropna())
+
+
+def test_cbdet006_an_escalated_alarm_acknowledged_says_it_was_escalated(own):
+    alarms = own.store.read_records("alarms", where={"status": "open"})
+    alarm = alarms.iloc[-1]
+    inbox = own.store.read_records("alarm_inbox", where={"alarm_id": alarm["id"]})
+    officer = Viewer("duty", "officer", "p-officer", frozenset([alarm["subdistrict_id"]]))
+    screen = {"screen": "desk", "lang": "zh"}
+    done = _text(take_action(own, officer, alarm["id"], "escalate", None, screen))
+    assert "已升级至街道值班人员" in done and "已升级" in done
+    duty = own.store.read_records("alarm_inbox", where={"alarm_id": alarm["id"]})
+    duty_id = duty[duty["role"] == "duty_officer"]["person_id"].iloc[0]
+    assert len(duty) > len(inbox)
+    officer = Viewer("duty", "officer", duty_id, frozenset([alarm["subdistrict_id"]]))
+    acked = _text(take_action(own, officer, alarm["id"], "ack", None, screen))
+    assert "已确认" in acked and "曾升级至街道" in acked
+    assert "'action': 'escalate'" not in acked  # escalated once only

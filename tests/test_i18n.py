@@ -86,6 +86,10 @@ SAME_TEXT_ON_PURPOSE: tuple[frozenset[str], ...] = tuple(frozenset(keys) for key
     # an alarm's status, and what the acknowledge / escalate button says once done
     {"alarm_status.acknowledged", "live.acked"},
     {"alarm_status.escalated", "live.escalated"},
+    # a role of a signed-in person, a handling level, a person in the details panel
+    {"level.property", "role.property"},
+    {"details.buddy", "role.buddy"},
+    {"audit.col.reason", "reveal.reason"},  # the audit's column, the reason form's field
     # a table column, a row of the details panel
     {"table.col.source", "details.source"},
     {"table.col.status", "details.status"},

@@ -13,6 +13,7 @@ from dash import html
 from twin_dashboard.callbacks import register_all
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import components, ids, screens
+from twin_dashboard.layouts.context import UserBadge
 
 SCREENS = ("wall", "desk", "tablet")
 PLACES = Places({"beiwaitan": "北外滩街道", "jiaxinglu": "嘉兴路街道"},
@@ -25,14 +26,17 @@ TEXT_PROPS = ("children", "placeholder", "title", "label")
 # is static. Everything else must be read or written by a callback.
 STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
 # Pattern-matching types appear in a layout only once a callback fills the list.
-FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL})
+FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL, ids.ALARM_ACTION,
+                                          ids.ALARM_NOTE})
+# Pages are built as an admin: the header shows the user, the desk the audit drawer.
+ADMIN = UserBadge("admin-1", "admin", admin=True)
 
 
 def _build(screen: str, lang: str = "zh", **query: str | None) -> html.Div:
     """The page as ``callbacks/pages.py`` builds it, without a map paint (no store here)."""
     selection = PLACES.clean(query.get("subdistrict"), query.get("neighborhood"))
     return screens.build(screen, lang=lang, places=PLACES, selection=selection,
-                         rotate=query.get("rotate"))
+                         rotate=query.get("rotate"), user=ADMIN)
 
 
 def _walk(node, inside_datum: bool = False) -> Iterator[tuple[object, bool]]:
@@ -176,25 +180,23 @@ def _buttons(tree) -> list:
     return found
 
 
-@pytest.mark.parametrize(("status", "action"), [("open", "escalate"), ("escalated", "ack"),
-                                                ("closed", None)])
-def test_alarm_details_offer_the_desk_its_next_step(status: str, action: str | None) -> None:
-    """The desk acts as the duty officer: escalate an open alarm, acknowledge an escalated one
-    (only recipients may acknowledge); nothing without an actor or for a closed alarm."""
+@pytest.mark.parametrize("actions", [(), ("escalate", "incident"), ("ack", "close")])
+def test_alarm_details_offer_the_actions_the_server_allowed(actions: tuple[str, ...]) -> None:
+    """One ≥ 44 px button per action the server allowed (``actions``), the first primary; a
+    note field goes with closing; no button when nothing is allowed."""
     from twin_dashboard.i18n import t
-    from twin_dashboard.layouts.details import alarm_details
-    alarm = {"id": "A1", "rule": "smoke", "severity": "critical", "status": status,
-             "raised_at": "2026-01-01 08:00", "place": "云舫小区", "device": None}
-    assert _buttons(html.Div(alarm_details(alarm, "en"))) == []
-    buttons = _buttons(html.Div(alarm_details({**alarm, "actor": "P-duty-1"}, "zh")))
-    if action is None:
-        assert buttons == []
-        return
-    (button,) = buttons
-    props = button.to_plotly_json()["props"]
-    assert props["data-action"] == action and props["data-actor"] == "P-duty-1"
-    assert props["data-alarm"] == "A1" and "ack-btn" in props["className"]  # ≥ 44 px in live.css
-    assert button.children == t("live.escalate" if action == "escalate" else "live.ack", "zh")
+    from twin_dashboard.layouts.details import ACTION_LABELS, alarm_details
+    alarm = {"id": "A1", "rule": "smoke", "severity": "critical", "status": "open",
+             "raised_at": "2026-01-01 08:00", "place": "云舫小区", "device": None,
+             "actions": actions}
+    layout = html.Div(alarm_details(alarm, "zh"))
+    buttons = _buttons(layout)
+    assert [b.id for b in buttons] == [ids.alarm_action("A1", a) for a in actions]
+    assert [b.children for b in buttons] == [t(ACTION_LABELS[a], "zh") for a in actions]
+    assert all("act-btn" in b.className for b in buttons)  # ≥ 44 px in base.css
+    assert all("act-primary" in b.className for b in buttons[:1])
+    note = [n for n, _ in _walk(layout) if getattr(n, "id", None) == ids.alarm_note("A1")]
+    assert bool(note) == ("close" in actions)
 
 
 def test_lay009_the_desk_table_is_a_paged_grid_with_overdue_rows_marked() -> None:

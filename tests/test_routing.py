@@ -181,3 +181,38 @@ def test_background_delivery_does_not_hold_up_ingest(tmp_path):
         assert {n.person_id for n in recorder.notices} == {"p-cadre", "p-buddy"}
     finally:
         outbox.stop()
+
+
+def test_rt_seeded_waiting_alarms_are_in_their_recipients_inboxes(demo):
+    """geodata/ holds no inbox: the seed routes each waiting alarm when it was raised."""
+    alarms = demo.store.read_records("alarms")
+    waiting = alarms[alarms["status"].isin(("open", "acknowledged", "escalated"))]
+    inbox = demo.store.read_records("alarm_inbox")
+    assert len(waiting) > 0 and set(waiting["id"]) <= set(inbox["alarm_id"])
+    escalated = waiting[waiting["escalated_at"].notna()]
+    duty = inbox[inbox["role"] == "duty_officer"]
+    assert set(escalated["id"]) <= set(duty["alarm_id"])
+    steps = demo.store.read_records("alarm_steps", where={"alarm_id": list(waiting["id"][:5])})
+    assert {"raised", "notified"} <= set(steps["action"])
+    first = inbox[inbox["alarm_id"] == waiting["id"].iloc[0]]["since"].min()
+    assert first == int(waiting["raised_at"].iloc[0].timestamp())
+
+
+def test_rt_allowed_actions_follow_status_recipients_and_role():
+    from twin_dashboard.domain.access import Viewer
+    from twin_dashboard.domain.routing import allowed_actions
+
+    cadre = Viewer("c", "cadre", "p-cadre", neighborhoods=frozenset(["n"]))
+    officer = Viewer("o", "officer", "p-duty", frozenset(["s"]))
+    kiosk = Viewer("k", "kiosk")
+    alarm = {"id": "a", "status": "open", "escalated_at": None, "incident_id": None}
+    assert allowed_actions(alarm, {"p-cadre"}, cadre) == ("ack", "escalate", "close",
+                                                          "incident")
+    assert allowed_actions(alarm, {"p-cadre"}, officer) == ("escalate", "incident")
+    assert allowed_actions(alarm, {"p-cadre"}, kiosk) == ()
+    escalated = {**alarm, "status": "escalated", "escalated_at": 1}
+    assert allowed_actions(escalated, {"p-cadre", "p-duty"}, officer) == ("ack", "close",
+                                                                          "incident")
+    acked = {**escalated, "status": "acknowledged", "incident_id": "inc-a"}
+    assert allowed_actions(acked, {"p-duty"}, officer) == ("close",)  # escalated once only
+    assert allowed_actions({**acked, "status": "closed"}, {"p-duty"}, officer) == ()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -23,6 +24,7 @@ import shapely
 from tqdm import tqdm
 
 from twin_dashboard.domain.devices import status_from_readings
+from twin_dashboard.domain.routing import SYSTEM, Directory
 from twin_dashboard.domain.time import as_utc, utc_now
 from twin_dashboard.geo.layers import LAYERS, LayerSpec
 from twin_dashboard.store.base import RECORD_TABLES, TIME_COLUMNS, Store
@@ -138,6 +140,11 @@ def ensure_seeded(store: Store, geodata_dir: Path) -> SeedReport | None:
     return seed_store(store, geodata_dir)
 
 
+# Steps that load no file of geodata/ (the report counts rows loaded from files, and derived
+# device states).
+UNCOUNTED_STEPS = ("other tables", "alarm_inbox")
+
+
 class _Seeder:
     """One seed run: the steps in order, with the frames later steps need."""
 
@@ -158,7 +165,7 @@ class _Seeder:
         records = [(table, lambda t=table: self.load_records(t))
                    for table, file in RECORD_FILES.items() if self._present(file)]
         return [*layers, *records, ("device_status", self.derive_status),
-                ("other tables", self.clear_others)]
+                ("other tables", self.clear_others), ("alarm_inbox", self.route_alarms)]
 
     def run(self) -> SeedReport:
         started = time.perf_counter()
@@ -169,7 +176,7 @@ class _Seeder:
             t0 = time.perf_counter()
             count = step()
             self.step_seconds[name] = time.perf_counter() - t0
-            if name != "other tables":
+            if name not in UNCOUNTED_STEPS:
                 self.counts[name] = count
         bar.close()
         self.record_bookkeeping()
@@ -215,6 +222,36 @@ class _Seeder:
             self.cleared.append(table)
         return 0
 
+    def route_alarms(self) -> int:
+        """Put the alarms still waiting in their recipients' inboxes, each step at the time it
+        happened (geodata/ holds no inbox; live alarms are routed as they are raised)."""
+        alarms = self.frames.get("alarms")
+        if alarms is None or alarms.empty:
+            return 0
+        directory = Directory.from_store(self.store)
+        inbox: list[tuple] = []
+        steps: list[tuple] = []
+        waiting = alarms[alarms["status"].isin(("open", "acknowledged", "escalated"))]
+        for alarm in waiting.to_dict("records"):
+            raised = _epoch(alarm["raised_at"])
+            people = directory.recipients(alarm)
+            inbox += [(p, alarm["id"], role, raised) for p, role in people]
+            steps += [(alarm["id"], raised, "raised", SYSTEM, None, alarm["rule"]),
+                      *((alarm["id"], raised, "notified", SYSTEM, p, role) for p, role in people)]
+            if _is_time(alarm.get("escalated_at")):
+                at = _epoch(alarm["escalated_at"])
+                up = directory.escalation(alarm)
+                inbox += [(p, alarm["id"], role, at) for p, role in up]
+                steps += [(alarm["id"], at, "escalated", SYSTEM, None, "open"),
+                          *((alarm["id"], at, "escalated_to", SYSTEM, p, r) for p, r in up)]
+            if _is_time(alarm.get("acked_at")) and isinstance(alarm.get("acked_by"), str):
+                steps.append((alarm["id"], _epoch(alarm["acked_at"]), "acknowledged",
+                              alarm["acked_by"], alarm["acked_by"], None))
+        with self.store.live_tx() as tx:
+            tx.add_inbox(list(dict.fromkeys(inbox)))
+            tx.add_steps(steps)
+        return len(inbox)
+
     def record_bookkeeping(self) -> None:
         """Meta for the freshness banner, and each source's newest time for /healthz."""
         self.store.set_meta("seeded_at", self.now.isoformat())
@@ -238,6 +275,14 @@ class _Seeder:
         for column in frame.columns.intersection(sorted(TIME_COLUMNS)):
             frame[column] = _parse_times(frame[column]) + self.shift
         return frame
+
+
+def _epoch(value: Any) -> int:
+    return int(pd.Timestamp(value).timestamp())
+
+
+def _is_time(value: Any) -> bool:
+    return value is not None and not pd.isna(value)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -21,9 +21,10 @@ from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import require_covered, scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
 from twin_dashboard.catalog import ALARM_STATUSES, LEVELS
-from twin_dashboard.domain import audit, routing
+from twin_dashboard.domain import routing
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES
+from twin_dashboard.live.actions import ActionRefused, act_on_alarm
 from twin_dashboard.services import Services, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
@@ -134,46 +135,32 @@ def get_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmD
 @router.post("/alarms/{alarm_id}/ack", response_model=AlarmDetail, responses=ERRORS,
              summary="Acknowledge: the actor (a recipient) takes the alarm on")
 def ack_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmDetail:
-    actor = _acting(viewer)
-    _recipient_only(services, alarm_id, viewer, "acknowledge")
-    _attempt(routing.acknowledge, services.store, alarm_id, actor, services.now())
-    return _announce(services, alarm_id, "acknowledged", viewer)
+    _act(services, viewer, alarm_id, "ack")
+    return _detail(services, alarm_id, viewer)
 
 
 @router.post("/alarms/{alarm_id}/escalate", response_model=AlarmDetail, responses=ERRORS,
-             summary="Escalate to the subdistrict's duty officer now")
+             summary="Escalate to the subdistrict's duty officer now (once)")
 def escalate_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmDetail:
-    actor = _acting(viewer)
-    _detail(services, alarm_id, viewer)  # 404, 403 first
-    ingestor = services.ingestor
-    notices = _attempt(routing.escalate, services.store, alarm_id, actor, services.now(),
-                       ingestor.directory())
-    ingestor.deliver(notices)
-    return _announce(services, alarm_id, "escalated", viewer)
+    _act(services, viewer, alarm_id, "escalate")
+    return _detail(services, alarm_id, viewer)
 
 
 @router.post("/alarms/{alarm_id}/close", response_model=AlarmDetail, responses=ERRORS,
              summary="Close: the actor (a recipient) has dealt with the alarm")
 def close_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str,
                 body: CloseRequest | None = None) -> AlarmDetail:
-    actor = _acting(viewer)
-    _recipient_only(services, alarm_id, viewer, "close")
-    note = body.note if body else None
-    _attempt(routing.close, services.store, alarm_id, actor, services.now(), note)
-    return _announce(services, alarm_id, "closed", viewer)
+    _act(services, viewer, alarm_id, "close", note=body.note if body else None)
+    return _detail(services, alarm_id, viewer)
 
 
 @router.post("/alarms/{alarm_id}/incident", response_model=IncidentCreated, status_code=201,
              responses=ERRORS, summary="Open an incident (work order) from the alarm")
 def alarm_to_incident(services: ServicesDep, viewer: ViewerDep, alarm_id: str,
                       body: IncidentRequest | None = None) -> IncidentCreated:
-    actor = _acting(viewer)
-    _detail(services, alarm_id, viewer)
-    level = body.level if body else "committee"
-    incident_id = _attempt(routing.to_incident, services.store, alarm_id, actor,
-                           services.now(), level)
-    return IncidentCreated(incident_id=incident_id,
-                           alarm=_announce(services, alarm_id, "incident", viewer))
+    incident_id = _act(services, viewer, alarm_id, "incident",
+                       level=body.level if body else "committee")
+    return IncidentCreated(incident_id=incident_id, alarm=_detail(services, alarm_id, viewer))
 
 
 @router.get("/inbox/{person_id}", response_model=Inbox,
@@ -211,16 +198,6 @@ def _statuses(status: str | None) -> tuple[str, ...]:
     return asked
 
 
-def _acting(viewer: Viewer) -> str:
-    """The acting person: the caller's linked person; 403 for a read-only or unlinked account."""
-    if viewer.read_only:
-        raise HTTPException(403, f"{viewer.name!r} ({viewer.role}) may not act on alarms")
-    if not viewer.person_id:
-        raise HTTPException(403, f"{viewer.name!r} is not linked to a person: "
-                                 "`twin-dashboard user create … --person ID`")
-    return viewer.person_id
-
-
 def _mine(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     """Only rows within the viewer's scope (a buddy: their elders' households only)."""
     if frame.empty:
@@ -229,21 +206,13 @@ def _mine(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     return frame[keep]
 
 
-def _recipient_only(services: Services, alarm_id: str, viewer: Viewer, verb: str) -> None:
-    """404 for an unknown alarm; 403 outside the scope or when the actor was never sent it."""
-    actor = viewer.person_id
-    detail = _detail(services, alarm_id, viewer)
-    if actor not in {r.person_id for r in detail.recipients}:
-        raise HTTPException(403, f"{actor!r} was not sent alarm {alarm_id!r}: only its "
-                                 f"recipients may {verb} it")
-
-
-def _attempt(action: Any, *args: Any) -> Any:
-    """Run a routing action; its ValueError (a status that does not allow it) becomes 409."""
+def _act(services: Services, viewer: Viewer, alarm_id: str, action: str,
+         **params: Any) -> Any:
+    """Take an action (``live/actions.py``); a refusal becomes its HTTP status."""
     try:
-        return action(*args)
-    except ValueError as err:
-        raise HTTPException(409, str(err)) from err
+        return act_on_alarm(services, viewer, alarm_id, action, ip=caller_ip(), **params)
+    except ActionRefused as err:
+        raise HTTPException(err.status, str(err)) from None
 
 
 def _detail(services: Services, alarm_id: str, viewer: Viewer) -> AlarmDetail:
@@ -258,19 +227,6 @@ def _detail(services: Services, alarm_id: str, viewer: Viewer) -> AlarmDetail:
     return AlarmDetail(**_records(found)[0],
                        recipients=[Recipient(**r) for r in _records(held)],
                        steps=[Step(**r) for r in _records(steps)])
-
-
-def _announce(services: Services, alarm_id: str, action: str, viewer: Viewer) -> AlarmDetail:
-    """The alarm after an action, audited and told to open screens (the live stream)."""
-    actor = viewer.person_id
-    detail = _detail(services, alarm_id, viewer)
-    audit.record(services.store, services.now(), viewer.name, f"alarm.{action}", alarm_id,
-                 detail=f"person={actor}", ip=caller_ip())
-    services.hub.publish_update({
-        "id": detail.id, "status": detail.status, "action": action, "actor": actor,
-        "at": services.now().isoformat(), "incident_id": detail.incident_id,
-        "subdistrict_id": detail.subdistrict_id, "neighborhood_id": detail.neighborhood_id})
-    return detail
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
+from twin_dashboard.auth.context import caller_ip
 from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
 from twin_dashboard.domain import audit, sessions
 from twin_dashboard.domain.access import Viewer
@@ -23,6 +24,7 @@ from twin_dashboard.domain.details import Lookup, Pick, details
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import details as view
 from twin_dashboard.layouts import ids
+from twin_dashboard.live.actions import ActionRefused, act_on_alarm
 from twin_dashboard.services import Services
 
 
@@ -77,6 +79,18 @@ def register(app: Dash, services: Services) -> None:
             raise PreventUpdate
         return await asyncio.to_thread(render, services, viewing(), pick, screen)
 
+    # An action button of the alarm in the panel (ack, escalate, close, open an incident).
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.alarm_action(ALL, ALL), "n_clicks"),
+                  State(ids.alarm_note(ALL), "value"), State(ids.SCREEN, "data"),
+                  prevent_initial_call=True)
+    async def act(clicks: list | None, notes: list | None, screen: dict | None) -> list:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            raise PreventUpdate
+        return await asyncio.to_thread(take_action, services, viewing(), trigger["id"],
+                                       trigger["action"], (notes or [None])[0], screen)
+
     # A commander states why they need a household's personal data: recorded for this session
     # (domain/sessions.py, audited), then the same device is drawn again, unmasked.
     @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
@@ -89,6 +103,20 @@ def register(app: Dash, services: Services) -> None:
             raise PreventUpdate
         return await asyncio.to_thread(state_reason, services, viewing(), trigger["id"],
                                        (reasons or [""])[0] or "", screen)
+
+
+def take_action(services: Services, viewer: Viewer, alarm_id: str, action: str,
+                note: str | None, screen: dict | None) -> list:
+    """Take an alarm action as the signed-in viewer; the panel redrawn with what happened."""
+    lang = page_lang(screen)
+    try:
+        incident = act_on_alarm(services, viewer, alarm_id, action, note=note or None,
+                                ip=caller_ip())
+        message = html.P(t(f"act.done.{action}", lang, incident=incident or ""),
+                         className="act-done", role="status")
+    except ActionRefused:
+        message = html.P(t("act.refused", lang), className="act-refused", role="alert")
+    return [message, *render(services, viewer, {"layer": "alarms", "id": alarm_id}, screen)]
 
 
 def state_reason(services: Services, viewer: Viewer, device_id: str, reason: str,

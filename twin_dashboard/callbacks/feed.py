@@ -24,6 +24,13 @@ function(_n) {
            `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
 }
 """
+# The count badge is red while something waits, grey at zero.
+COUNT_CLASS_JS = """
+function(count) {
+    const waiting = String(count || "0").replace(/,/g, "") !== "0";
+    return waiting ? "count-badge" : "count-badge is-zero";
+}
+"""
 VIEWPORT_JS = """
 function(_screen) { return {width: window.innerWidth, height: window.innerHeight}; }
 """
@@ -61,6 +68,9 @@ def register(app: Dash, services: Services) -> None:
     async def refresh_feed(selection, _tick, _event, screen) -> tuple[list, str]:
         return await asyncio.to_thread(feed_panel, services, viewing(), selection,
                                        screen_of(screen), page_lang(screen))
+
+    app.clientside_callback(COUNT_CLASS_JS, Output(ids.INBOX_COUNT, "className"),
+                            Input(ids.INBOX_COUNT, "children"))
 
     @app.callback(Output(ids.FRESHNESS, "children"), Input(ids.CLOCK, "n_intervals"),
                   State(ids.SCREEN, "data"))

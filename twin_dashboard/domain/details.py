@@ -20,7 +20,7 @@ from twin_dashboard.domain.incidents import sla_breaches
 from twin_dashboard.domain.masking import mask_address, mask_name
 from twin_dashboard.domain.patrols import zone_coverage
 from twin_dashboard.domain.places import Places
-from twin_dashboard.domain.routing import Directory
+from twin_dashboard.domain.routing import Directory, allowed_actions, present
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc
 from twin_dashboard.profiles import profile
@@ -56,10 +56,10 @@ def details(pick: Pick, lookup: Lookup) -> dict[str, Any] | None:
     data = gather(pick, lookup)
     if data is None or not _in_scope(pick["layer"], data, lookup):
         return None
-    viewer = lookup.viewer
-    if pick["layer"] == "alarms" and profile(lookup.screen).acts_as == "duty_officer" \
-            and not viewer.read_only and viewer.person_id:
-        data = {**data, "actor": viewer.person_id}  # the desk acts as the signed-in person
+    if pick["layer"] == "alarms" and profile(lookup.screen).pointer:  # not on the wall
+        held = lookup.store.read_records("alarm_inbox", where={"alarm_id": pick["id"]})
+        data = {**data, "actions": allowed_actions(data, set(held["person_id"]),
+                                                   lookup.viewer)}
     return data
 
 
@@ -138,11 +138,13 @@ def alarm(pick: Pick, lookup: Lookup) -> dict | None:
     if row is None:
         return None
     device_pick = {"id": row.get("device_id"), "neighborhood": row.get("neighborhood_id")}
-    found = device(device_pick, lookup) if row.get("device_id") else None
-    if found is None and row.get("household_id") and lookup.viewer.covers_row(row):
+    found = device(device_pick, lookup) if present(row.get("device_id")) else None
+    # An elderly-care rule fires for a household, not one device: show the household itself.
+    home = None
+    if found is None and present(row.get("household_id")) and lookup.viewer.covers_row(row):
         home = _household(lookup, row["household_id"])
-        found = {"id": "", "category": "", "household": home} if home else None
     return {**row, "raised_at": _when(row.get("raised_at")), "device": found,
+            "household": home, "escalated": present(row.get("escalated_at")),
             "place": lookup.places.neighborhoods.get(row.get("neighborhood_id"))}
 
 

@@ -11,7 +11,7 @@ acknowledged, escalated, escalated_to, incident, closed, notify_failed — is a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ import httpx
 import pandas as pd
 
 from twin_dashboard.catalog import LEVEL_SLA_HOURS
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.store.base import LiveTx, Store
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ def escalate(store: Store, alarm_id: str, actor: str, now: pd.Timestamp,
     """Hand the alarm up to the subdistrict's duty officer (``actor`` asks, or the clock)."""
     with store.live_tx() as tx:
         alarm = _require(tx, alarm_id, ("open", "acknowledged"))
+        if present(alarm.get("escalated_at")):  # acknowledged after an escalation
+            raise ValueError(f"alarm {alarm_id!r} was already escalated")
         return _escalate(tx, alarm, actor, _epoch(now), directory)
 
 
@@ -228,6 +231,32 @@ def deliver(store: Store, notifier: Notifier, notices: Sequence[Notice]) -> int:
         with store.live_tx() as tx:
             tx.add_steps(failed)
     return len(failed)
+
+
+ALARM_ACTIONS: tuple[str, ...] = ("ack", "escalate", "close", "incident")
+_WAITING = ("open", "acknowledged", "escalated")
+
+
+def allowed_actions(alarm: Mapping[str, Any], recipients: Collection[str],
+                    viewer: Viewer) -> tuple[str, ...]:
+    """What ``viewer`` may do to ``alarm`` now (``ALARM_ACTIONS`` order): acknowledge and
+    close if it was sent to them, escalate once, open an incident once; nothing for a
+    read-only caller or one not linked to a person."""
+    if viewer.read_only or not viewer.person_id:
+        return ()
+    mine, status = viewer.person_id in recipients, alarm.get("status")
+    checks = {
+        "ack": mine and status in ("open", "escalated"),
+        "escalate": status in ("open", "acknowledged") and not present(alarm.get("escalated_at")),
+        "close": mine and status in _WAITING,
+        "incident": status in _WAITING and not present(alarm.get("incident_id")),
+    }
+    return tuple(a for a in ALARM_ACTIONS if checks[a])
+
+
+def present(value: Any) -> bool:
+    """A stored value that is set (not None, NaN, NaT or empty)."""
+    return _id(value) is not None
 
 
 def inbox(store: Store, person_id: str, open_only: bool = True) -> pd.DataFrame:

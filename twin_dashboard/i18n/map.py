@@ -38,7 +38,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.tip.aggregate": ("{name}\n设备 {total} 台 · 告警 {alarm} · 故障 {fault} · 离线 {offline}",
                           "{name}\n{total} devices · {alarm} alarm · {fault} fault · "
                           "{offline} offline"),
-    "map.tip.alarm": ("{severity_label}告警\n{rule}", "{severity_label} alarm\n{rule}"),
+    "map.tip.alarm": ("{severity_label}告警\n{rule_label}", "{severity_label} alarm\n{rule_label}"),
     "map.tip.incident": ("{title}\n{level_label} · {status_label}{breach_label}",
                          "{title}\n{level_label} · {status_label}{breach_label}"),
     "map.tip.breach": (" · 已超时", " · past SLA"),

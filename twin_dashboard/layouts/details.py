@@ -55,15 +55,20 @@ def device_details(data: Mapping[str, Any], lang: str) -> list:
     ]
     household = data.get("household")
     if household:
-        masked = t("details.masked", lang) if household.get("masked") else ""
-        rows += [("details.address", datum(f"{household.get('address') or ''}{masked}")),
-                 ("details.elder", datum(household.get("elder"))),
-                 ("details.cadre", datum(household.get("cadre"))),
-                 ("details.buddy", datum(household.get("buddy")))]
+        rows += household_rows(household, lang)
     form = reveal_form(data["id"], lang) if household and household.get("reason_needed") \
         and data.get("id") else []
     return [_head("details.device", data.get("name") or data["id"], lang), _rows(rows, lang),
             *form]
+
+
+def household_rows(household: Mapping[str, Any], lang: str) -> list[Row]:
+    """A household's address and people (masked ones say so)."""
+    masked = t("details.masked", lang) if household.get("masked") else ""
+    return [("details.address", datum(f"{household.get('address') or ''}{masked}")),
+            ("details.elder", datum(household.get("elder"))),
+            ("details.cadre", datum(household.get("cadre"))),
+            ("details.buddy", datum(household.get("buddy")))]
 
 
 def reveal_form(device_id: str, lang: str) -> list:
@@ -78,39 +83,48 @@ def reveal_form(device_id: str, lang: str) -> list:
 
 
 def alarm_details(data: Mapping[str, Any], lang: str) -> list:
-    """An alarm: what fired, how urgent, since when, where; its device and household below."""
+    """An alarm: what fired, how urgent, since when, where; the caller's actions; its device
+    (or, for an elderly-care rule, its household) below."""
+    status = _vocab("alarm_status", data.get("status"), lang)
+    if data.get("escalated") and data.get("status") != "escalated":
+        status = [status, " ", html.Span(t("alarm_status.was_escalated", lang),
+                                         className="tag tone-major")]
     rows: list[Row] = [
         ("details.rule", rule_name(data["rule"], lang)),
         ("details.severity", html.Span(_vocab("severity", data.get("severity"), lang),
                                        className=f"tag tone-{data.get('severity')}")),
-        ("details.status", _vocab("alarm_status", data.get("status"), lang)),
+        ("details.status", html.Span(status, className="alarm-status")),
         ("details.raised", data.get("raised_at")),
         ("details.place", datum(data.get("place"))),
     ]
-    device = data.get("device")
+    device, home = data.get("device"), data.get("household")
     body = device_details(device, lang)[1:] if device else []
+    if home:
+        body = [_rows(household_rows(home, lang), lang)]
     return [_head("details.alarm", rule_name(data["rule"], lang), lang,
-                  f"tone-{data.get('severity')}"), _rows(rows, lang), *alarm_actions(data, lang),
-            *body]
+                  f"tone-{data.get('severity')}"), _rows(rows, lang),
+            *alarm_actions(data, lang), *body]
 
 
-# Only recipients may acknowledge (domain/routing.py): the desk acts as the subdistrict's duty
-# officer, a recipient only once the alarm is escalated, so it escalates open alarms first.
-DESK_ACTIONS = {"open": ("escalate", "live.escalate"),
-                "acknowledged": ("escalate", "live.escalate"), "escalated": ("ack", "live.ack")}
+ACTION_LABELS = {"ack": "live.ack", "escalate": "live.escalate", "close": "act.close",
+                 "incident": "act.incident"}
 
 
 def alarm_actions(data: Mapping[str, Any], lang: str) -> list:
-    """The desk's one next step for an alarm, when the caller names who acts (``actor``);
-    assets/live.js posts it (the same handler as the tablet's acknowledge)."""
-    action = DESK_ACTIONS.get(data.get("status") or "")
-    if not data.get("actor") or action is None:
+    """The steps the signed-in caller may take (decided on the server: ``actions``), each a
+    ≥ 44 px button handled by ``callbacks/details.py``; a note goes with closing."""
+    actions = data.get("actions") or ()
+    if not actions:
         return []
-    verb, key = action
-    button = html.Button(t(key, lang), className="ack-btn details-action", type="button",
-                         **{"data-alarm": data["id"], "data-action": verb,
-                            "data-actor": data["actor"]})
-    return [html.Div(button, className="details-actions")]
+    buttons = [html.Button(t(ACTION_LABELS[a], lang), id=ids.alarm_action(data["id"], a),
+                           n_clicks=0, type="button",
+                           className=f"act-btn act-{a}" + (" act-primary" if i == 0 else ""))
+               for i, a in enumerate(actions)]
+    note = [dcc.Input(id=ids.alarm_note(data["id"]), type="text", maxLength=500,
+                      placeholder=t("act.note", lang), className="act-note")] \
+        if "close" in actions else []
+    return [html.Div([*note, html.Div(buttons, className="act-row")],
+                     className="details-actions")]
 
 
 def incident_details(data: Mapping[str, Any], lang: str) -> list:

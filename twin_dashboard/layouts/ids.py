@@ -65,6 +65,19 @@ def feed_item(kind: str, item_id: str) -> dict[str, str]:
 REVEAL = "reveal"  # pattern-matching type of a commander's reason form in the details panel
 
 
+ALARM_ACTION = "alarm-action"
+ALARM_NOTE = "alarm-note"
+
+
+def alarm_action(alarm_id: str, action: str) -> dict[str, str]:
+    """Id of a details-panel button taking ``action`` on an alarm."""
+    return {"type": ALARM_ACTION, "id": alarm_id, "action": action}
+
+
+def alarm_note(alarm_id: str) -> dict[str, str]:
+    return {"type": ALARM_NOTE, "id": alarm_id}
+
+
 def reveal(part: str, device_id: str) -> dict[str, str]:
     """Id of the reason form's ``part`` ("reason" input, "button") for a device's household."""
     return {"type": REVEAL, "part": part, "id": device_id}

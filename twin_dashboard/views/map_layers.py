@@ -29,6 +29,7 @@ from twin_dashboard.views._map_columns import (
     rounded,
     take,
 )
+from twin_dashboard.views.charts import rule_name
 from twin_dashboard.views.theme import BASE, LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, Theme
 
 if TYPE_CHECKING:
@@ -178,15 +179,16 @@ def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
 def alarm_rings(alarms: pd.DataFrame, lang: str) -> LayerDict:
     """Open alarms as hollow rings in their severity's colour, over the device dots."""
     severity, severity_vocab = encode(alarms["severity"], tuple(SEVERITY_COLORS))
+    rule, rule_vocab = encode(alarms["rule"].fillna("").astype(str))
     place_columns, place_codes = places(alarms)
     data = column_data(len(alarms), {
-        "id": alarms["id"].astype(str).tolist(),
-        "rule": alarms["rule"].fillna("").astype(str).tolist(),
+        "id": alarms["id"].astype(str).tolist(), "rule": rule,
         "device_id": alarms["device_id"].fillna("").astype(str).tolist(),
         "lon": rounded(alarms["lon"]), "lat": rounded(alarms["lat"]), "severity": severity,
         **place_columns,
-    }, codes={"severity": severity_vocab, **place_codes}, derive={
+    }, codes={"severity": severity_vocab, "rule": rule_vocab, **place_codes}, derive={
         "color": ("severity", SEVERITY_COLORS),
+        "rule_label": ("rule", {r: rule_name(r, lang) for r in rule_vocab}),
         "severity_label": ("severity", labels("severity", tuple(SEVERITY_COLORS), lang)),
     })
     return layer("ScatterplotLayer", "alarms", data, pick="alarms",
