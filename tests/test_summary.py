@@ -75,7 +75,9 @@ def _fill_patrols(store) -> None:
         [{"id": "r1", "zone_id": "z1", "subdistrict_id": "s1"},
          {"id": "r2", "zone_id": "z1", "subdistrict_id": "s1"},
          {"id": "r3", "zone_id": "z2", "subdistrict_id": "s2"}],
-        [LineString([(0, 0), (1, 1)])] * 3))
+        # r1 inside n1, r2 inside n2, r3 inside n3
+        [LineString([(0.2, 0.2), (0.8, 0.8)]), LineString([(1.2, 0.2), (1.8, 0.8)]),
+         LineString([(2.2, 0.2), (2.8, 0.8)])]))
     store.replace_records("patrols", pd.DataFrame({
         "id": ["p1", "p2"], "zone_id": ["z1", "z2"], "subdistrict_id": ["s1", "s2"],
         "started_at": [ago(3), ago(21)], "ended_at": [ago(2), ago(20)],
@@ -145,9 +147,12 @@ def test_summary_of_one_neighborhood(store):
 @pytest.mark.parametrize(("scope", "patrols"), [
     (Scope(), {"zones": 2, "zones_covered": 1, "segments": 3, "segments_covered": 1}),
     (Scope.of("s1"), {"zones": 1, "zones_covered": 1, "segments": 2, "segments_covered": 1}),
-    # a neighborhood shows its subdistrict's patrols: n3 is in s2, patrolled 20 h ago, 12 h target
+    # a neighborhood counts the roads crossing it: n3's r3 was patrolled 20 h ago (12 h target)
     (Scope.of(neighborhood="n3"),
      {"zones": 1, "zones_covered": 0, "segments": 1, "segments_covered": 0}),
+    # not its subdistrict's: n1 has r1 (patrolled), n2 has r2 (never)
+    (Scope.of("s1", "n1"), {"zones": 1, "zones_covered": 1, "segments": 1, "segments_covered": 1}),
+    (Scope.of("s1", "n2"), {"zones": 1, "zones_covered": 1, "segments": 1, "segments_covered": 0}),
 ])
 def test_summary_patrol_coverage(store, scope, patrols):
     got = summarize(store, scope, NOW)["patrols"]

@@ -24,7 +24,8 @@ import shapely
 from tqdm import tqdm
 
 from twin_dashboard.domain.devices import status_from_readings
-from twin_dashboard.domain.routing import SYSTEM, Directory
+from twin_dashboard.domain.routing import SYSTEM, Directory, route
+from twin_dashboard.domain.rules import household_alarms
 from twin_dashboard.domain.time import as_utc, utc_now
 from twin_dashboard.geo.layers import LAYERS, LayerSpec
 from twin_dashboard.store.base import RECORD_TABLES, TIME_COLUMNS, Store
@@ -65,6 +66,7 @@ class SeedReport:
     shift: pd.Timedelta
     step_seconds: dict[str, float] = field(default_factory=dict)
     cleared: list[str] = field(default_factory=list)  # record tables emptied, no file for them
+    raised: int = 0  # absence alarms due at the seed's moment, raised by the seed
 
     @property
     def total_rows(self) -> int:
@@ -77,6 +79,7 @@ class SeedReport:
         head = (f"seeded {self.total_rows:,d} rows in {self.seconds:.1f} s "
                 f"(geodata as of {self.as_of.isoformat()}, times shifted by {self.shift})")
         tail = [f"  emptied: {', '.join(self.cleared)}"] if self.cleared else []
+        tail += [f"  absence alarms due now: {self.raised}"] if self.raised else []
         return "\n".join([head, *lines, *tail])
 
 
@@ -142,7 +145,7 @@ def ensure_seeded(store: Store, geodata_dir: Path) -> SeedReport | None:
 
 # Steps that load no file of geodata/ (the report counts rows loaded from files, and derived
 # device states).
-UNCOUNTED_STEPS = ("other tables", "alarm_inbox")
+UNCOUNTED_STEPS = ("other tables", "alarm_inbox", "absence rules")
 
 
 class _Seeder:
@@ -158,6 +161,7 @@ class _Seeder:
         self.step_seconds: dict[str, float] = {}
         self.frames: dict[str, pd.DataFrame] = {}  # devices and record tables, kept for later
         self.cleared: list[str] = []
+        self.raised = 0
 
     def steps(self) -> list[tuple[str, Callable[[], int]]]:
         layers = [(spec.table, lambda s=spec: self.load_layer(s))
@@ -165,7 +169,8 @@ class _Seeder:
         records = [(table, lambda t=table: self.load_records(t))
                    for table, file in RECORD_FILES.items() if self._present(file)]
         return [*layers, *records, ("device_status", self.derive_status),
-                ("other tables", self.clear_others), ("alarm_inbox", self.route_alarms)]
+                ("other tables", self.clear_others), ("alarm_inbox", self.route_alarms),
+                ("absence rules", self.judge_rules)]
 
     def run(self) -> SeedReport:
         started = time.perf_counter()
@@ -178,10 +183,12 @@ class _Seeder:
             self.step_seconds[name] = time.perf_counter() - t0
             if name not in UNCOUNTED_STEPS:
                 self.counts[name] = count
+            if name == "absence rules":
+                self.raised = count
         bar.close()
         self.record_bookkeeping()
         return SeedReport(self.counts, time.perf_counter() - started, self.manifest.as_of,
-                          self.shift, self.step_seconds, self.cleared)
+                          self.shift, self.step_seconds, self.cleared, self.raised)
 
     def _present(self, file: str) -> bool:
         """Whether ``file`` is there; a file the manifest counts must be."""
@@ -251,6 +258,21 @@ class _Seeder:
             tx.add_inbox(list(dict.fromkeys(inbox)))
             tx.add_steps(steps)
         return len(inbox)
+
+    def judge_rules(self) -> int:
+        """Raise (and route) the absence alarms due at ``now``: geodata/'s readings end at
+        ``as_of``, so otherwise the server's first tick raises them all at once after start."""
+        if "devices" not in self.frames:
+            return 0
+        self.store.backfill_registers()
+        drafts = household_alarms(self.store.household_activity(), self.now)
+        now_s = _epoch(self.now)
+        with self.store.live_tx() as tx:
+            new_ids = set(tx.add_alarms(drafts)) if drafts else set()
+            new = [d for d in drafts if d["id"] in new_ids]
+            if new:
+                route(tx, new, Directory.from_store(self.store), now_s)
+        return len(new)
 
     def record_bookkeeping(self) -> None:
         """Meta for the freshness banner, and each source's newest time for /healthz."""

@@ -71,8 +71,8 @@ def summarize(store: Store, scope: Scope, now: pd.Timestamp) -> dict[str, Any]:
                        "segments_covered": n,
                        "coverage_share": x (share of road segments patrolled within target)}
 
-        Patrol figures follow the subdistrict(s) of the scope: patrol zones, roads and patrols
-        belong to subdistricts, so a neighborhood shows the coverage of its subdistrict.
+        Patrol figures follow the subdistrict(s) of the scope (patrol zones, roads and patrols
+        belong to subdistricts); a neighborhood counts the roads crossing it.
     """
     at = as_utc(now)
     return {
@@ -81,7 +81,8 @@ def summarize(store: Store, scope: Scope, now: pd.Timestamp) -> dict[str, Any]:
         "devices": _devices(store, scope, at),
         "alarms": _alarms(store, scope),
         "incidents": _incidents(store, scope, at),
-        "patrols": _patrols(store, _patrol_scope(store, scope), at),
+        "patrols": _patrols(store, _patrol_scope(store, scope), at,
+                            scope.neighborhood_ids),
     }
 
 
@@ -140,10 +141,18 @@ def _patrol_scope(store: Store, scope: Scope) -> Scope:
     return Scope(frozenset(neighborhoods["subdistrict_id"].dropna()))
 
 
-def _patrols(store: Store, scope: Scope, now: pd.Timestamp) -> dict[str, Any]:
+def _patrols(store: Store, scope: Scope, now: pd.Timestamp,
+             neighborhoods: frozenset[str] | None = None) -> dict[str, Any]:
+    """Coverage of the subdistricts' roads, or of the roads crossing ``neighborhoods``."""
     zones = _read(store, "patrol-zones", scope)
     patrols = _read(store, "patrols", scope)
-    segments = segment_coverage(_read(store, "roads", scope), patrols, now, zones)
+    roads = _read(store, "roads", scope)
+    if neighborhoods is not None:
+        area = store.read_layer("neighborhoods", Scope(None, neighborhoods)).union_all()
+        crossing = store.read_layer("roads", scope)
+        roads = roads[roads["id"].isin(crossing[crossing.intersects(area)]["id"])]
+        zones = zones[zones["id"].isin(roads["zone_id"])]
+    segments = segment_coverage(roads, patrols, now, zones)
     targeted = segments[segments["target_hours"].notna()]
     return {
         "zones": len(zones),
