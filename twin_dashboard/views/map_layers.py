@@ -176,6 +176,9 @@ def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
 
 # --- alarms, incidents, patrol zones ---------------------------------------------------------
 
+RING_FILL = [255, 255, 255, 1]
+
+
 def alarm_rings(alarms: pd.DataFrame, lang: str) -> LayerDict:
     """Open alarms as hollow rings in their severity's colour, over the device dots."""
     severity, severity_vocab = encode(alarms["severity"], tuple(SEVERITY_COLORS))
@@ -193,8 +196,11 @@ def alarm_rings(alarms: pd.DataFrame, lang: str) -> LayerDict:
     })
     return layer("ScatterplotLayer", "alarms", data, pick="alarms",
                  tooltip=t("map.tip.alarm", lang), get_position="@@=[lon, lat]",
-                 get_line_color="@@=color", get_radius=14, filled=False, stroked=True,
-                 radius_min_pixels=4.5, line_width_min_pixels=2, parameters=ON_TOP)
+                 get_line_color="@@=color", get_radius=14, stroked=True,
+                 # a fill one step from transparent: the whole disc picks, not only the
+                 # 2 px ring (deck.gl does not pick what is fully transparent)
+                 filled=True, get_fill_color=RING_FILL,
+                 radius_min_pixels=6, line_width_min_pixels=2, parameters=ON_TOP)
 
 
 def incident_marks(incidents: pd.DataFrame, theme: Theme, lang: str) -> list[LayerDict]:
