@@ -419,7 +419,7 @@ def _duplicate_panel_callback(app, input_type: str) -> str:
                 if "@" in o and input_type in json.dumps(v["inputs"]))
 
 
-def test_mat020_a_forged_alarm_action_outside_the_scope_or_not_allowed_changes_nothing(world):
+def test_mat021_a_forged_alarm_action_outside_the_scope_or_not_allowed_changes_nothing(world):
     app, clients, alarms = world
     output = _duplicate_panel_callback(app, ids.ALARM_ACTION)
 

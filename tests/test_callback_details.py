@@ -124,3 +124,20 @@ def test_cbdet006_an_escalated_alarm_acknowledged_says_it_was_escalated(own):
     acked = _text(take_action(own, officer, alarm["id"], "ack", None, screen))
     assert "已确认" in acked and "曾升级至街道" in acked
     assert "'action': 'escalate'" not in acked  # escalated once only
+
+
+def test_cbdet007_the_household_card_shows_the_five_piece_set_people_as_allowed(own):
+    alarm, cadre = _household_alarm(own)
+    pick = {"layer": "households", "id": alarm["household_id"]}
+    home = own.store.read_records("households", where={"id": alarm["household_id"]}).iloc[0]
+    card = _text(render(own, cadre, pick, {"screen": "tablet", "lang": "zh"}))
+    assert home["address"] in card and "五件套" in card and "告警记录" in card
+    assert all(name in card for name in ("智能门磁", "红外感知", "烟感", "燃气报警", "水管家"))
+    officer = Viewer("o", "officer", None, frozenset([home["subdistrict_id"]]))
+    masked = _text(render(own, officer, pick, {"screen": "desk", "lang": "en"}))
+    assert home["address"] not in masked and "(masked)" in masked and "Door contact" in masked
+    stranger = Viewer("o2", "officer", None, frozenset(["nowhere"]))
+    assert "not found" in _text(render(own, stranger, pick, {"lang": "en"})).lower()
+    device_panel = _text(render(own, cadre, {"layer": "alarms", "id": alarm["id"]},
+                                {"screen": "tablet", "lang": "en"}))
+    assert '"type": "open-household"' in device_panel and "Household card" in device_panel

@@ -65,15 +65,15 @@ def test_det003_a_pick_outside_the_scope_is_not_found(demo, home_device):
                    _lookup(demo, _officer(alarm["subdistrict_id"]))) is None
 
 
-def test_det004_the_desk_acts_on_alarms_as_the_signed_in_person(demo):
-    alarm = demo.store.read_records("alarms").iloc[0]
+def test_det004_an_alarm_carries_what_the_signed_in_person_may_do(demo):
+    alarms = demo.store.read_records("alarms", where={"status": "open"})
+    alarm = alarms[alarms["incident_id"].isna()].iloc[0]
     pick = {"layer": "alarms", "id": alarm["id"]}
-    officer = _officer(alarm["subdistrict_id"], "p-me")
-    assert details(pick, _lookup(demo, officer))["actor"] == "p-me"
-    assert "actor" not in details(pick, _lookup(demo, officer, "wall"))
-    assert "actor" not in details(pick, _lookup(demo, BOSS))  # linked to nobody
-    kiosk = Viewer("k", "kiosk")
-    assert "actor" not in details(pick, _lookup(demo, kiosk))
+    officer = _officer(alarm["subdistrict_id"], "p-me")  # not a recipient
+    assert details(pick, _lookup(demo, officer))["actions"] == ("escalate", "incident")
+    assert "actions" not in details(pick, _lookup(demo, officer, "wall"))  # no pointer
+    assert details(pick, _lookup(demo, BOSS))["actions"] == ()  # linked to nobody
+    assert details(pick, _lookup(demo, Viewer("k", "kiosk")))["actions"] == ()
 
 
 def test_det005_unknown_objects_and_layers_are_none(demo):

@@ -36,6 +36,7 @@ DRAW: dict[str, Callable[[Any, str], list]] = {
     "devices": view.device_details, "incidents": view.incident_details,
     "alarms": view.alarm_details, "patrol_zones": view.zone_details,
     "neighborhoods": _area, "subdistricts": _area, "buildings": view.building_details,
+    "households": view.household_details,
 }
 
 
@@ -59,6 +60,10 @@ def picked(pick: dict | None, cell: dict | None) -> dict | None:
     trigger = ctx.triggered_id
     if trigger == ids.INCIDENT_TABLE and cell and cell.get("rowId"):
         return {"layer": "incidents", "id": cell["rowId"]}
+    if isinstance(trigger, dict) and trigger.get("type") == ids.OPEN_HOUSEHOLD:
+        if not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        return {"layer": "households", "id": trigger["id"]}
     if isinstance(trigger, dict) and trigger.get("type") == ids.FEED_ITEM:
         if not ctx.triggered[0]["value"]:  # a refreshed feed, not a tap
             raise PreventUpdate
@@ -71,9 +76,10 @@ def register(app: Dash, services: Services) -> None:
                   Input(ids.MAP_PICK, "data", allow_optional=True),
                   Input(ids.INCIDENT_TABLE, "cellClicked", allow_optional=True),
                   Input(ids.feed_item(ALL, ALL), "n_clicks"),
+                  Input(ids.open_household(ALL), "n_clicks"),
                   State(ids.SCREEN, "data"), prevent_initial_call=True)
     async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,
-                           screen: dict | None) -> list:
+                           _homes: list | None, screen: dict | None) -> list:
         pick = picked(pick, cell)
         if not pick:
             raise PreventUpdate

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from twin_dashboard.catalog import CATEGORY_BY_CODE
+from twin_dashboard.catalog import CATEGORY_BY_CODE, DEVICE_CATEGORIES
 from twin_dashboard.domain.access import Shown, Viewer
 from twin_dashboard.domain.incidents import sla_breaches
 from twin_dashboard.domain.masking import mask_address, mask_name
@@ -24,7 +24,7 @@ from twin_dashboard.domain.routing import Directory, allowed_actions, present
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc
 from twin_dashboard.profiles import profile
-from twin_dashboard.store.base import Scope, Store
+from twin_dashboard.store.base import LIVE_COLUMNS, Scope, Store
 
 Pick = Mapping[str, Any]  # {"layer", "id", "neighborhood", "subdistrict", ...} (twin_map.js)
 
@@ -160,6 +160,43 @@ def incident(pick: Pick, lookup: Lookup) -> dict | None:
             "history": history}
 
 
+ELDERLY_SET: tuple[str, ...] = tuple(c.code for c in DEVICE_CATEGORIES if c.elderly)
+HOUSEHOLD_ALARMS = 8  # the card's alarm history: the newest ones
+
+
+def household(pick: Pick, lookup: Lookup) -> dict | None:
+    """A five-piece home (住户卡): its people as the viewer may see them, the five devices with
+    their states, the last activity any of them sensed, and the newest alarms."""
+    store = lookup.store
+    row = _one(store.read_records("households", where={"id": pick["id"]}), "id", pick["id"])
+    if row is None or not lookup.viewer.covers_row({**row, "household_id": row["id"]}):
+        return None
+    devices = store.read_layer("devices", Scope.of(row.get("subdistrict_id"),
+                                                   row.get("neighborhood_id")))
+    devices = devices[devices["household_id"] == row["id"]]
+    states = store.read_records("device_status", where={"device_id": list(devices["id"])})
+    state_of = dict(zip(states["device_id"], states["state"], strict=True))
+    with store.live_tx() as tx:
+        live = tx.load_live(list(devices["id"]))
+    active = [r[LIVE_COLUMNS.index("active_at")] for r in live.values()]
+    active = [a for a in active if a is not None]
+    kit = [{"id": d, "category": c, "state": state_of.get(d)}
+           for d, c in zip(devices["id"], devices["category"], strict=True)]
+    kit.sort(key=lambda k: ELDERLY_SET.index(k["category"]) if k["category"] in ELDERLY_SET
+             else len(ELDERLY_SET))
+    alarms = store.read_records("alarms", where={"household_id": row["id"]})
+    alarms = alarms.sort_values("raised_at", ascending=False).head(HOUSEHOLD_ALARMS)
+    return {"id": row["id"], "subdistrict_id": row.get("subdistrict_id"),
+            "neighborhood_id": row.get("neighborhood_id"), "household_id": row["id"],
+            "people": _household(lookup, row["id"]), "devices": kit,
+            "last_activity": _when(pd.Timestamp(max(active), unit="s", tz="UTC"))
+            if active else None,
+            "place": lookup.places.neighborhoods.get(row.get("neighborhood_id")),
+            "alarms": [{"id": a["id"], "rule": a["rule"], "status": a["status"],
+                        "severity": a["severity"], "raised_at": _when(a["raised_at"])}
+                       for a in alarms.to_dict("records")]}
+
+
 def zone(pick: Pick, lookup: Lookup) -> dict | None:
     store = lookup.store
     row = _one(store.read_layer("patrol-zones"), "id", pick["id"])
@@ -195,4 +232,5 @@ def building(pick: Pick, lookup: Lookup) -> dict | None:
 GATHER: dict[str, Callable[[Pick, Lookup], dict | None]] = {
     "devices": device, "incidents": incident, "alarms": alarm, "patrol_zones": zone,
     "neighborhoods": area, "subdistricts": area, "buildings": building,
+    "households": household,
 }

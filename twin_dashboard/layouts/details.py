@@ -58,6 +58,8 @@ def device_details(data: Mapping[str, Any], lang: str) -> list:
         rows += household_rows(household, lang)
     form = reveal_form(data["id"], lang) if household and household.get("reason_needed") \
         and data.get("id") else []
+    if household and data.get("household_id"):
+        form.append(household_button(data["household_id"], lang))
     return [_head("details.device", data.get("name") or data["id"], lang), _rows(rows, lang),
             *form]
 
@@ -69,6 +71,35 @@ def household_rows(household: Mapping[str, Any], lang: str) -> list[Row]:
             ("details.elder", datum(household.get("elder"))),
             ("details.cadre", datum(household.get("cadre"))),
             ("details.buddy", datum(household.get("buddy")))]
+
+
+def household_button(household_id: str, lang: str) -> html.Button:
+    """Opens the household's card (住户卡) in the panel (callbacks/details.py)."""
+    return html.Button(t("details.household_card", lang), id=ids.open_household(household_id),
+                       n_clicks=0, type="button", className="act-btn household-open")
+
+
+def household_details(data: Mapping[str, Any], lang: str) -> list:
+    """A five-piece home: people (as the viewer may see them), the five devices' states, the
+    last activity sensed and the newest alarms."""
+    people = data.get("people")
+    rows: list[Row] = [("details.place", datum(data.get("place"))),
+                       *(household_rows(people, lang) if people else []),
+                       ("details.last_activity", data.get("last_activity"))]
+    kit = [html.Li([html.I(className=f"dot state-{d.get('state')}"),
+                    html.Span(category_name(d["category"], lang), className="kit-name"),
+                    html.Span(_vocab("state", d.get("state"), lang), className="kit-state")],
+                   className=f"kit-item state-{d.get('state')}") for d in data["devices"]]
+    history = [html.Li([html.Span(a["raised_at"], className="when"), " ",
+                        html.Span(rule_name(a["rule"], lang),
+                                  className=f"tag tone-{a.get('severity')}"), " ",
+                        _vocab("alarm_status", a.get("status"), lang)])
+               for a in data.get("alarms", [])]
+    return [_head("details.home", (people or {}).get("address") or data["id"], lang),
+            _rows(rows, lang), html.H3(t("details.five_piece", lang)),
+            html.Ul(kit, className="kit"), html.H3(t("details.alarm_history", lang)),
+            html.Ol(history or [html.Li(t("details.no_alarms", lang), className="muted")],
+                    className="history")]
 
 
 def reveal_form(device_id: str, lang: str) -> list:
@@ -100,7 +131,8 @@ def alarm_details(data: Mapping[str, Any], lang: str) -> list:
     device, home = data.get("device"), data.get("household")
     body = device_details(device, lang)[1:] if device else []
     if home:
-        body = [_rows(household_rows(home, lang), lang)]
+        body = [_rows(household_rows(home, lang), lang),
+                household_button(data["household_id"], lang)]
     return [_head("details.alarm", rule_name(data["rule"], lang), lang,
                   f"tone-{data.get('severity')}"), _rows(rows, lang),
             *alarm_actions(data, lang), *body]

@@ -74,6 +74,14 @@ def alarm_action(alarm_id: str, action: str) -> dict[str, str]:
     return {"type": ALARM_ACTION, "id": alarm_id, "action": action}
 
 
+OPEN_HOUSEHOLD = "open-household"
+
+
+def open_household(household_id: str) -> dict[str, str]:
+    """Id of a button opening a household's card in the details panel."""
+    return {"type": OPEN_HOUSEHOLD, "id": household_id}
+
+
 def alarm_note(alarm_id: str) -> dict[str, str]:
     return {"type": ALARM_NOTE, "id": alarm_id}
 
