@@ -239,5 +239,5 @@ def chief_board(zones: pd.DataFrame, patrols: pd.DataFrame, now: pd.Timestamp,
     out = pd.DataFrame(list(chiefs.values()), columns=["chief_id", "chief_role", "zone_ids"])
     out["patrols"] = out["chief_id"].map(count).fillna(0).astype(int)
     out["km"] = out["chief_id"].map(km).fillna(0.0).astype(float).round(2)
-    out["last_patrol_end"] = pd.to_datetime(out["chief_id"].map(last), utc=True)
+    out["last_patrol_end"] = pd.to_datetime(last.reindex(out["chief_id"]).to_numpy(), utc=True)
     return out[list(CHIEF_BOARD_COLUMNS)]
