@@ -17,12 +17,14 @@ from twin_dashboard.domain.visits import (
     VisitRefused,
     check_visit,
     checklist,
+    household_visit_coverage,
     item_label,
     visit_coverage,
     visit_coverage_by,
     visited_households,
 )
 from twin_dashboard.i18n import TEXT
+from twin_dashboard.store.base import Scope
 from twin_dashboard.testing import FixedClock
 
 START, END = T0 - pd.Timedelta(minutes=30), T0 - pd.Timedelta(minutes=5)
@@ -200,3 +202,13 @@ def test_vis014_list_within_scope_and_without_personal_data_no_household(api):
     asked = client.get("/api/v1/visits", params={"subdistrict": "beiwaitan"},
                        headers=as_user(client.tokens, "duty2"))
     assert asked.status_code == 403
+
+
+def test_vis015_coverage_of_the_households_in_a_scope(api):
+    client, store = api
+    yunfang, far = Scope.of("beiwaitan", "yunfang"), Scope.of("ouyanglu", "far")
+    assert household_visit_coverage(store, yunfang, T0) == 0.0
+    assert post(client, "cadre").status_code == 201
+    assert household_visit_coverage(store, yunfang, T0) == 1.0
+    assert household_visit_coverage(store, yunfang, T0 + pd.Timedelta(days=31)) == 0.0
+    assert household_visit_coverage(store, far, T0) == 0.0  # no households there

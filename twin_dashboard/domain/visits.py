@@ -280,6 +280,14 @@ def visit_coverage_by(households: pd.DataFrame, visits: pd.DataFrame, now: pd.Ti
     return out.astype({"households": int, "visited": int})
 
 
+def household_visit_coverage(store: Store, scope: Scope, now: pd.Timestamp,
+                             days: float = COVERAGE_DAYS) -> float:
+    """:func:`visit_coverage` of the households within ``scope`` (the map's and KPIs' figure)."""
+    households = store.read_columns("households", ["id"], scope)
+    visits = store.read_columns("visits", ["kind", "household_id", "started_at"], scope)
+    return visit_coverage(households, visits, now, days)
+
+
 def _s(at: pd.Timestamp) -> int:
     return int(as_utc(at).timestamp())
 
