@@ -105,10 +105,11 @@ def world(tmp_path_factory):
 
 GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/alarms/{near}", "/api/v1/inbox/p-cadre", "/api/v1/live/status",
-              "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live"]
+              "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live",
+              "/api/v1/visits", "/api/v1/patrols"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
-               "/api/v1/reveal"]
+               "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols"]
 
 
 def test_mat001_every_api_route_is_in_the_matrix(world):
@@ -119,12 +120,13 @@ def test_mat001_every_api_route_is_in_the_matrix(world):
     assert paths <= listed | {"/api/v1/openapi.json"}, paths - listed
 
 
-@pytest.mark.parametrize("route", GET_ROUTES + POST_ROUTES)
-def test_mat002_anonymous_gets_401_json(world, route):
+@pytest.mark.parametrize(("method", "route"), [("GET", r) for r in GET_ROUTES]
+                         + [("POST", r) for r in POST_ROUTES])
+def test_mat002_anonymous_gets_401_json(world, method, route):
     _, clients, alarms = world
     url = route.format(**alarms)
     client = clients["anonymous"]
-    response = client.post(url, json={}) if route in POST_ROUTES else client.get(url)
+    response = client.post(url, json={}) if method == "POST" else client.get(url)
     assert response.status_code == 401 and "sign in" in response.json()["detail"]
 
 
@@ -453,3 +455,36 @@ def test_mat018_dashs_websocket_refuses_a_caller_without_a_session(world):
     with clients["officer"].websocket_connect("ws://localhost/_dash-ws-callback",
                                               headers={"origin": "http://localhost"}):
         pass  # signed in: Dash's own handler takes it (and runs no callback not made for it)
+
+
+# --- field work: visits and patrols -----------------------------------------------------------
+
+VISIT = {"kind": "visit", "household_id": "h1", "started_at": "2026-03-02T01:00:00+00:00",
+         "ended_at": "2026-03-02T01:30:00+00:00", "findings": [{"item": "wellbeing", "ok": True}]}
+INSPECTION = {**VISIT, "kind": "inspection", "household_id": None, "building_id": "b1",
+              "findings": [{"item": "drains", "ok": True}]}
+PATROL = {"zone_id": "z1", "started_at": "2026-03-02T01:00:00+00:00",
+          "ended_at": "2026-03-02T01:30:00+00:00",
+          "track": {"type": "LineString", "coordinates": [[121.41, 31.21], [121.42, 31.21]]}}
+# Who may record what in beiwaitan / yunfang (officer2 works elsewhere: 403 for all).
+RECORDS = {"commander": {"visit", "inspection", "patrol"},
+           "officer": {"visit", "inspection", "patrol"}, "cadre": {"visit", "inspection"},
+           "property": {"inspection"}, "road_chief": set(), "buddy": set(), "admin": set(),
+           "kiosk": set(), "officer2": set()}  # the road chief is linked to no person: 403
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_mat020_who_records_visits_inspections_and_patrols(world, who):
+    app, clients, _ = world
+    store = services_of_app(app).store
+    if store.count("buildings") == 0:
+        store.replace_layer("buildings", gpd.GeoDataFrame(
+            {"id": ["b1"], "subdistrict_id": ["beiwaitan"], "neighborhood_id": ["yunfang"]},
+            geometry=[box(121.45, 31.22, 121.451, 31.221)], crs="EPSG:4326"))
+    client = clients[who]
+    for kind, body, route in (("visit", VISIT, "visits"), ("inspection", INSPECTION, "visits"),
+                              ("patrol", PATROL, "patrols")):
+        status = client.post(f"/api/v1/{route}", json=body).status_code
+        assert status == (201 if kind in RECORDS[who] else 403), (who, kind, status)
+    assert client.get("/api/v1/visits").status_code == 200
+    assert client.get("/api/v1/patrols").status_code == 200

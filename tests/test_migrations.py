@@ -100,3 +100,19 @@ def test_mig003_a_failing_migration_leaves_the_old_table(tmp_path, monkeypatch):
     assert "readings_migrating" not in names
     assert conn.execute("SELECT COUNT(*) FROM readings").fetchone()[0] == 2
     assert "gateway" not in [r[1] for r in conn.execute("PRAGMA table_info(readings)")]
+
+
+def test_mig004_a_file_from_before_visits_gains_their_tables_empty(tmp_path):
+    """New tables need no migration: schema.sql's CREATE TABLE IF NOT EXISTS adds them."""
+    path = tmp_path / "old.db"
+    schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
+    start = schema.index("-- 大走访 / 大排查")
+    end = schema.index("CREATE TABLE IF NOT EXISTS gateway_tokens")
+    conn = sqlite3.connect(path)
+    conn.executescript(schema[:start] + schema[end:])
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.count("visits") == 0 and store.read_records("visit_findings").empty
+    finally:
+        store.close()

@@ -107,3 +107,31 @@ def test_missing_columns_are_refused():
         zone_coverage(ZONES, SAMPLE.drop(columns="ended_at"), NOW)
     with pytest.raises(ValueError, match="roads: missing column.*zone_id"):
         segment_coverage(ROADS.drop(columns="zone_id"), SAMPLE, NOW)
+
+
+def test_zone_board_marks_overdue_zones_and_counts_their_segments():
+    from twin_dashboard.domain.patrols import zone_board
+
+    zones = ZONES.assign(gov_chief_id=["g1", "g2", None], community_chief_id=["c1", "c2", "c3"])
+    board = zone_board(zones, ROADS, SAMPLE, NOW).set_index("zone_id")
+    assert board["overdue"].tolist() == [False, False, False]
+    assert board.loc["z1", ["segments", "segments_covered"]].tolist() == [2, 1]
+    assert board.loc["z1", "coverage_share"] == 0.5 and pd.isna(board.loc["z3", "gov_chief_id"])
+    later = zone_board(zones, ROADS, SAMPLE, NOW + pd.Timedelta(hours=20)).set_index("zone_id")
+    assert later["overdue"].tolist() == [True, True, False]  # z3's patrol ran on
+
+
+def test_chief_board_counts_each_chiefs_week():
+    from twin_dashboard.domain.patrols import chief_board
+
+    zones = ZONES.assign(gov_chief_id=["g1", "g1", "g3"], community_chief_id=["c1", "c2", "c3"])
+    walked = SAMPLE.assign(chief_id=["g1", "c1", "g1", "c3", "c3"])
+    lengths = pd.Series([1000.0, 500.0, 250.0, 2000.0, 9.0], index=walked["id"])
+    board = chief_board(zones, walked, NOW, lengths, days=1).set_index("chief_id")
+    assert list(board.index) == ["g1", "c1", "c2", "g3", "c3"]
+    assert board.loc["g1", "zone_ids"] == ["z1", "z2"] and board.loc["c1", "chief_role"] == \
+        "community"
+    assert board["patrols"].tolist() == [1, 1, 0, 0, 1]  # g1's first is 38 h old
+    assert board.loc["g1", "km"] == 0.25 and board.loc["c3", "km"] == 2.0  # not yet started: no
+    assert board.loc["g1", "last_patrol_end"] == T0 + pd.Timedelta(hours=41)
+    assert pd.isna(board.loc["c2", "last_patrol_end"])

@@ -79,3 +79,14 @@ POLICY_TAGS: tuple[str, ...] = ("助餐补贴", "长护险", "居家养老", "�
 BUILDING_KINDS: tuple[str, ...] = ("lane", "walkup", "highrise", "public", "commercial")
 ROAD_CLASSES: tuple[str, ...] = ("arterial", "secondary", "branch")
 LANDCOVER_KINDS: tuple[str, ...] = ("water", "green")
+
+# 大走访 / 大排查: what a visit looks at, per kind, and what kind of place it is made at.
+VISIT_KINDS: tuple[str, ...] = ("visit", "inspection")
+VISIT_TARGETS: dict[str, str] = {"visit": "household", "inspection": "building"}
+CHECKLISTS: dict[str, tuple[str, ...]] = {
+    # 大走访 of an elder's household: 身体状况, 家电安全, 燃气安全, 通道, 五件套完好.
+    "visit": ("wellbeing", "appliances", "gas_safety", "escape_route", "five_piece_set"),
+    # 大排查 of a building: 消防通道, 电动车充电, 排水, 楼道堆物, 灭火器.
+    "inspection": ("fire_lanes", "ebike_charging", "drains", "stairwell_clutter",
+                   "extinguishers"),
+}

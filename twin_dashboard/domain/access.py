@@ -36,6 +36,7 @@ class Viewer:
     households: frozenset[str] | None = None  # a buddy's elders' households (None: no limit)
     reason: str | None = None  # a commander's stated reason for personal data, while it holds
     session: str | None = None  # the session's id hash (for stating a reason), if any
+    zones: frozenset[str] | None = None  # a road chief's patrol zones (None: no zone limit)
 
     @property
     def spec(self) -> Role:
@@ -116,6 +117,17 @@ class Viewer:
                              f"{self.name!r} ({self.role})")
         return Scope(frozenset([subdistrict]) if subdistrict else self.subdistricts,
                      frozenset([neighborhood]) if neighborhood else self.neighborhoods)
+
+    def covers_zone(self, zone: Mapping[str, Any]) -> bool:
+        """Whether a patrol zone (``id``, ``subdistrict_id``) is within the scope: a road
+        chief's own zones; for others, a zone of a subdistrict the scope holds whole."""
+        if self.zones is not None:
+            return zone.get("id") in self.zones
+        return self.neighborhoods is None and self.covers(_text(zone.get("subdistrict_id")), None)
+
+    def may_record(self, kind: str) -> bool:
+        """Whether this caller may record field work of ``kind`` (visit, inspection, patrol)."""
+        return kind in self.spec.records
 
     # --- personal data ---
     def personal_for(self, household: Mapping[str, Any] | None) -> Shown:

@@ -235,13 +235,14 @@ def viewer_of(store: Store, row: dict[str, Any], *, reason: str | None = None,
     subs: frozenset[str] | None = None
     neighborhoods: frozenset[str] | None = None
     households: frozenset[str] | None = None
+    zones: frozenset[str] | None = None
     if spec.area == "subdistrict" or (spec.area == "kiosk" and sub):
         subs = frozenset([sub])
     elif spec.area == "neighborhoods" or (spec.area == "kiosk" and nbhs):
         neighborhoods = nbhs
         subs = _parents(store, nbhs)
     elif spec.area == "zones":
-        zones = set(filter(None, (row.get("zone_ids") or "").split(";")))
+        zones = frozenset(filter(None, (row.get("zone_ids") or "").split(";")))
         frame = store.read_layer("patrol-zones")
         subs = frozenset(frame.loc[frame["id"].isin(zones), "subdistrict_id"].dropna())
     elif spec.area == "buddy":
@@ -250,7 +251,8 @@ def viewer_of(store: Store, row: dict[str, Any], *, reason: str | None = None,
         neighborhoods = frozenset(homes["neighborhood_id"].dropna())
         subs = frozenset(homes["subdistrict_id"].dropna())
     return Viewer(row["name"], row["role"], row.get("person_id"), subs, neighborhoods,
-                  households, reason if spec.personal == "with_reason" else None, session)
+                  households, reason if spec.personal == "with_reason" else None, session,
+                  zones)
 
 
 def _parents(store: Store, neighborhoods: frozenset[str]) -> frozenset[str]:

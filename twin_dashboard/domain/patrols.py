@@ -145,3 +145,99 @@ def _judge(out: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     out["hours_since"] = ((as_utc(now) - out["last_patrol_end"]) / HOUR).astype(float)
     out["covered"] = (out["hours_since"] <= out["target_hours"]).fillna(False).astype(bool)
     return out
+
+
+# --- the desk's road-chief view ----------------------------------------------------------------
+
+BOARD_DAYS = 7  # a chief's recent work: patrols and kilometres over this many days
+ZONE_BOARD_COLUMNS: tuple[str, ...] = (
+    "zone_id", "name", "subdistrict_id", "gov_chief_id", "community_chief_id", "target_hours",
+    "last_patrol_end", "hours_since", "overdue", "segments", "segments_covered",
+    "coverage_share",
+)
+CHIEF_BOARD_COLUMNS: tuple[str, ...] = (
+    "chief_id", "chief_role", "zone_ids", "patrols", "km", "last_patrol_end",
+)
+
+
+def zone_board(zones: pd.DataFrame, roads: pd.DataFrame, patrols: pd.DataFrame,
+               now: pd.Timestamp) -> pd.DataFrame:
+    """Per patrol zone: its two chiefs, last patrol, whether overdue, its segments' coverage.
+
+    Parameters
+    ----------
+    zones : DataFrame
+        The ``patrol-zones`` layer: ``id``, ``target_hours`` (``name``, ``subdistrict_id``,
+        ``gov_chief_id``, ``community_chief_id`` carried along when present).
+    roads : DataFrame
+        The ``roads`` layer (``id``, ``zone_id``).
+    patrols : DataFrame
+        Patrol records (``zone_id``, ``road_ids``, ``started_at``, ``ended_at``).
+    now : Timestamp
+        The moment to judge at.
+
+    Returns
+    -------
+    DataFrame
+        ``ZONE_BOARD_COLUMNS``, one row per zone: ``overdue`` when the zone was not patrolled
+        within its target (never, or too long ago); ``segments`` of the zone, how many are
+        ``segments_covered`` and their ``coverage_share`` (0.0 for a zone without roads).
+    """
+    out = zone_coverage(zones, patrols, now)
+    for column in ("gov_chief_id", "community_chief_id"):
+        out[column] = zones[column].to_numpy() if column in zones else None
+    out["overdue"] = out["target_hours"].notna() & ~out["covered"]
+    segments = segment_coverage(roads, patrols, now, zones)
+    per = segments.groupby("zone_id")["covered"].agg(["size", "sum"]).reindex(out["zone_id"])
+    out["segments"] = per["size"].fillna(0).astype(int).to_numpy()
+    out["segments_covered"] = per["sum"].fillna(0).astype(int).to_numpy()
+    out["coverage_share"] = [share(c, n) for c, n in zip(out["segments_covered"],
+                                                         out["segments"], strict=True)]
+    return out[list(ZONE_BOARD_COLUMNS)]
+
+
+def chief_board(zones: pd.DataFrame, patrols: pd.DataFrame, now: pd.Timestamp,
+                lengths_m: pd.Series, days: float = BOARD_DAYS) -> pd.DataFrame:
+    """Per road chief of ``zones``: their patrols and kilometres in the last ``days``.
+
+    Parameters
+    ----------
+    zones : DataFrame
+        The ``patrol-zones`` layer (``id``, ``gov_chief_id``, ``community_chief_id``).
+    patrols : DataFrame
+        Patrol records (``id``, ``chief_id``, ``started_at``, ``ended_at``).
+    now : Timestamp
+        The moment to judge at: patrols started in ``(now - days, now]`` count.
+    lengths_m : Series
+        Each patrol's track length in metres, indexed by patrol id (``tracks.track_length_m``).
+    days : float, default 7
+
+    Returns
+    -------
+    DataFrame
+        ``CHIEF_BOARD_COLUMNS``, one row per chief (zone order, government chief first):
+        ``chief_role`` (``gov`` | ``community``), ``zone_ids`` (list), ``patrols``, ``km``,
+        ``last_patrol_end`` (ever, up to ``now``).
+    """
+    require_columns(zones, ("id", "gov_chief_id", "community_chief_id"), "patrol zones")
+    require_columns(patrols, ("id", "chief_id"), "patrols")
+    chiefs: dict[str, dict] = {}
+    for zone in zones.to_dict("records"):
+        for role in ("gov", "community"):
+            chief = zone.get(f"{role}_chief_id")
+            if isinstance(chief, str) and chief:
+                row = chiefs.setdefault(chief, {"chief_id": chief, "chief_role": role,
+                                                "zone_ids": []})
+                row["zone_ids"].append(zone["id"])
+    done = _patrols_until(patrols, now)
+    since = as_utc(now) - pd.Timedelta(days=days)
+    recent = done[as_utc_series(done["started_at"]) > since]
+    metres = recent["id"].map(lengths_m).fillna(0.0)
+    count = recent.groupby("chief_id").size()
+    km = metres.groupby(recent["chief_id"]).sum() / 1000
+    last = done.groupby("chief_id")["end"].max()
+    out = pd.DataFrame(list(chiefs.values()), columns=["chief_id", "chief_role", "zone_ids"])
+    out["patrols"] = out["chief_id"].map(count).fillna(0).astype(int)
+    out["km"] = out["chief_id"].map(km).fillna(0.0).astype(float).round(2)
+    out["last_patrol_end"] = pd.to_datetime(last.reindex(out["chief_id"]).to_numpy(), utc=True)
+    return out[list(CHIEF_BOARD_COLUMNS)]

@@ -28,20 +28,28 @@ class Role:
     home: str  # the screen it lands on after sign-in
     admin: bool = False  # users, tokens, kiosks, imports, audit
     incident_levels: tuple[str, ...] | None = None  # only incidents at these levels (None: all)
+    # Field work it may record (docs/domain.md): "visit" (大走访 of a household), "inspection"
+    # (大排查 of a building), "patrol" (a road-chief patrol; a road chief only in their zones).
+    records: tuple[str, ...] = ()
 
 
 ROLES: dict[str, Role] = {
     # 指挥长: the whole district; personal data only after stating a reason (audited).
-    "commander": Role("commander", "district", "with_reason", acts=True, home="desk"),
+    "commander": Role("commander", "district", "with_reason", acts=True, home="desk",
+                      records=("visit", "inspection", "patrol")),
     # 街道工作人员: one subdistrict, masked personal data.
-    "officer": Role("officer", "subdistrict", "masked", acts=True, home="desk"),
+    "officer": Role("officer", "subdistrict", "masked", acts=True, home="desk",
+                    records=("visit", "inspection", "patrol")),
     # 居委干部: listed neighborhoods, personal data of their households.
-    "cadre": Role("cadre", "neighborhoods", "area", acts=True, home="tablet"),
+    "cadre": Role("cadre", "neighborhoods", "area", acts=True, home="tablet",
+                  records=("visit", "inspection")),
     # 物业: listed neighborhoods, incidents at property level, no residents' personal data.
+    # Inspects its buildings (大排查) but does not visit residents (no personal data).
     "property": Role("property", "neighborhoods", "masked", acts=True, home="tablet",
-                     incident_levels=("property",)),
+                     incident_levels=("property",), records=("inspection",)),
     # 路长: their patrol zones' subdistrict(s), masked personal data.
-    "road_chief": Role("road_chief", "zones", "masked", acts=True, home="tablet"),
+    "road_chief": Role("road_chief", "zones", "masked", acts=True, home="tablet",
+                       records=("patrol",)),
     # 老伙伴: only the elders they buddy.
     "buddy": Role("buddy", "buddy", "buddied", acts=True, home="tablet"),
     # A wall in a room: one scope, read-only, never personal data.

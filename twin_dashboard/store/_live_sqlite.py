@@ -136,6 +136,22 @@ class SQLiteLiveTx:
         self.conn.execute("INSERT INTO incident_events (incident_id, ts, action, level, actor, "
                           "note) VALUES (?, ?, ?, ?, ?, ?)", event)
 
+    def add_visit(self, visit: dict[str, Any], findings: Sequence[tuple]) -> None:
+        """A visit (columns of ``visits``) and its findings: (visit_id, item, ok, note,
+        incident_id) each."""
+        self._insert("visits", visit)
+        self.conn.executemany("INSERT INTO visit_findings (visit_id, item, ok, note, "
+                              "incident_id) VALUES (?, ?, ?, ?, ?)", findings)
+
+    def add_patrol(self, patrol: dict[str, Any]) -> None:
+        """A patrol (columns of ``patrols``; ``geom`` as WKB)."""
+        self._insert("patrols", patrol)
+
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        names = list(row)
+        self.conn.execute(f"INSERT INTO {table} ({', '.join(names)}) "
+                          f"VALUES ({_marks(len(names))})", [row[n] for n in names])
+
     def overdue_alarms(self, raised_before: int) -> list[dict[str, Any]]:
         """Alarms still ``open`` (never acknowledged) raised before the given epoch second."""
         cursor = self.conn.execute(

@@ -61,6 +61,10 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
     "incident_events": ("incident_id", "ts", "action", "level", "actor", "note"),
     "patrols": ("id", "zone_id", "chief_id", "subdistrict_id", "started_at", "ended_at",
                 "road_ids", "geom"),
+    "visits": ("id", "kind", "household_id", "building_id", "subdistrict_id", "neighborhood_id",
+               "visitor_id", "recorded_by", "started_at", "ended_at", "findings", "failed",
+               "lon", "lat"),
+    "visit_findings": ("visit_id", "item", "ok", "note", "incident_id"),
 }
 # Values of record columns a frame may leave out (readings from files name no gateway).
 NO_GATEWAY = ""
@@ -134,6 +138,11 @@ class Store(Protocol):
 
     def count(self, table: str, scope: Scope = ALL) -> int: ...
 
+    def read_columns(self, table: str, columns: list[str] | tuple[str, ...],
+                     scope: Scope = ALL, where: Mapping[str, Any] | None = None
+                     ) -> pd.DataFrame:
+        """Some plain columns of a layer or record table (no geometry): the fast read."""
+
     # --- bookkeeping ---
     def is_empty(self) -> bool:
         """True when no layer has been loaded yet (so serve seeds it)."""
@@ -181,6 +190,8 @@ class LiveTx(Protocol):
     def add_inbox(self, rows: Sequence[tuple[str, str, str, int]]) -> None: ...
     def add_steps(self, rows: Sequence[tuple]) -> None: ...
     def add_incident(self, incident: dict[str, Any], event: tuple) -> None: ...
+    def add_visit(self, visit: dict[str, Any], findings: Sequence[tuple]) -> None: ...
+    def add_patrol(self, patrol: dict[str, Any]) -> None: ...
     def overdue_alarms(self, raised_before: int) -> list[dict[str, Any]]: ...
 
 

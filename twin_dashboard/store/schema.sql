@@ -122,6 +122,26 @@ CREATE TABLE IF NOT EXISTS patrols (
 );
 CREATE INDEX IF NOT EXISTS patrols_zone ON patrols (zone_id, started_at);
 
+-- 大走访 / 大排查: a visit of a household or an inspection of a building, and what it found
+-- (one row per checklist item; a failed item opened the incident named). A file made before
+-- these tables gains them empty when opened (CREATE TABLE IF NOT EXISTS).
+CREATE TABLE IF NOT EXISTS visits (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL,   -- visit | inspection
+    household_id TEXT, building_id TEXT,
+    subdistrict_id TEXT, neighborhood_id TEXT,
+    visitor_id TEXT,              -- the person who visited
+    recorded_by TEXT,             -- the account that recorded it
+    started_at INTEGER NOT NULL, ended_at INTEGER NOT NULL,
+    findings INTEGER NOT NULL, failed INTEGER NOT NULL,
+    lon REAL, lat REAL
+);
+CREATE INDEX IF NOT EXISTS visits_scope ON visits (subdistrict_id, neighborhood_id, started_at);
+CREATE TABLE IF NOT EXISTS visit_findings (
+    visit_id TEXT NOT NULL, item TEXT NOT NULL, ok INTEGER NOT NULL, note TEXT,
+    incident_id TEXT,
+    PRIMARY KEY (visit_id, item)
+);
+
 CREATE TABLE IF NOT EXISTS gateway_tokens (
     name TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
     revoked_at INTEGER
