@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from twin_dashboard.catalog import LEVELS
+
 # How a role's area is given at ``user create``: the whole district, one subdistrict, listed
 # neighborhoods, listed patrol zones, or the households the person buddies.
 AreaKind = Literal["district", "subdistrict", "neighborhoods", "zones", "buddy", "kiosk"]
@@ -28,18 +30,26 @@ class Role:
     home: str  # the screen it lands on after sign-in
     admin: bool = False  # users, tokens, kiosks, imports, audit
     incident_levels: tuple[str, ...] | None = None  # only incidents at these levels (None: all)
+    # The incident workflow (domain/workflow.py): the levels whose incidents this role handles
+    # (accept, start, escalate, resolve), and whether it supervises the loop (dispatch, verify,
+    # close, reopen, at any level).
+    handles: tuple[str, ...] = ()
+    supervises: bool = False
 
 
 ROLES: dict[str, Role] = {
     # 指挥长: the whole district; personal data only after stating a reason (audited).
-    "commander": Role("commander", "district", "with_reason", acts=True, home="desk"),
+    "commander": Role("commander", "district", "with_reason", acts=True, home="desk",
+                      handles=LEVELS, supervises=True),
     # 街道工作人员: one subdistrict, masked personal data.
-    "officer": Role("officer", "subdistrict", "masked", acts=True, home="desk"),
+    "officer": Role("officer", "subdistrict", "masked", acts=True, home="desk",
+                    handles=LEVELS, supervises=True),
     # 居委干部: listed neighborhoods, personal data of their households.
-    "cadre": Role("cadre", "neighborhoods", "area", acts=True, home="tablet"),
+    "cadre": Role("cadre", "neighborhoods", "area", acts=True, home="tablet",
+                  handles=("committee",)),
     # 物业: listed neighborhoods, incidents at property level, no residents' personal data.
     "property": Role("property", "neighborhoods", "masked", acts=True, home="tablet",
-                     incident_levels=("property",)),
+                     incident_levels=("property",), handles=("property",)),
     # 路长: their patrol zones' subdistrict(s), masked personal data.
     "road_chief": Role("road_chief", "zones", "masked", acts=True, home="tablet"),
     # 老伙伴: only the elders they buddy.
