@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from twin_dashboard.api import access, alarms, health, layers, live, readings, summary
+from twin_dashboard.api import access, alarms, health, incidents, layers, live, readings, summary
 from twin_dashboard.store.base import StoreUnavailable
 
 STORE_RETRY_AFTER_S = 30  # a read-only or full store is not fixed in a second
@@ -17,9 +17,11 @@ def register_api(server: FastAPI) -> None:
     server.include_router(layers.router)
     server.include_router(readings.router)
     server.include_router(alarms.router)
+    server.include_router(incidents.router)
     server.include_router(live.router)
     server.include_router(access.router)
     server.add_exception_handler(StoreUnavailable, store_unavailable)
+    server.add_exception_handler(incidents.Refused, incidents.refused)
 
 
 async def store_unavailable(_request: Request, err: Exception) -> JSONResponse:

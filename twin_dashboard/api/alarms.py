@@ -17,6 +17,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from twin_dashboard.api import incidents
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import require_covered, scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
@@ -172,6 +173,8 @@ def alarm_to_incident(services: ServicesDep, viewer: ViewerDep, alarm_id: str,
     level = body.level if body else "committee"
     incident_id = _attempt(routing.to_incident, services.store, alarm_id, actor,
                            services.now(), level)
+    incident = services.store.read_records("incidents", where={"id": incident_id})
+    incidents.announce(services, _records(incident)[0], "report", viewer)
     return IncidentCreated(incident_id=incident_id,
                            alarm=_announce(services, alarm_id, "incident", viewer))
 
