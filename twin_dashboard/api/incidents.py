@@ -62,7 +62,7 @@ class Incident(BaseModel):
 
 class IncidentList(BaseModel):
     count: int = Field(description="incidents matching, before `limit`")
-    incidents: list[Incident] = Field(description="newest first")
+    incidents: list[Incident] = Field(description="newest first (then the higher id)")
 
 
 class IncidentStep(BaseModel):
@@ -154,7 +154,7 @@ def list_incidents(
     scope = scope_from_query(services, viewer, subdistrict, neighborhood)
     frame = services.store.read_records("incidents", scope, where=where)
     rows = [r for r in _records(frame) if workflow.visible(viewer, r)]
-    rows.sort(key=lambda r: (-r["reported_at"].timestamp(), r["id"]))
+    rows.sort(key=lambda r: (r["reported_at"], r["id"]), reverse=True)  # newest first
     now = services.now()
     return IncidentList(count=len(rows),
                         incidents=[_incident(r, viewer, now) for r in rows[:limit]])
@@ -245,7 +245,8 @@ def _act(services: Services, viewer: Viewer, incident_id: str, action: str,
         row = workflow.act(services.store, incident_id, action, viewer, services.now(),
                            **params)
     announce(services, _records(pd.DataFrame([row]))[0], action, viewer)
-    return _detail(services, incident_id, viewer)
+    # The actor sees what they did, even when it left their view (property escalating it).
+    return _detail(services, incident_id, viewer, check=False)
 
 
 @contextmanager
@@ -276,12 +277,13 @@ def announce(services: Services, row: dict[str, Any], action: str, viewer: Viewe
         "subdistrict_id": row["subdistrict_id"], "neighborhood_id": row["neighborhood_id"]})
 
 
-def _detail(services: Services, incident_id: str, viewer: Viewer) -> IncidentDetail:
+def _detail(services: Services, incident_id: str, viewer: Viewer,
+            check: bool = True) -> IncidentDetail:
     found = services.store.read_records("incidents", where={"id": incident_id})
     if found.empty:
         raise HTTPException(404, f"unknown incident {incident_id!r}")
     row = _records(found)[0]
-    if not workflow.visible(viewer, row):
+    if check and not workflow.visible(viewer, row):
         raise Refused(403, f"incident {incident_id!r} is outside the scope of {viewer.name!r} "
                            f"({viewer.role})", [])
     steps = _records(workflow.steps(services.store, incident_id))
