@@ -37,18 +37,28 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from twin_dashboard.catalog import INCIDENT_SOURCES, LEVEL_SLA_HOURS, LEVELS, OPEN_STATUSES
+from twin_dashboard.catalog import INCIDENT_SOURCES, LEVELS, OPEN_STATUSES
+from twin_dashboard.domain._workflow_steps import (
+    KIND_SLA_HOURS,
+    NOTE_MAX,
+    STEPS,
+    epoch,
+    is_set,
+    sla_hours,
+)
 from twin_dashboard.domain.access import OutOfScope, Viewer
 from twin_dashboard.store.base import LiveTx, Store
 
+__all__ = [
+    "ACTIONS", "HANDLER_ACTIONS", "KIND_SLA_HOURS", "NOTE_MAX", "SUPERVISOR_ACTIONS",
+    "IllegalAction", "NotPermitted", "UnknownIncident",
+    "act", "actor_of", "allowed_actions", "apply", "create_incident", "is_set", "locate", "may",
+    "new_incident", "overdue", "possible_actions", "sla_due", "sla_hours", "steps", "visible",
+]
 ACTIONS: tuple[str, ...] = ("dispatch", "accept", "start", "escalate", "resolve", "verify",
                             "close", "reopen")
 HANDLER_ACTIONS = frozenset({"accept", "start", "escalate", "resolve"})  # by the level's handler
 SUPERVISOR_ACTIONS = frozenset({"dispatch", "verify", "close", "reopen"})  # officer, commander
-# Hours to resolve per incident kind, where a kind must go faster than its level (none yet):
-# ``{"gas_leak": {"property": 2}}``. Otherwise ``catalog.LEVEL_SLA_HOURS``.
-KIND_SLA_HOURS: dict[str, dict[str, float]] = {}
-NOTE_MAX = 500  # characters of a reason or note kept in a step
 
 
 class UnknownIncident(LookupError):
@@ -70,11 +80,6 @@ class NotPermitted(PermissionError):
     def __init__(self, message: str, allowed: list[str]) -> None:
         super().__init__(message)
         self.allowed = allowed
-
-
-def is_set(value: Any) -> bool:
-    """Whether a column holds a value (``None``, NaN and NaT do not)."""
-    return value is not None and not (not isinstance(value, str) and pd.isna(value))
 
 
 _WHEN: dict[str, Callable[[Mapping[str, Any]], bool]] = {
@@ -138,11 +143,6 @@ def actor_of(viewer: Viewer) -> str:
 
 # --- SLA --------------------------------------------------------------------------------------
 
-def sla_hours(level: str, kind: str | None = None) -> float:
-    """Hours a level has to resolve an incident (of ``kind``, where it has its own)."""
-    return KIND_SLA_HOURS.get(kind or "", {}).get(level, LEVEL_SLA_HOURS[level])
-
-
 def sla_due(level: str, since: pd.Timestamp, kind: str | None = None) -> pd.Timestamp:
     """The deadline of an incident that reached ``level`` at ``since``."""
     return pd.Timestamp(since) + pd.Timedelta(hours=sla_hours(level, kind))
@@ -153,7 +153,7 @@ def overdue(incident: Mapping[str, Any], now: pd.Timestamp) -> bool:
     due = incident.get("sla_due_at")
     if incident["status"] not in OPEN_STATUSES or not is_set(due):
         return False
-    return _epoch(due) < _epoch(now)
+    return epoch(due) < epoch(now)
 
 
 # --- the transitions --------------------------------------------------------------------------
@@ -201,8 +201,8 @@ def apply(incident: Mapping[str, Any], action: str, viewer: Viewer, now: pd.Time
     if not _WHEN[action](incident):
         raise IllegalAction(f"cannot {action} incident {incident['id']!r}: it is "
                             f"{_state(incident)}; allowed: {_listed(allowed)}", allowed)
-    changes, level, note = _STEPS[action](incident, actor_of(viewer), _epoch(now), params)
-    return changes, (incident["id"], _epoch(now), action, level, actor_of(viewer), note)
+    changes, level, note = STEPS[action](incident, actor_of(viewer), epoch(now), params)
+    return changes, (incident["id"], epoch(now), action, level, actor_of(viewer), note)
 
 
 def _state(incident: Mapping[str, Any]) -> str:
@@ -216,84 +216,6 @@ def _state(incident: Mapping[str, Any]) -> str:
 
 def _listed(allowed: list[str]) -> str:
     return ", ".join(allowed) or "nothing"
-
-
-Step = tuple[dict[str, Any], str, str | None]  # changes, level after, note
-
-
-def _dispatch(inc: Mapping[str, Any], _actor: str, now_s: int, p: dict[str, Any]) -> Step:
-    level = p.get("level") or inc["level"]
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
-    assignee = p.get("assignee") or None
-    return ({"status": "dispatched", "level": level, "dispatched_at": now_s,
-             "assignee": assignee, "accepted_at": None, "started_at": None,
-             "sla_due_at": _due(level, now_s, inc)},
-            level, f"assignee {assignee}" if assignee else None)
-
-
-def _accept(inc: Mapping[str, Any], actor: str, now_s: int, _p: dict[str, Any]) -> Step:
-    assignee = inc.get("assignee") if is_set(inc.get("assignee")) else actor
-    return {"accepted_at": now_s, "assignee": assignee}, inc["level"], None
-
-
-def _start(inc: Mapping[str, Any], _actor: str, now_s: int, _p: dict[str, Any]) -> Step:
-    return {"status": "in_progress", "started_at": now_s}, inc["level"], None
-
-
-def _escalate(inc: Mapping[str, Any], _actor: str, now_s: int, p: dict[str, Any]) -> Step:
-    level = LEVELS[LEVELS.index(inc["level"]) + 1]
-    return ({"status": "dispatched", "level": level, "assignee": None, "accepted_at": None,
-             "started_at": None, "sla_due_at": _due(level, now_s, inc)},
-            level, _reason(p, "escalate"))
-
-
-def _resolve(inc: Mapping[str, Any], _actor: str, now_s: int, p: dict[str, Any]) -> Step:
-    return {"status": "resolved", "resolved_at": now_s}, inc["level"], _note(p.get("note"))
-
-
-def _verify(inc: Mapping[str, Any], _actor: str, now_s: int, p: dict[str, Any]) -> Step:
-    return {"verified_at": now_s}, inc["level"], _note(p.get("note"))
-
-
-def _close(inc: Mapping[str, Any], _actor: str, now_s: int, p: dict[str, Any]) -> Step:
-    return {"status": "closed", "closed_at": now_s}, inc["level"], _note(p.get("note"))
-
-
-def _reopen(inc: Mapping[str, Any], _actor: str, now_s: int, p: dict[str, Any]) -> Step:
-    times = int(inc["reopened"]) if is_set(inc.get("reopened")) else 0
-    return ({"status": "dispatched", "resolved_at": None, "verified_at": None,
-             "closed_at": None, "accepted_at": None, "started_at": None,
-             "reopened": times + 1, "sla_due_at": _due(inc["level"], now_s, inc)},
-            inc["level"], _reason(p, "reopen"))
-
-
-_STEPS: dict[str, Callable[[Mapping[str, Any], str, int, dict[str, Any]], Step]] = {
-    "dispatch": _dispatch, "accept": _accept, "start": _start, "escalate": _escalate,
-    "resolve": _resolve, "verify": _verify, "close": _close, "reopen": _reopen,
-}
-
-
-def _due(level: str, now_s: int, inc: Mapping[str, Any]) -> int:
-    return now_s + int(sla_hours(level, inc.get("kind")) * 3600)
-
-
-def _reason(params: dict[str, Any], action: str) -> str:
-    reason = _note(params.get("reason"))
-    if not reason:
-        raise ValueError(f"{action} needs a reason")
-    return reason
-
-
-def _note(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:NOTE_MAX] or None
-
-
-def _epoch(value: Any) -> int:
-    if isinstance(value, int | float):
-        return int(value)
-    return int(pd.Timestamp(value).timestamp())
 
 
 # --- against the store ------------------------------------------------------------------------
@@ -330,7 +252,7 @@ def new_incident(tx: LiveTx, now: pd.Timestamp, fields: Mapping[str, Any], actor
     ``fields`` are ``incidents`` columns (``source``, ``kind``, ``title``, the place, and
     ``level``, default ``property``); the deadline follows the level. The one insertion path.
     """
-    now_s = _epoch(now)
+    now_s = epoch(now)
     incident_id = f"inc-{tx.last_incident_number() + 1:06d}"
     level = fields.get("level") or "property"
     row = {**fields, "id": incident_id, "status": "reported", "level": level,
