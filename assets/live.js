@@ -4,7 +4,8 @@
  * - Device states go straight to the existing deck.gl layer (twin_map.js's
  *   dash_clientside.twin_map.applyDelta): the map is never re-sent and no dash.Patch touches a
  *   big list (docs/browser.md).
- * - Events that raise or change alarms (and `reset`) go to Dash as ids.LIVE_EVENT, which the feed,
+ * - Events that raise or change alarms, or move incidents (`incidents`: their id, status, level,
+ *   action, actor, at), and `reset` go to Dash as ids.LIVE_EVENT, which the feed,
  *   KPI and inbox callbacks take as an input; `reset: true` (the server restarted, or too much was
  *   missed) re-sets ids.SELECTION to a copy of itself, so every view of the scope reloads.
  * - Per-source freshness is kept here from each event's `sources`, judged against the limits of
@@ -126,9 +127,10 @@
       applied = map.applyDelta({states: states, alarms: alarms});
     }
     if (state.hooks) alarms.forEach(function (alarm) { expect(alarm, received, applied); });
-    if (alarms.length || (ev.updates && ev.updates.length) || ev.reset) {
+    var incidents = ev.incidents || [];
+    if (alarms.length || (ev.updates && ev.updates.length) || incidents.length || ev.reset) {
       toDash(state.ids.event, {seq: ev.seq, ts: ev.ts, alarms: alarms, updates: ev.updates || [],
-                        reset: Boolean(ev.reset)});
+                        incidents: incidents, reset: Boolean(ev.reset)});
       figuresLater();
     }
     if (ev.reset) toDash(state.ids.selection, Object.assign({}, state.selection));

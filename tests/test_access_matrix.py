@@ -19,7 +19,8 @@ from shapely.geometry import Point, box
 from tests._live_fixtures import devices_frame, load_district
 from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.config import Settings
-from twin_dashboard.domain import audit
+from twin_dashboard.domain import audit, workflow
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.accounts import create_kiosk
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.layouts import ids
@@ -96,7 +97,10 @@ def world(tmp_path_factory):
             sign_in(client, name)
         clients[name] = client
     clients["anonymous"] = TestClient(app.server, base_url="http://localhost").__enter__()
-    yield app, clients, {"near": near, "far": far}
+    inc = workflow.create_incident(store, services_of_app(app).atlas.geo().layers[
+        "neighborhoods"], Viewer("setup", "commander"), T0, kind="leak", title="t",
+        source="hotline", neighborhood_id="yunfang")
+    yield app, clients, {"near": near, "far": far, "inc": inc}
     for client in clients.values():
         client.__exit__(None, None, None)
 
@@ -106,17 +110,20 @@ def world(tmp_path_factory):
 GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/alarms/{near}", "/api/v1/inbox/p-cadre", "/api/v1/live/status",
               "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live",
-              "/api/v1/visits", "/api/v1/patrols"]
+              "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
+              "/api/v1/incidents/{inc}"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
-               "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols"]
+               "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
+               *(f"/api/v1/incidents/{{inc}}/{action}" for action in workflow.ACTIONS)]
 
 
 def test_mat001_every_api_route_is_in_the_matrix(world):
     app, _, _ = world
     paths = set(app.server.openapi()["paths"]) - {"/api/v1/readings", "/healthz"}  # gateways
     listed = {p.replace("{near}", "{alarm_id}").replace("p-cadre", "{person_id}")
-              .replace("/devices", "/{layer}") for p in GET_ROUTES + POST_ROUTES}
+              .replace("/devices", "/{layer}").replace("{inc}", "{incident_id}")
+              for p in GET_ROUTES + POST_ROUTES}
     assert paths <= listed | {"/api/v1/openapi.json"}, paths - listed
 
 
@@ -220,6 +227,29 @@ def test_mat010_writes_need_the_csrf_token_and_an_actor_who_may_act(world):
         assert refused.status_code == 403 and "read-only" in refused.json()["detail"], who
     assert clients["commander"].post(f"/api/v1/alarms/{alarms['near']}/escalate"
                                      ).status_code == 403  # linked to nobody
+
+
+# What each may do with a reported property-level incident in yunfang: a supervisor dispatches,
+# nobody else acts yet; officer2 (ouyanglu) may not even see it.
+INCIDENT_ALLOWED = {"commander": ["dispatch"], "officer": ["dispatch"], "cadre": [],
+                    "property": [], "road_chief": [], "buddy": [], "admin": [], "kiosk": []}
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_mat020_incidents_in_scope_with_what_each_role_may_do(world, who):
+    _, clients, objects = world
+    client = clients[who]
+    found = client.get(f"/api/v1/incidents/{objects['inc']}")
+    listed = [i["id"] for i in client.get("/api/v1/incidents").json()["incidents"]]
+    if who == "officer2":
+        assert found.status_code == 403 and listed == []
+        return
+    assert found.status_code == 200 and listed == [objects["inc"]], who
+    assert found.json()["allowed"] == INCIDENT_ALLOWED[who]
+    if not INCIDENT_ALLOWED[who]:
+        refused = client.post(f"/api/v1/incidents/{objects['inc']}/dispatch")
+        # (kiosk and admin are refused as read-only before the workflow is asked)
+        assert refused.status_code == 403 and refused.json().get("allowed", []) == [], who
 
 
 # --- Dash callbacks ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from importlib import resources
 
+import pandas as pd
 import pytest
 
 from tests._live_fixtures import iso_now, load_district
@@ -102,7 +103,7 @@ def test_mig003_a_failing_migration_leaves_the_old_table(tmp_path, monkeypatch):
     assert "gateway" not in [r[1] for r in conn.execute("PRAGMA table_info(readings)")]
 
 
-def test_mig004_a_file_from_before_visits_gains_their_tables_empty(tmp_path):
+def test_mig005_a_file_from_before_visits_gains_their_tables_empty(tmp_path):
     """New tables need no migration: schema.sql's CREATE TABLE IF NOT EXISTS adds them."""
     path = tmp_path / "old.db"
     schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
@@ -116,3 +117,46 @@ def test_mig004_a_file_from_before_visits_gains_their_tables_empty(tmp_path):
         assert store.count("visits") == 0 and store.read_records("visit_findings").empty
     finally:
         store.close()
+
+
+# The incidents table as versions before the workflow (domain/workflow.py) made it.
+OLD_INCIDENTS = """CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, kind TEXT, title TEXT,
+    subdistrict_id TEXT, neighborhood_id TEXT, zone_id TEXT, device_id TEXT,
+    level TEXT NOT NULL, status TEXT NOT NULL,
+    reported_at INTEGER NOT NULL, dispatched_at INTEGER, resolved_at INTEGER,
+    closed_at INTEGER, sla_due_at INTEGER, lon REAL, lat REAL
+);"""
+
+
+def test_mig004_old_incidents_gain_the_workflows_columns_and_keep_their_rows(tmp_path):
+    from twin_dashboard.domain import workflow
+    from twin_dashboard.domain.access import Viewer
+
+    schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
+    start = schema.index("CREATE TABLE IF NOT EXISTS incidents (")
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(schema[:start] + OLD_INCIDENTS + schema[schema.index(");", start) + 2:])
+    conn.execute("INSERT INTO incidents (id, source, level, status, reported_at, subdistrict_id,"
+                 " neighborhood_id) VALUES ('inc-000007', 'hotline', 'property', 'reported', 1, "
+                 "'beiwaitan', 'yunfang')")
+    conn.commit()
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        row = store.read_records("incidents").iloc[0]
+        assert row["id"] == "inc-000007" and row["status"] == "reported"
+        assert pd.isna(row["accepted_at"]) and pd.isna(row["reopened"])
+        officer = Viewer("off", "officer", "p-duty", subdistricts=frozenset({"beiwaitan"}))
+        now = pd.Timestamp("2026-03-02T02:00:00Z")
+        assert workflow.act(store, "inc-000007", "dispatch", officer, now,
+                            level="committee")["status"] == "dispatched"
+        with store.live_tx() as tx:
+            assert workflow.new_incident(tx, now, {"source": "visit"}, "p-duty") == "inc-000008"
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    found = [r[1] for r in conn.execute("PRAGMA table_info(incidents)")]
+    conn.close()
+    assert {"assignee", "accepted_at", "started_at", "verified_at", "reopened"} <= set(found)

@@ -54,7 +54,8 @@ TINY_CSV = {
         "r4,d3,2026-10-30T07:59:00+08:00,heartbeat,,",
     ],
     "incidents.csv": [
-        ",".join(RECORD_TABLES["incidents"]),
+        # the demo's columns: those the workflow added (assignee …) start empty
+        ",".join(RECORD_TABLES["incidents"][:RECORD_TABLES["incidents"].index("lat") + 1]),
         "i1,sensor,smoke,烟感告警,s1,n1,,0012,property,reported,2026-11-01T06:01:00+08:00,,,,"
         "2026-11-02T06:01:00+08:00,121.501,31.261",
     ],

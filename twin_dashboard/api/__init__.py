@@ -9,6 +9,7 @@ from twin_dashboard.api import (
     access,
     alarms,
     health,
+    incidents,
     layers,
     live,
     patrols,
@@ -29,9 +30,11 @@ def register_api(server: FastAPI) -> None:
     server.include_router(alarms.router)
     server.include_router(visits.router)
     server.include_router(patrols.router)
+    server.include_router(incidents.router)
     server.include_router(live.router)
     server.include_router(access.router)
     server.add_exception_handler(StoreUnavailable, store_unavailable)
+    server.add_exception_handler(incidents.Refused, incidents.refused)
 
 
 async def store_unavailable(_request: Request, err: Exception) -> JSONResponse:

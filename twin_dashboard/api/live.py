@@ -1,7 +1,8 @@
 """GET /api/v1/live: live changes pushed to open screens as server-sent events.
 
 Each event is one small JSON delta — ``{"seq", "ts", "states": {device_id: state}, "alarms":
-[…], "sources": {name: updated_at}}`` (plus ``updates`` when people acted on alarms, and
+[…], "sources": {name: updated_at}}`` (plus ``updates`` when people acted on alarms,
+``incidents`` when an incident was reported or moved along its workflow, and
 ``reset`` on a first event that could not resume) — cut to the screen's scope. The browser's
 ``EventSource`` reconnects by itself (``retry:``) and sends ``Last-Event-ID``; the missed events
 come back merged into one from the hub's ring buffer, or, when too much was missed or the server
@@ -40,7 +41,9 @@ SOURCES_EVERY_S = 10.0  # a change elsewhere (sources only) reaches a screen at 
 EVENT_DOC = ("One JSON object per event: seq, ts, states {device_id: state}, alarms [{id, rule, "
              "severity, device_id, household_id, subdistrict_id, neighborhood_id, lon, lat, "
              "raised_at}], sources {name: updated_at}; optional updates [{id, status, action, "
-             "actor, at, …}] and reset (true: reload the view). Event ids are '<boot>-<seq>'.")
+             "actor, at, …}], incidents [{id, status, level, action, actor, at, subdistrict_id, "
+             "neighborhood_id, sla_due_at}] (an incident reported or moved along its "
+             "workflow) and reset (true: reload the view). Event ids are '<boot>-<seq>'.")
 _EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from twin_dashboard.catalog import LEVELS
+
 # How a role's area is given at ``user create``: the whole district, one subdistrict, listed
 # neighborhoods, listed patrol zones, or the households the person buddies.
 AreaKind = Literal["district", "subdistrict", "neighborhoods", "zones", "buddy", "kiosk"]
@@ -31,22 +33,28 @@ class Role:
     # Field work it may record (docs/domain.md): "visit" (大走访 of a household), "inspection"
     # (大排查 of a building), "patrol" (a road-chief patrol; a road chief only in their zones).
     records: tuple[str, ...] = ()
+    # The incident workflow (domain/workflow.py): the levels whose incidents this role handles
+    # (accept, start, escalate, resolve), and whether it supervises the loop (dispatch, verify,
+    # close, reopen, at any level).
+    handles: tuple[str, ...] = ()
+    supervises: bool = False
 
 
 ROLES: dict[str, Role] = {
     # 指挥长: the whole district; personal data only after stating a reason (audited).
     "commander": Role("commander", "district", "with_reason", acts=True, home="desk",
-                      records=("visit", "inspection", "patrol")),
+                      records=("visit", "inspection", "patrol"), handles=LEVELS, supervises=True),
     # 街道工作人员: one subdistrict, masked personal data.
     "officer": Role("officer", "subdistrict", "masked", acts=True, home="desk",
-                    records=("visit", "inspection", "patrol")),
+                    records=("visit", "inspection", "patrol"), handles=LEVELS, supervises=True),
     # 居委干部: listed neighborhoods, personal data of their households.
     "cadre": Role("cadre", "neighborhoods", "area", acts=True, home="tablet",
-                  records=("visit", "inspection")),
+                  records=("visit", "inspection"), handles=("committee",)),
     # 物业: listed neighborhoods, incidents at property level, no residents' personal data.
     # Inspects its buildings (大排查) but does not visit residents (no personal data).
     "property": Role("property", "neighborhoods", "masked", acts=True, home="tablet",
-                     incident_levels=("property",), records=("inspection",)),
+                     incident_levels=("property",), records=("inspection",),
+                     handles=("property",)),
     # 路长: their patrol zones' subdistrict(s), masked personal data.
     "road_chief": Role("road_chief", "zones", "masked", acts=True, home="tablet",
                        records=("patrol",)),

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import httpx
 import pandas as pd
 
-from twin_dashboard.catalog import LEVEL_SLA_HOURS
 from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.workflow import new_incident
 from twin_dashboard.store.base import LiveTx, Store
 
 log = logging.getLogger(__name__)
@@ -197,21 +197,20 @@ def escalate_overdue(store: Store, now: pd.Timestamp, directory: Directory,
 
 def to_incident(store: Store, alarm_id: str, actor: str, now: pd.Timestamp,
                 level: str = "committee") -> str:
-    """Turn an alarm into a ``sensor`` incident at ``level`` (closed loop); returns its id."""
+    """Turn an alarm into a ``sensor`` incident at ``level`` (closed loop); returns its id.
+
+    Created through ``workflow.new_incident``, the one way an incident is opened."""
     now_s = _epoch(now)
     with store.live_tx() as tx:
         alarm = _require(tx, alarm_id, ("open", "acknowledged", "escalated"))
         if alarm.get("incident_id"):
             raise ValueError(f"alarm {alarm_id!r} is already incident {alarm['incident_id']!r}")
-        incident_id = f"inc-{alarm_id}"
-        tx.add_incident({
-            "id": incident_id, "source": "sensor", "kind": alarm["rule"],
-            "title": f"{alarm['rule']} alarm {alarm_id}", "level": level, "status": "reported",
+        incident_id = new_incident(tx, now, {
+            "source": "sensor", "kind": alarm["rule"],
+            "title": f"{alarm['rule']} alarm {alarm_id}", "level": level,
             "subdistrict_id": alarm["subdistrict_id"], "device_id": alarm["device_id"],
-            "neighborhood_id": alarm["neighborhood_id"], "reported_at": now_s,
-            "sla_due_at": now_s + int(LEVEL_SLA_HOURS[level] * 3600),
-            "lon": alarm["lon"], "lat": alarm["lat"],
-        }, (incident_id, now_s, "report", level, actor, f"from alarm {alarm_id}"))
+            "neighborhood_id": alarm["neighborhood_id"], "lon": alarm["lon"], "lat": alarm["lat"],
+        }, actor, f"from alarm {alarm_id}")
         tx.update_alarm(alarm_id, {"incident_id": incident_id})
         tx.add_steps([(alarm_id, now_s, "incident", actor, None, incident_id)])
     return incident_id

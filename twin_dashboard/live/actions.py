@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from twin_dashboard.domain import audit, routing
+from twin_dashboard.domain import audit, routing, workflow
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.routing import ALARM_ACTIONS, allowed_actions, present
+from twin_dashboard.live.hub import iso
 from twin_dashboard.services import Services
 
 # What each action leaves the alarm as (the live update's ``action``; the audit's verb).
@@ -84,6 +85,9 @@ def act_on_alarm(services: Services, viewer: Viewer, alarm_id: str, action: str,
     except ValueError as err:  # someone else acted in between
         raise ActionRefused(409, str(err)) from err
     announce(services, viewer, alarm_id, DONE[action], ip)
+    if incident_id is not None:
+        row = store.read_records("incidents", where={"id": incident_id}).iloc[0].to_dict()
+        announce_incident(services, viewer, row, "report", ip)
     return incident_id
 
 
@@ -98,6 +102,18 @@ def announce(services: Services, viewer: Viewer, alarm_id: str, done: str,
         "at": services.now().isoformat(),
         "incident_id": alarm["incident_id"] if present(alarm.get("incident_id")) else None,
         "subdistrict_id": alarm["subdistrict_id"], "neighborhood_id": alarm["neighborhood_id"]})
+
+
+def announce_incident(services: Services, viewer: Viewer, row: dict[str, Any], action: str,
+                      ip: str | None = None) -> None:
+    """Audit an incident's step and tell open screens (the live event's ``incidents``)."""
+    actor = workflow.actor_of(viewer)
+    audit.record(services.store, services.now(), viewer.name, f"incident.{action}", row["id"],
+                 detail=f"person={actor}", ip=ip)
+    services.hub.publish_incident({
+        "id": row["id"], "status": row["status"], "level": row["level"], "action": action,
+        "actor": actor, "at": services.now().isoformat(), "sla_due_at": iso(row["sla_due_at"]),
+        "subdistrict_id": row["subdistrict_id"], "neighborhood_id": row["neighborhood_id"]})
 
 
 def _refusal(state: AlarmState, viewer: Viewer, action: str,

@@ -66,6 +66,7 @@ class FeedEvent:
     alarms: list[dict[str, Any]]  # ALARM_FIELDS, raised_at in ISO
     sources: dict[str, str]  # data source -> updated_at (ISO), only those that moved
     updates: list[dict[str, Any]] = field(default_factory=list)  # alarm status changes
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # incident workflow steps
 
     def payload(self, scope: Scope) -> dict[str, Any]:
         """The event as a screen of ``scope`` receives it (JSON-ready)."""
@@ -80,6 +81,9 @@ class FeedEvent:
         updates = [u for u in self.updates if in_scope(scope, _place(u))]
         if updates:
             out["updates"] = updates
+        incidents = [i for i in self.incidents if in_scope(scope, _place(i))]
+        if incidents:
+            out["incidents"] = incidents
         return out
 
 
@@ -99,14 +103,16 @@ def merge(payloads: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
         out["states"].update(p["states"])
         out["alarms"] += p["alarms"]
         out["sources"].update(p["sources"])
-        if p.get("updates"):
-            out["updates"] = out.get("updates", []) + p["updates"]
+        for key in ("updates", "incidents"):
+            if p.get(key):
+                out[key] = out.get(key, []) + p[key]
     return out
 
 
 def is_empty(payload: dict[str, Any]) -> bool:
     """Nothing a screen of this scope would draw (sources alone do not count)."""
-    return not (payload["states"] or payload["alarms"] or payload.get("updates"))
+    return not (payload["states"] or payload["alarms"] or payload.get("updates")
+                or payload.get("incidents"))
 
 
 class Client:
@@ -269,6 +275,12 @@ class LiveHub:
         if self.running:
             self._inbox.put(("update", update))
 
+    def publish_incident(self, change: dict[str, Any]) -> None:
+        """An incident was reported or moved along its workflow (``api/incidents.py``): it goes
+        out in the event's ``incidents`` list, to screens whose scope holds its place."""
+        if self.running:
+            self._inbox.put(("incident", change))
+
     # --- dispatcher ---
     def _run(self) -> None:
         try:  # read device places and source times now, not on the first (urgent) change
@@ -304,17 +316,18 @@ class LiveHub:
         """Merge queued deltas and updates into the next event (``None`` if nothing changed)."""
         states: dict[str, str] = {}
         alarms: dict[str, dict[str, Any]] = {}
-        updates: list[dict[str, Any]] = []
+        changes: dict[str, list[dict[str, Any]]] = {"update": [], "incident": []}
         for item in items:
             if isinstance(item, LiveDelta):
                 states.update(item.states)
                 alarms.update((a["id"], _alarm_fields(a)) for a in item.alarms)
             else:
-                updates.append(item[1])
-        if not (states or alarms or updates):
+                changes[item[0]].append(item[1])
+        if not (states or alarms or changes["update"] or changes["incident"]):
             return None
         return FeedEvent(0, iso(self.clock()) or "", self.places.group(states),
-                         list(alarms.values()), self._moved_sources(), updates)
+                         list(alarms.values()), self._moved_sources(), changes["update"],
+                         changes["incident"])
 
     def _moved_sources(self) -> dict[str, str]:
         """Sources whose ``updated_at`` changed since the last event."""

@@ -22,6 +22,8 @@ ALARM_COLUMNS: tuple[str, ...] = (
     "id", "device_id", "household_id", "subdistrict_id", "neighborhood_id", "rule",
     "severity", "status", "raised_at", "lon", "lat",
 )
+_EVENT_INSERT = ("INSERT INTO incident_events (incident_id, ts, action, level, actor, note) "
+                 "VALUES (?, ?, ?, ?, ?, ?)")
 _READING_INSERT = ("INSERT OR IGNORE INTO readings (reading_id, device_id, ts, event, value, "
                    "battery, received_at, gateway) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -133,8 +135,27 @@ class SQLiteLiveTx:
         names = list(incident)
         self.conn.execute(f"INSERT INTO incidents ({', '.join(names)}) "
                           f"VALUES ({_marks(len(names))})", [incident[n] for n in names])
-        self.conn.execute("INSERT INTO incident_events (incident_id, ts, action, level, actor, "
-                          "note) VALUES (?, ?, ?, ?, ?, ?)", event)
+        self.conn.execute(_EVENT_INSERT, event)
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        cursor = self.conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+    def update_incident(self, incident_id: str, changes: dict[str, Any], event: tuple) -> None:
+        """Change columns of one incident and append its step (same transaction)."""
+        if changes:
+            sets = ", ".join(f"{c} = ?" for c in changes)
+            self.conn.execute(f"UPDATE incidents SET {sets} WHERE id = ?",
+                              [*changes.values(), incident_id])
+        self.conn.execute(_EVENT_INSERT, event)
+
+    def last_incident_number(self) -> int:
+        """The highest N of ids ``inc-NNNNNN`` (the seed's and the workflow's), 0 if none."""
+        row = self.conn.execute(
+            "SELECT MAX(CAST(SUBSTR(id, 5) AS INTEGER)) FROM incidents "
+            "WHERE id GLOB 'inc-[0-9][0-9][0-9][0-9][0-9][0-9]*'").fetchone()
+        return int(row[0] or 0)
 
     def add_visit(self, visit: dict[str, Any], findings: Sequence[tuple]) -> None:
         """A visit (columns of ``visits``) and its findings: (visit_id, item, ok, note,

@@ -83,7 +83,29 @@ def _readings_add_gateway(conn: sqlite3.Connection, schema: str) -> None:
         conn.execute(statement)
 
 
+# Columns the incident workflow added to ``incidents`` (domain/workflow.py), with their types.
+INCIDENT_WORKFLOW_COLUMNS: dict[str, str] = {
+    "assignee": "TEXT", "accepted_at": "INTEGER", "started_at": "INTEGER",
+    "verified_at": "INTEGER", "reopened": "INTEGER",
+}
+
+
+def _incidents_need_workflow(conn: sqlite3.Connection) -> bool:
+    found = columns(conn, "incidents")
+    return bool(found) and not set(INCIDENT_WORKFLOW_COLUMNS) <= set(found)
+
+
+def _incidents_add_workflow(conn: sqlite3.Connection, _schema: str) -> None:
+    """Add the workflow's columns (all nullable: stored incidents keep their rows as they were)."""
+    found = set(columns(conn, "incidents"))
+    for name, kind in INCIDENT_WORKFLOW_COLUMNS.items():
+        if name not in found:
+            conn.execute(f"ALTER TABLE incidents ADD COLUMN {name} {kind}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("readings keyed on (gateway, reading_id)", _readings_need_gateway,
               _readings_add_gateway),
+    Migration("incidents gain the workflow's columns", _incidents_need_workflow,
+              _incidents_add_workflow),
 )

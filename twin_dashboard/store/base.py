@@ -57,7 +57,8 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
                "closed_at", "incident_id", "lon", "lat"),
     "incidents": ("id", "source", "kind", "title", "subdistrict_id", "neighborhood_id",
                   "zone_id", "device_id", "level", "status", "reported_at", "dispatched_at",
-                  "resolved_at", "closed_at", "sla_due_at", "lon", "lat"),
+                  "resolved_at", "closed_at", "sla_due_at", "lon", "lat",
+                  "assignee", "accepted_at", "started_at", "verified_at", "reopened"),
     "incident_events": ("incident_id", "ts", "action", "level", "actor", "note"),
     "patrols": ("id", "zone_id", "chief_id", "subdistrict_id", "started_at", "ended_at",
                 "road_ids", "geom"),
@@ -73,7 +74,7 @@ RECORD_DEFAULTS: dict[str, dict[str, Any]] = {"readings": {"gateway": NO_GATEWAY
 TIME_COLUMNS: frozenset[str] = frozenset({
     "installed_at", "state_since", "last_seen", "ts", "received_at", "raised_at", "acked_at",
     "escalated_at", "closed_at", "reported_at", "dispatched_at", "resolved_at", "sla_due_at",
-    "started_at", "ended_at",
+    "started_at", "ended_at", "accepted_at", "verified_at",
 })
 
 
@@ -192,6 +193,12 @@ class LiveTx(Protocol):
     def add_incident(self, incident: dict[str, Any], event: tuple) -> None: ...
     def add_visit(self, visit: dict[str, Any], findings: Sequence[tuple]) -> None: ...
     def add_patrol(self, patrol: dict[str, Any]) -> None: ...
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        """One incident's row (times as epoch seconds), ``None`` when unknown."""
+    def update_incident(self, incident_id: str, changes: dict[str, Any], event: tuple) -> None:
+        """Change an incident's columns and append its ``incident_events`` row."""
+    def last_incident_number(self) -> int:
+        """The highest N of the ids ``inc-NNNNNN`` stored (0 when there are none)."""
     def overdue_alarms(self, raised_before: int) -> list[dict[str, Any]]: ...
 
 

@@ -103,7 +103,10 @@ CREATE TABLE IF NOT EXISTS incidents (
     subdistrict_id TEXT, neighborhood_id TEXT, zone_id TEXT, device_id TEXT,
     level TEXT NOT NULL, status TEXT NOT NULL,
     reported_at INTEGER NOT NULL, dispatched_at INTEGER, resolved_at INTEGER,
-    closed_at INTEGER, sla_due_at INTEGER, lon REAL, lat REAL
+    closed_at INTEGER, sla_due_at INTEGER, lon REAL, lat REAL,
+    -- the workflow (domain/workflow.py): who has it, when accepted, started, verified;
+    -- reopened counts 返工 (reopened after resolving or closing; NULL means 0)
+    assignee TEXT, accepted_at INTEGER, started_at INTEGER, verified_at INTEGER, reopened INTEGER
 );
 CREATE INDEX IF NOT EXISTS incidents_scope ON incidents (status, subdistrict_id, neighborhood_id);
 
