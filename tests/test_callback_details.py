@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from twin_dashboard.callbacks.details import DRAW, render, take_action
+from twin_dashboard.callbacks.details import DRAW, render, take_action, take_incident_step
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.details import GATHER
 
@@ -141,3 +141,46 @@ def test_cbdet007_the_household_card_shows_the_five_piece_set_people_as_allowed(
     device_panel = _text(render(own, cadre, {"layer": "alarms", "id": alarm["id"]},
                                 {"screen": "tablet", "lang": "en"}))
     assert '"type": "open-household"' in device_panel and "Household card" in device_panel
+
+
+def test_cbdet008_the_loop_runs_in_the_details_panel_each_step_by_its_role(own):
+    from twin_dashboard.domain.queries import work_queue
+
+    incidents = own.store.read_records("incidents", where={"status": "reported"})
+    inc = incidents.iloc[0]
+    sub, hood = inc["subdistrict_id"], inc["neighborhood_id"]
+    officer = Viewer("off", "officer", "p-off", frozenset([sub]))
+    manager = Viewer("pm", "property", "p-pm", frozenset([sub]), frozenset([hood]))
+    cadre = Viewer("cad", "cadre", "p-cad", frozenset([sub]), frozenset([hood]))
+    pick = {"layer": "incidents", "id": inc["id"]}
+    desk, tablet = {"screen": "desk", "lang": "en"}, {"screen": "tablet", "lang": "en"}
+
+    def step(viewer, action, note=None, level=None, screen=tablet):
+        return _text(take_incident_step(own, viewer, inc["id"], action, note, level, screen))
+
+    def status():
+        return own.store.read_records("incidents", where={"id": inc["id"]}).iloc[0]
+
+    assert "'action': 'dispatch'" in _text(render(own, officer, pick, desk))
+    assert "Done: Dispatch" in step(officer, "dispatch", level="property", screen=desk)
+    assert status()["level"] == "property" and status()["status"] == "dispatched"
+    assert "Not done" in step(cadre, "accept")  # committee's cadre: not their level
+    assert "Done: Accept" in step(manager, "accept")
+    mine = work_queue(own.store.read_records("incidents"), manager, "mine", own.now())
+    assert list(mine["id"]) == [inc["id"]]
+    assert "Done: Start work" in step(manager, "start")
+    assert "Give a reason" in step(manager, "escalate")  # refused whole: no reason
+    assert status()["level"] == "property"
+    assert "Done: Escalate a level" in step(manager, "escalate", "needs the committee")
+    assert status()["level"] == "committee" and status()["status"] == "dispatched"
+    for action in ("accept", "start", "resolve"):
+        assert f"Done: {action.capitalize() if action != 'start' else 'Start work'}" in step(
+            cadre, action, "fixed the lamp" if action == "resolve" else None)
+    for action in ("verify", "close"):
+        assert "Done:" in step(officer, action, screen=desk)
+    assert status()["status"] == "closed"
+    panel = _text(render(own, officer, pick, desk))
+    assert "needs the committee" in panel and "fixed the lamp" in panel  # the history
+    assert "'action': 'reopen'" in panel
+    trail = [e["action"] for e in own.store.accounts.read_audit(actor="cad")]
+    assert trail[-3:] == ["incident.accept", "incident.start", "incident.resolve"]

@@ -27,7 +27,9 @@ TEXT_PROPS = ("children", "placeholder", "title", "label")
 STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
 # Pattern-matching types appear in a layout only once a callback fills the list.
 FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL, ids.ALARM_ACTION,
-                                          ids.ALARM_NOTE, ids.OPEN_HOUSEHOLD})
+                                          ids.ALARM_NOTE, ids.OPEN_HOUSEHOLD,
+                                          ids.INCIDENT_ACTION, ids.INCIDENT_NOTE,
+                                          ids.INCIDENT_LEVEL})
 # Pages are built as an admin: the header shows the user, the desk the audit drawer.
 ADMIN = UserBadge("admin-1", "admin", admin=True)
 

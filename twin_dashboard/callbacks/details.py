@@ -18,13 +18,13 @@ from dash.exceptions import PreventUpdate
 
 from twin_dashboard.auth.context import caller_ip
 from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
-from twin_dashboard.domain import audit, sessions
+from twin_dashboard.domain import audit, sessions, workflow
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.details import Lookup, Pick, details
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import details as view
 from twin_dashboard.layouts import ids
-from twin_dashboard.live.actions import ActionRefused, act_on_alarm
+from twin_dashboard.live.actions import ActionRefused, act_on_alarm, announce_incident
 from twin_dashboard.services import Services
 
 
@@ -97,6 +97,21 @@ def register(app: Dash, services: Services) -> None:
         return await asyncio.to_thread(take_action, services, viewing(), trigger["id"],
                                        trigger["action"], (notes or [None])[0], screen)
 
+    # A workflow step of the incident in the panel (dispatch … reopen).
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.incident_action(ALL, ALL), "n_clicks"),
+                  State(ids.incident_note(ALL), "value"),
+                  State(ids.incident_level(ALL), "value"), State(ids.SCREEN, "data"),
+                  prevent_initial_call=True)
+    async def step(clicks: list | None, notes: list | None, levels: list | None,
+                   screen: dict | None) -> list:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            raise PreventUpdate
+        return await asyncio.to_thread(take_incident_step, services, viewing(), trigger["id"],
+                                       trigger["action"], (notes or [None])[0],
+                                       (levels or [None])[0], screen)
+
     # A commander states why they need a household's personal data: recorded for this session
     # (domain/sessions.py, audited), then the same device is drawn again, unmasked.
     @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
@@ -123,6 +138,28 @@ def take_action(services: Services, viewer: Viewer, alarm_id: str, action: str,
     except ActionRefused:
         message = html.P(t("act.refused", lang), className="act-refused", role="alert")
     return [message, *render(services, viewer, {"layer": "alarms", "id": alarm_id}, screen)]
+
+
+def take_incident_step(services: Services, viewer: Viewer, incident_id: str, action: str,
+                       note: str | None, level: str | None, screen: dict | None) -> list:
+    """Take a workflow step as the signed-in viewer; the panel redrawn with what happened."""
+    lang = page_lang(screen)
+    label = t(f"do.{action}", lang) if action in workflow.ACTIONS else action
+    text = (note or "").strip() or None
+    params = {"level": level} if action == "dispatch" else \
+        {"reason": text} if action in view.NEEDS_REASON else {"note": text}
+    try:
+        row = workflow.act(services.store, incident_id, action, viewer, services.now(), **params)
+    except (workflow.NotPermitted, workflow.IllegalAction, workflow.UnknownIncident):
+        message = html.P(t("do.refused", lang), className="act-refused", role="alert")
+    except ValueError:  # a missing reason
+        message = html.P(t("do.needs_reason", lang, action=label), className="act-refused",
+                         role="alert")
+    else:
+        announce_incident(services, viewer, row, action, caller_ip())
+        message = html.P(t("do.done", lang, action=label), className="act-done", role="status")
+    return [message, *render(services, viewer, {"layer": "incidents", "id": incident_id},
+                             screen)]
 
 
 def state_reason(services: Services, viewer: Viewer, device_id: str, reason: str,

@@ -8,23 +8,29 @@ from dash import Dash, Input, Output, State
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, viewing
 from twin_dashboard.domain.access import Viewer
-from twin_dashboard.domain.queries import incidents_in
+from twin_dashboard.domain.queries import incidents_in, work_queue
 from twin_dashboard.layouts import ids
 from twin_dashboard.services import Services
 from twin_dashboard.views.tables import incident_rows
 
 
-def rows(services: Services, viewer: Viewer, selection: dict | None, lang: str) -> list[dict]:
+def rows(services: Services, viewer: Viewer, selection: dict | None, lang: str,
+         queue: str | None = None) -> list[dict]:
     incidents = incidents_in(services.store, scope_of(services, viewer, selection))
     levels = viewer.spec.incident_levels  # e.g. property managers: property-level ones only
     if levels is not None:
         incidents = incidents[incidents["level"].isin(levels)]
+    incidents = work_queue(incidents, viewer, queue or "all", services.now())
     return incident_rows(incidents, services.atlas.places().neighborhoods, services.now(), lang)
 
 
 def register(app: Dash, services: Services) -> None:
+    # Also on a live event: a step taken on any screen shows here within the push's budget.
     @app.callback(Output(ids.INCIDENT_TABLE, "rowData"), Input(ids.SELECTION, "data"),
-                  Input(ids.CLOCK, "n_intervals"), State(ids.SCREEN, "data"))
-    async def refresh_table(selection: dict | None, _tick, screen: dict | None) -> list[dict]:
+                  Input(ids.CLOCK, "n_intervals"), Input(ids.LIVE_EVENT, "data"),
+                  Input(ids.INCIDENT_QUEUE, "value", allow_optional=True),
+                  State(ids.SCREEN, "data"))
+    async def refresh_table(selection: dict | None, _tick, _event, queue: str | None,
+                            screen: dict | None) -> list[dict]:
         return await asyncio.to_thread(rows, services, viewing(), selection,
-                                       page_lang(screen))
+                                       page_lang(screen), queue)

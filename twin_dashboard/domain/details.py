@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from twin_dashboard.catalog import CATEGORY_BY_CODE, DEVICE_CATEGORIES
+from twin_dashboard.domain import workflow
 from twin_dashboard.domain.access import Shown, Viewer
 from twin_dashboard.domain.incidents import sla_breaches
 from twin_dashboard.domain.masking import mask_address, mask_name
@@ -60,6 +61,8 @@ def details(pick: Pick, lookup: Lookup) -> dict[str, Any] | None:
         held = lookup.store.read_records("alarm_inbox", where={"alarm_id": pick["id"]})
         data = {**data, "actions": allowed_actions(data, set(held["person_id"]),
                                                    lookup.viewer)}
+    if pick["layer"] == "incidents" and profile(lookup.screen).pointer:
+        data = {**data, "actions": tuple(workflow.allowed_actions(data["row"], lookup.viewer))}
     return data
 
 
@@ -157,7 +160,7 @@ def incident(pick: Pick, lookup: Lookup) -> dict | None:
     events = store.read_records("incident_events", where={"incident_id": pick["id"]})
     history = [{**e, "ts": _when(e["ts"])} for e in events.sort_values("ts").to_dict("records")]
     return {**row, "sla_due_at": _when(row.get("sla_due_at")), "overdue": not late.empty,
-            "history": history}
+            "history": history, "row": row}
 
 
 ELDERLY_SET: tuple[str, ...] = tuple(c.code for c in DEVICE_CATEGORIES if c.elderly)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from twin_dashboard.domain import routing
+from twin_dashboard.catalog import OPEN_STATUSES
+from twin_dashboard.domain import routing, workflow
+from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
 from twin_dashboard.domain.freshness import Freshness, source_freshness
 from twin_dashboard.domain.incidents import incidents_over_time, open_incidents
 from twin_dashboard.domain.patrols import zone_coverage
 from twin_dashboard.domain.places import MapScope
-from twin_dashboard.domain.time import as_utc_series
+from twin_dashboard.domain.time import as_utc, as_utc_series
 from twin_dashboard.store.base import Scope, Store
 
 
@@ -34,6 +36,27 @@ def feed(store: Store, scope: MapScope, inbox_of: str | None = None,
 def incidents_in(store: Store, scope: MapScope) -> pd.DataFrame:
     """Every incident of the scope, open or closed."""
     return store.read_records("incidents", scope.store_scope)
+
+
+QUEUES: tuple[str, ...] = ("all", "mine", "level", "overdue")
+
+
+def work_queue(incidents: pd.DataFrame, viewer: Viewer, queue: str,
+               now: pd.Timestamp) -> pd.DataFrame:
+    """The desk's work queue: every incident (``all``), the open ones accepted by or assigned
+    to the viewer (``mine``), open at a level the viewer handles (``level``), or past their
+    deadline (``overdue``). An unknown queue is ``all``."""
+    if incidents.empty or queue not in QUEUES[1:]:
+        return incidents
+    open_ = incidents["status"].isin(OPEN_STATUSES)
+    if queue == "mine":
+        keep = open_ & (incidents["assignee"] == workflow.actor_of(viewer)) \
+            if "assignee" in incidents else open_ & False
+    elif queue == "level":
+        keep = open_ & incidents["level"].isin(viewer.spec.handles)
+    else:
+        keep = open_ & (as_utc_series(incidents["sla_due_at"]) < as_utc(now))
+    return incidents[keep.fillna(False).astype(bool)]
 
 
 def incident_trend(store: Store, scope: MapScope, now: pd.Timestamp, days: int) -> pd.DataFrame:

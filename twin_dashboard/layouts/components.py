@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from twin_dashboard.catalog import DEVICE_STATES, LEVELS
+from twin_dashboard.domain.queries import QUEUES
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.context import UserBadge
@@ -236,7 +237,10 @@ def incident_table(lang: str) -> html.Section:
                          "localeText": grid_locale(lang)},
         className="incident-grid", style={"width": "100%"},
     )
-    return card(t("table.title", lang), [table], "table-card")
+    queue = dcc.RadioItems(
+        id=ids.INCIDENT_QUEUE, value="all", inline=True, className="queue",
+        options=[{"label": t(f"queue.{q}", lang), "value": q} for q in QUEUES])
+    return card(t("table.title", lang), [table], "table-card", extra=[queue])
 
 
 def details_panel(lang: str) -> html.Section:

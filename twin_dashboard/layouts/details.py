@@ -11,6 +11,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from twin_dashboard.catalog import LEVELS
 from twin_dashboard.i18n import TEXT, t
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import datum
@@ -177,8 +178,34 @@ def incident_details(data: Mapping[str, Any], lang: str) -> list:
                         datum(e.get("note") or "")]) for e in data.get("history", [])]
     return [_head("details.incident", data.get("title") or data["id"], lang,
                   f"tone-{data.get('level')}"),
-            _rows(rows, lang), html.H3(t("details.history", lang)),
+            _rows(rows, lang), *incident_actions(data, lang), html.H3(t("details.history", lang)),
             html.Ol(history, className="history")]
+
+
+NEEDS_REASON = ("escalate", "reopen")
+
+
+def incident_actions(data: Mapping[str, Any], lang: str) -> list:
+    """The workflow steps the signed-in caller may take now (decided on the server:
+    ``actions``): a level to dispatch to, a note or reason, one ≥ 44 px button per step."""
+    actions = data.get("actions") or ()
+    if not actions:
+        return []
+    fields: list = []
+    if "dispatch" in actions:
+        fields.append(dcc.RadioItems(
+            id=ids.incident_level(data["id"]), value=data.get("level"), inline=True,
+            options=[{"label": t(f"level.{lv}", lang), "value": lv} for lv in LEVELS],
+            className="act-levels"))
+    hint = "do.reason" if any(a in NEEDS_REASON for a in actions) else "act.note"
+    fields.append(dcc.Input(id=ids.incident_note(data["id"]), type="text", maxLength=500,
+                            placeholder=t(hint, lang), className="act-note"))
+    buttons = [html.Button(t(f"do.{a}", lang), id=ids.incident_action(data["id"], a),
+                           n_clicks=0, type="button",
+                           className=f"act-btn act-{a}" + (" act-primary" if i == 0 else ""))
+               for i, a in enumerate(actions)]
+    return [html.Div([*fields, html.Div(buttons, className="act-row")],
+                     className="details-actions")]
 
 
 def area_details(kind_key: str, name: str | None, summary: Mapping[str, Any],

@@ -74,6 +74,25 @@ def alarm_action(alarm_id: str, action: str) -> dict[str, str]:
     return {"type": ALARM_ACTION, "id": alarm_id, "action": action}
 
 
+INCIDENT_ACTION = "incident-action"
+INCIDENT_NOTE = "incident-note"
+INCIDENT_LEVEL = "incident-level"
+INCIDENT_QUEUE = "incident-queue"
+
+
+def incident_action(incident_id: str, action: str) -> dict[str, str]:
+    """Id of a details-panel button taking a workflow ``action`` on an incident."""
+    return {"type": INCIDENT_ACTION, "id": incident_id, "action": action}
+
+
+def incident_note(incident_id: str) -> dict[str, str]:
+    return {"type": INCIDENT_NOTE, "id": incident_id}
+
+
+def incident_level(incident_id: str) -> dict[str, str]:
+    return {"type": INCIDENT_LEVEL, "id": incident_id}
+
+
 OPEN_HOUSEHOLD = "open-household"
 
 
