@@ -184,3 +184,33 @@ def test_cbdet008_the_loop_runs_in_the_details_panel_each_step_by_its_role(own):
     assert "'action': 'reopen'" in panel
     trail = [e["action"] for e in own.store.accounts.read_audit(actor="cad")]
     assert trail[-3:] == ["incident.accept", "incident.start", "incident.resolve"]
+
+
+def test_cbdet009_a_report_from_the_form_opens_an_incident_where_was_picked(own):
+    from dash.exceptions import PreventUpdate
+
+    from twin_dashboard.callbacks.details import open_report, submit_report
+
+    hood = own.store.read_layer("neighborhoods").iloc[0]
+    point = hood.geometry.representative_point()
+    pick = {"layer": "neighborhoods", "id": hood["id"], "lon": point.x, "lat": point.y}
+    cadre = Viewer("cad2", "cadre", "p-cad2", frozenset([hood["subdistrict_id"]]),
+                   frozenset([hood["id"]]))
+    screen = {"screen": "tablet", "lang": "en"}
+    form = _text(open_report(own, cadre, pick, None, screen))
+    assert "Report an incident" in form and "the point picked on the map" in form
+    with pytest.raises(PreventUpdate):
+        open_report(own, Viewer("k", "kiosk"), pick, None, screen)
+    before = own.store.count("incidents")
+    assert "Say what happened" in _text(submit_report(own, cadre, " ", "facility", "resident",
+                                                      pick, None, screen))
+    done = _text(submit_report(own, cadre, "Broken door at gate 2", "facility", "patrol",
+                               pick, None, screen))
+    assert "Reported as incident" in done and own.store.count("incidents") == before + 1
+    new = own.store.read_records("incidents").sort_values("id").iloc[-1]
+    assert (new["title"], new["source"], new["kind"], new["neighborhood_id"], new["status"]) \
+        == ("Broken door at gate 2", "patrol", "facility", hood["id"], "reported")
+    far = {**pick, "lon": point.x + 5, "lat": point.y}  # outside the district
+    assert "Pick a point" in _text(submit_report(own, cadre, "x", "facility", "resident", far,
+                                                 None, screen))
+    assert own.store.count("incidents") == before + 1

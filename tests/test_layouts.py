@@ -29,9 +29,10 @@ STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
 FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL, ids.ALARM_ACTION,
                                           ids.ALARM_NOTE, ids.OPEN_HOUSEHOLD,
                                           ids.INCIDENT_ACTION, ids.INCIDENT_NOTE,
-                                          ids.INCIDENT_LEVEL})
+                                          ids.INCIDENT_LEVEL, ids.REPORT_TITLE, ids.REPORT_KIND,
+                                          ids.REPORT_SOURCE, ids.REPORT_SUBMIT})
 # Pages are built as an admin: the header shows the user, the desk the audit drawer.
-ADMIN = UserBadge("admin-1", "admin", admin=True)
+ADMIN = UserBadge("admin-1", "admin", admin=True, acts=True)
 
 
 def _build(screen: str, lang: str = "zh", **query: str | None) -> html.Div:

@@ -17,9 +17,9 @@ from dash import ALL, Dash, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from twin_dashboard.auth.context import caller_ip
-from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
+from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
 from twin_dashboard.domain import audit, sessions, workflow
-from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.access import OutOfScope, Viewer
 from twin_dashboard.domain.details import Lookup, Pick, details
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import details as view
@@ -112,6 +112,32 @@ def register(app: Dash, services: Services) -> None:
                                        trigger["action"], (notes or [None])[0],
                                        (levels or [None])[0], screen)
 
+    # 上报事件: the header's button opens the form; its submit opens the incident.
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.REPORT_OPEN, "n_clicks"),
+                  State(ids.MAP_PICK, "data"), State(ids.SELECTION, "data"),
+                  State(ids.SCREEN, "data"), prevent_initial_call=True)
+    async def report(clicks: int | None, pick: dict | None, selection: dict | None,
+                     screen: dict | None) -> list:
+        if not clicks:
+            raise PreventUpdate
+        return await asyncio.to_thread(open_report, services, viewing(), pick, selection,
+                                       screen)
+
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.REPORT_SUBMIT, "n_clicks"),
+                  State(ids.REPORT_TITLE, "value"), State(ids.REPORT_KIND, "value"),
+                  State(ids.REPORT_SOURCE, "value"), State(ids.MAP_PICK, "data"),
+                  State(ids.SELECTION, "data"), State(ids.SCREEN, "data"),
+                  prevent_initial_call=True)
+    async def submit(clicks: int | None, title: str | None, kind: str | None,
+                     source: str | None, pick: dict | None, selection: dict | None,
+                     screen: dict | None) -> list:
+        if not clicks:
+            raise PreventUpdate
+        return await asyncio.to_thread(submit_report, services, viewing(), title, kind,
+                                       source, pick, selection, screen)
+
     # A commander states why they need a household's personal data: recorded for this session
     # (domain/sessions.py, audited), then the same device is drawn again, unmasked.
     @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
@@ -160,6 +186,58 @@ def take_incident_step(services: Services, viewer: Viewer, incident_id: str, act
         message = html.P(t("do.done", lang, action=label), className="act-done", role="status")
     return [message, *render(services, viewer, {"layer": "incidents", "id": incident_id},
                              screen)]
+
+
+def report_place(services: Services, viewer: Viewer, pick: dict | None,
+                 selection: dict | None) -> tuple[dict, str | None, bool]:
+    """Where a report lands: the last map pick's point, or the selected neighborhood (inside
+    the viewer's scope); with the name shown on the form and whether it is a point."""
+    scope = scope_of(services, viewer, selection)
+    names = services.atlas.places().neighborhoods
+    if pick and pick.get("lon") is not None and pick.get("lat") is not None:
+        lon, lat = float(pick["lon"]), float(pick["lat"])
+        return {"lon": lon, "lat": lat}, f"{lon:.5f}, {lat:.5f}", True
+    if scope.neighborhood:
+        return {"neighborhood_id": scope.neighborhood}, names.get(scope.neighborhood), False
+    return {}, None, False
+
+
+def open_report(services: Services, viewer: Viewer, pick: dict | None,
+                selection: dict | None, screen: dict | None) -> list:
+    if viewer.read_only:
+        raise PreventUpdate
+    _, name, at_point = report_place(services, viewer, pick, selection)
+    return view.report_form(page_lang(screen), name, at_point)
+
+
+def submit_report(services: Services, viewer: Viewer, title: str | None, kind: str | None,
+                  source: str | None, pick: dict | None, selection: dict | None,
+                  screen: dict | None) -> list:
+    """Open an incident from the form as the signed-in viewer; refused whole with a reason."""
+    lang = page_lang(screen)
+    place, name, at_point = report_place(services, viewer, pick, selection)
+
+    def again(key: str) -> list:
+        return [html.P(t(key, lang), className="act-refused", role="alert"),
+                *view.report_form(lang, name, at_point)]
+
+    if not (title or "").strip():
+        return again("report.needs_title")
+    if not place:
+        return again("report.needs_place")
+    try:
+        incident_id = workflow.create_incident(
+            services.store, services.atlas.geo().layers["neighborhoods"], viewer,
+            services.now(), kind=kind if kind in view.REPORT_KINDS else "other",
+            title=title.strip(), source=source if source in view.REPORT_SOURCES else "resident",
+            **place)
+    except (workflow.NotPermitted, OutOfScope, ValueError):
+        return again("report.needs_place")
+    row = services.store.read_records("incidents", where={"id": incident_id}).iloc[0].to_dict()
+    announce_incident(services, viewer, row, "report", caller_ip())
+    done = html.P(t("report.done", lang, incident=incident_id), className="act-done",
+                  role="status")
+    return [done, *render(services, viewer, {"layer": "incidents", "id": incident_id}, screen)]
 
 
 def state_reason(services: Services, viewer: Viewer, device_id: str, reason: str,

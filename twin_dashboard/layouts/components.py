@@ -75,6 +75,9 @@ def user_menu(user: UserBadge, lang: str) -> html.Div:
     parts: list = [html.Span([datum(user.name, className="user-name"),
                               html.Span(t(f"role.{user.role}", lang), className="user-role")],
                              className="user-badge", title=t("user.signed_in", lang))]
+    if user.acts:
+        parts.append(html.Button(t("report.open", lang), id=ids.REPORT_OPEN, n_clicks=0,
+                                 type="button", className="btn btn-primary report-open"))
     if user.admin:
         parts.append(html.Button(t("audit.open", lang), id=ids.AUDIT_OPEN, n_clicks=0,
                                  type="button", className="btn btn-ghost"))

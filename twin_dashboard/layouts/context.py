@@ -16,6 +16,7 @@ class UserBadge:
     role: str
     admin: bool = False  # the desk offers the audit trail
     kiosk: bool = False  # a wall in a room: no sign-out link
+    acts: bool = False  # may report incidents (the header's 上报 button)
 
 
 @dataclass(frozen=True)

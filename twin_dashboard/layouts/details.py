@@ -208,6 +208,33 @@ def incident_actions(data: Mapping[str, Any], lang: str) -> list:
                      className="details-actions")]
 
 
+# What people report most (the kind of an incident; anything else is "other").
+REPORT_KINDS: tuple[str, ...] = ("facility", "sanitation", "fire_risk", "occupation", "safety",
+                                 "other")
+REPORT_SOURCES: tuple[str, ...] = ("resident", "hotline", "patrol", "visit", "inspection")
+
+
+def report_form(lang: str, place: str | None, at_point: bool) -> list:
+    """上报事件: title, kind and source; the place is the last map pick (a point) or the
+    selected area, named above the form. Handled by callbacks/details.py."""
+    where = place or t("scope.district", lang)
+    where_key = "report.at_point" if at_point else "report.in_area"
+    return [_head("report.title", None, lang),
+            html.P(t(where_key, lang, place=where), className="report-where"),
+            html.Div([
+                dcc.Input(id=ids.REPORT_TITLE, type="text", maxLength=120, debounce=False,
+                          placeholder=t("report.what", lang), className="act-note"),
+                dcc.RadioItems(id=ids.REPORT_KIND, value="facility", inline=True,
+                               options=[{"label": t(f"kind.{k}", lang), "value": k}
+                                        for k in REPORT_KINDS], className="act-levels"),
+                dcc.RadioItems(id=ids.REPORT_SOURCE, value="resident", inline=True,
+                               options=[{"label": t(f"source.{s}", lang), "value": s}
+                                        for s in REPORT_SOURCES], className="act-levels"),
+                html.Button(t("report.submit", lang), id=ids.REPORT_SUBMIT, n_clicks=0,
+                            type="button", className="act-btn act-primary"),
+            ], className="details-actions")]
+
+
 def area_details(kind_key: str, name: str | None, summary: Mapping[str, Any],
                  lang: str) -> list:
     """A neighborhood or subdistrict: its own KPI figures (the same as /api/v1/summary)."""

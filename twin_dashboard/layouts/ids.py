@@ -93,6 +93,12 @@ def incident_level(incident_id: str) -> dict[str, str]:
     return {"type": INCIDENT_LEVEL, "id": incident_id}
 
 
+REPORT_OPEN = "report-open"  # 上报事件: the form opens in the details panel
+REPORT_TITLE = "report-title"
+REPORT_KIND = "report-kind"
+REPORT_SOURCE = "report-source"
+REPORT_SUBMIT = "report-submit"
+
 OPEN_HOUSEHOLD = "open-household"
 
 
