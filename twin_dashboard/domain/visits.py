@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from twin_dashboard.catalog import CHECKLISTS, LEVEL_SLA_HOURS, LEVELS, VISIT_TARGETS
+from twin_dashboard.catalog import CHECKLISTS, VISIT_TARGETS
+from twin_dashboard.domain import workflow
 from twin_dashboard.domain._frames import require_columns, share
 from twin_dashboard.domain.time import as_utc, as_utc_series
 from twin_dashboard.i18n import t
@@ -151,34 +152,6 @@ def _building(store: Store, building_id: str) -> Place:
                  point.x if point else None, point.y if point else None)
 
 
-def new_incident(*, incident_id: str, source: str, kind: str, title: str, place: Place,
-                 actor: str | None, now: pd.Timestamp, level: str = FIRST_LEVEL,
-                 note: str | None = None) -> tuple[dict[str, Any], tuple]:
-    """An ``incidents`` row at ``level`` (status reported, its SLA from ``now``) and its first
-    ``incident_events`` row, like an alarm's incident (``domain/routing.py``)."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
-    now_s = int(as_utc(now).timestamp())
-    incident = {"id": incident_id, "source": source, "kind": kind, "title": title,
-                "subdistrict_id": place.subdistrict_id, "neighborhood_id": place.neighborhood_id,
-                "level": level, "status": "reported", "reported_at": now_s,
-                "sla_due_at": now_s + int(LEVEL_SLA_HOURS[level] * 3600),
-                "lon": place.lon, "lat": place.lat}
-    return incident, (incident_id, now_s, "report", level, actor, note)
-
-
-def open_incident(store: Store, *, source: str, kind: str, title: str, place: Place,
-                  actor: str | None, now: pd.Timestamp, level: str = FIRST_LEVEL,
-                  note: str | None = None) -> str:
-    """Open one incident at ``place`` in its own transaction; returns its id."""
-    incident_id = f"inc-{uuid.uuid4().hex[:12]}"
-    row, event = new_incident(incident_id=incident_id, source=source, kind=kind, title=title,
-                              place=place, actor=actor, now=now, level=level, note=note)
-    with store.live_tx() as tx:
-        tx.add_incident(row, event)
-    return incident_id
-
-
 def record_visit(store: Store, visit: Visit, place: Place, recorded_by: str,
                  now: pd.Timestamp) -> tuple[str, list[str]]:
     """Store a checked visit and open an incident per failed item, all or nothing.
@@ -190,26 +163,29 @@ def record_visit(store: Store, visit: Visit, place: Place, recorded_by: str,
     """
     visit_id = f"vis-{uuid.uuid4().hex[:12]}"
     actor = visit.visitor_id or recorded_by
-    incidents, findings = [], []
-    for n, finding in enumerate(visit.findings, start=1):
-        incident_id = None
-        if not finding.ok:
-            incident_id = f"inc-{visit_id}-{n}"
-            incidents.append(new_incident(
-                incident_id=incident_id, source=visit.kind, kind=finding.item,
-                title=f"{item_label(finding.item)}：{place.label}", place=place, actor=actor,
-                now=now, note=finding.note or f"from {visit.kind} {visit_id}"))
-        findings.append((visit_id, finding.item, int(finding.ok), finding.note, incident_id))
+    failed = sum(not f.ok for f in visit.findings)
     row = {"id": visit_id, "kind": visit.kind, f"{place.kind}_id": place.id,
            "subdistrict_id": place.subdistrict_id, "neighborhood_id": place.neighborhood_id,
            "visitor_id": visit.visitor_id, "recorded_by": recorded_by,
            "started_at": _s(visit.started_at), "ended_at": _s(visit.ended_at),
-           "findings": len(findings), "failed": len(incidents), "lon": place.lon, "lat": place.lat}
+           "findings": len(visit.findings), "failed": failed, "lon": place.lon,
+           "lat": place.lat}
+    incident_ids, findings = [], []
     with store.live_tx() as tx:
+        for finding in visit.findings:
+            incident_id = None
+            if not finding.ok:  # the workflow's one way to open an incident
+                incident_id = workflow.new_incident(tx, now, {
+                    "source": visit.kind, "kind": finding.item, "level": FIRST_LEVEL,
+                    "title": f"{item_label(finding.item)}：{place.label}",
+                    "subdistrict_id": place.subdistrict_id,
+                    "neighborhood_id": place.neighborhood_id, "lon": place.lon,
+                    "lat": place.lat}, actor, finding.note or f"from {visit.kind} {visit_id}")
+                incident_ids.append(incident_id)
+            findings.append((visit_id, finding.item, int(finding.ok), finding.note,
+                             incident_id))
         tx.add_visit(row, findings)
-        for incident, event in incidents:
-            tx.add_incident(incident, event)
-    return visit_id, [i["id"] for i, _ in incidents]
+    return visit_id, incident_ids
 
 
 def read_visits(store: Store, scope: Scope = ALL,
