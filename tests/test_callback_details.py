@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from twin_dashboard.callbacks.details import DRAW, render, take_action, take_incident_step
@@ -214,3 +215,34 @@ def test_cbdet009_a_report_from_the_form_opens_an_incident_where_was_picked(own)
     assert "Pick a point" in _text(submit_report(own, cadre, "x", "facility", "resident", far,
                                                  None, screen))
     assert own.store.count("incidents") == before + 1
+
+
+def test_cbdet010_a_visit_from_the_household_card_opens_an_incident_per_problem(own):
+    from dash.exceptions import PreventUpdate
+
+    from twin_dashboard.callbacks.details import open_visit, submit_visit
+    from twin_dashboard.domain.visits import checklist
+
+    alarm, cadre = _household_alarm(own)
+    home = alarm["household_id"]
+    screen = {"screen": "tablet", "lang": "en"}
+    card = _text(render(own, cadre, {"layer": "households", "id": home}, screen))
+    assert "Start a visit" in card
+    form = _text(open_visit(own, cadre, "visit", home, screen))
+    assert "Home visit" in form and "Gas safety" in form
+    with pytest.raises(PreventUpdate):
+        open_visit(own, Viewer("pm", "property", "p", frozenset(["x"])), "visit", home, screen)
+    items = checklist("visit")
+    choices = [{"id": {"item": i}, "value": "problem" if i == "gas_safety" else "ok"}
+               for i in items]
+    notes = [{"id": {"item": i}, "value": "smell of gas" if i == "gas_safety" else ""}
+             for i in items]
+    before = own.store.count("incidents")
+    started = (own.now() - pd.Timedelta(minutes=20)).isoformat()
+    done = _text(submit_visit(own, cadre, "visit", home, started, choices, notes, screen))
+    assert "1 incident(s) opened" in done and own.store.count("incidents") == before + 1
+    new = own.store.read_records("incidents").sort_values("id").iloc[-1]
+    assert (new["source"], new["kind"], new["status"]) == ("visit", "gas_safety", "reported")
+    stranger = Viewer("c9", "cadre", "p-c9", frozenset(["nowhere"]), frozenset(["nowhere"]))
+    refused = _text(submit_visit(own, stranger, "visit", home, started, choices, notes, screen))
+    assert "Not recorded" in refused and own.store.count("incidents") == before + 1

@@ -13,12 +13,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from twin_dashboard.auth.context import caller_ip
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
-from twin_dashboard.domain import audit, sessions, workflow
+from twin_dashboard.domain import audit, sessions, visits, workflow
 from twin_dashboard.domain.access import OutOfScope, Viewer
 from twin_dashboard.domain.details import Lookup, Pick, details
 from twin_dashboard.i18n import t
@@ -138,6 +139,31 @@ def register(app: Dash, services: Services) -> None:
         return await asyncio.to_thread(submit_report, services, viewing(), title, kind,
                                        source, pick, selection, screen)
 
+    # 大走访 / 大排查: the checklist opens from a household card or a building; submitted,
+    # each problem opens an incident.
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.visit_open(ALL, ALL), "n_clicks"), State(ids.SCREEN, "data"),
+                  prevent_initial_call=True)
+    async def start_visit(clicks: list | None, screen: dict | None) -> list:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            raise PreventUpdate
+        return await asyncio.to_thread(open_visit, services, viewing(), trigger["kind"],
+                                       trigger["id"], screen)
+
+    @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
+                  Input(ids.visit_submit(ALL, ALL, ALL), "n_clicks"),
+                  State(ids.visit_item(ALL), "value"), State(ids.visit_note(ALL), "value"),
+                  State(ids.SCREEN, "data"), prevent_initial_call=True)
+    async def record(clicks: list | None, _choices, _notes, screen: dict | None) -> list:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            raise PreventUpdate
+        choices, notes = ctx.states_list[0], ctx.states_list[1]
+        return await asyncio.to_thread(submit_visit, services, viewing(), trigger["kind"],
+                                       trigger["id"], trigger["started"], choices, notes,
+                                       screen)
+
     # A commander states why they need a household's personal data: recorded for this session
     # (domain/sessions.py, audited), then the same device is drawn again, unmasked.
     @app.callback(Output(ids.DETAILS_PANEL, "children", allow_duplicate=True),
@@ -238,6 +264,61 @@ def submit_report(services: Services, viewer: Viewer, title: str | None, kind: s
     done = html.P(t("report.done", lang, incident=incident_id), className="act-done",
                   role="status")
     return [done, *render(services, viewer, {"layer": "incidents", "id": incident_id}, screen)]
+
+
+VISIT_TARGETS = {"visit": ("households", "household"), "inspection": ("buildings", "building")}
+
+
+def open_visit(services: Services, viewer: Viewer, kind: str, place_id: str,
+               screen: dict | None) -> list:
+    """The checklist of ``kind`` for a place the viewer may visit (nothing otherwise)."""
+    lang = page_lang(screen)
+    if kind not in VISIT_TARGETS or not viewer.may_record(kind):
+        raise PreventUpdate
+    try:
+        place = visits.find_place(services.store, VISIT_TARGETS[kind][1], place_id)
+    except visits.VisitRefused:
+        return view.not_found(lang)
+    if not viewer.covers_row(place.row()):
+        return view.not_found(lang)
+    label = place.label if viewer.personal_data or kind == "inspection" else None
+    return view.visit_form(kind, place_id, label, visits.checklist(kind),
+                           services.now().isoformat(), lang)
+
+
+def submit_visit(services: Services, viewer: Viewer, kind: str, place_id: str, started: str,
+                 choices: list[dict], notes: list[dict], screen: dict | None) -> list:
+    """Record the visit as the signed-in viewer: one incident per problem, all or nothing."""
+    lang = page_lang(screen)
+    noted = {n["id"]["item"]: n.get("value") for n in notes}
+    findings = tuple(visits.Finding(c["id"]["item"], c.get("value") != "problem",
+                                    (noted.get(c["id"]["item"]) or "").strip() or None)
+                     for c in choices)
+    now = services.now()
+    target, column = VISIT_TARGETS.get(kind, (None, None))
+    try:
+        if target is None or not viewer.may_record(kind):
+            raise visits.VisitRefused(f"{viewer.role} may not record a {kind}")
+        visit = visits.Visit(kind, place_id if column == "household" else None,
+                             place_id if column == "building" else None,
+                             pd.Timestamp(started), now, findings, viewer.person_id)
+        visits.check_visit(visit, now)
+        place = visits.find_place(services.store, column, place_id)
+        if not viewer.covers_row(place.row()):
+            raise visits.VisitRefused(f"{column} {place_id!r} is outside the scope")
+    except (visits.VisitRefused, ValueError):
+        return [html.P(t("visit.refused", lang), className="act-refused", role="alert"),
+                *open_visit(services, viewer, kind, place_id, screen)]
+    visit_id, incident_ids = visits.record_visit(services.store, visit, place, viewer.name, now)
+    audit.record(services.store, now, viewer.name, f"{kind}.record", visit_id,
+                 detail=f"{column}={place_id} incidents={','.join(incident_ids) or '-'}",
+                 ip=caller_ip())
+    for row in services.store.read_records("incidents", where={"id": incident_ids}).to_dict(
+            "records"):
+        announce_incident(services, viewer, row, "report", caller_ip())
+    done = html.P(t("visit.done", lang, count=len(incident_ids)), className="act-done",
+                  role="status")
+    return [done, *render(services, viewer, {"layer": target, "id": place_id}, screen)]
 
 
 def state_reason(services: Services, viewer: Viewer, device_id: str, reason: str,

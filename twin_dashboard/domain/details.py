@@ -191,6 +191,7 @@ def household(pick: Pick, lookup: Lookup) -> dict | None:
     alarms = alarms.sort_values("raised_at", ascending=False).head(HOUSEHOLD_ALARMS)
     return {"id": row["id"], "subdistrict_id": row.get("subdistrict_id"),
             "neighborhood_id": row.get("neighborhood_id"), "household_id": row["id"],
+            "may_visit": lookup.viewer.may_record("visit") and profile(lookup.screen).pointer,
             "people": _household(lookup, row["id"]), "devices": kit,
             "last_activity": _when(pd.Timestamp(max(active), unit="s", tz="UTC"))
             if active else None,
@@ -229,7 +230,11 @@ def area(pick: Pick, lookup: Lookup) -> dict:
 
 
 def building(pick: Pick, lookup: Lookup) -> dict | None:
-    return _one(lookup.store.read_layer("buildings", _near(pick)), "id", pick["id"])
+    row = _one(lookup.store.read_layer("buildings", _near(pick)), "id", pick["id"])
+    if row is None:
+        return None
+    may = lookup.viewer.may_record("inspection") and profile(lookup.screen).pointer
+    return {**row, "may_inspect": may}
 
 
 GATHER: dict[str, Callable[[Pick, Lookup], dict | None]] = {

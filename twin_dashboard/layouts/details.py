@@ -96,8 +96,9 @@ def household_details(data: Mapping[str, Any], lang: str) -> list:
                                   className=f"tag tone-{a.get('severity')}"), " ",
                         _vocab("alarm_status", a.get("status"), lang)])
                for a in data.get("alarms", [])]
+    start = [visit_button("visit", data["id"], lang)] if data.get("may_visit") else []
     return [_head("details.home", (people or {}).get("address") or data["id"], lang),
-            _rows(rows, lang), html.H3(t("details.five_piece", lang)),
+            _rows(rows, lang), *start, html.H3(t("details.five_piece", lang)),
             html.Ul(kit, className="kit"), html.H3(t("details.alarm_history", lang)),
             html.Ol(history or [html.Li(t("details.no_alarms", lang), className="muted")],
                     className="history")]
@@ -260,8 +261,35 @@ def zone_details(data: Mapping[str, Any], lang: str) -> list:
 
 
 def building_details(data: Mapping[str, Any], lang: str) -> list:
+    start = [visit_button("inspection", data["id"], lang)] if data.get("may_inspect") else []
     return [_head("details.building", data.get("name") or data.get("id"), lang),
-            _rows([("details.floors", data.get("floors"))], lang)]
+            _rows([("details.floors", data.get("floors"))], lang), *start]
+
+
+def visit_button(kind: str, place_id: str, lang: str) -> html.Button:
+    """开始走访 / 开始排查: opens the checklist of ``kind`` for the place."""
+    return html.Button(t(f"visit.start.{kind}", lang), id=ids.visit_open(kind, place_id),
+                       n_clicks=0, type="button", className="act-btn act-primary visit-open")
+
+
+def visit_form(kind: str, place_id: str, label: str | None, items: Sequence[str],
+               started: str, lang: str) -> list:
+    """The checklist: each item 合格 / 有问题 (a ≥ 44 px choice) with a note; each problem
+    opens an incident when submitted (callbacks/details.py)."""
+    rows = [html.Div([
+        html.Span(t(f"check.{item}", lang), className="visit-item-name"),
+        dcc.RadioItems(id=ids.visit_item(item), value="ok", inline=True,
+                       options=[{"label": t("visit.ok", lang), "value": "ok"},
+                                {"label": t("visit.problem", lang), "value": "problem"}],
+                       className="act-levels visit-choice"),
+        dcc.Input(id=ids.visit_note(item), type="text", maxLength=500,
+                  placeholder=t("visit.note", lang), className="act-note"),
+    ], className="visit-item") for item in items]
+    return [_head(f"visit.title.{kind}", label or place_id, lang),
+            html.P(t("visit.hint", lang), className="report-where"),
+            html.Div(rows, className="visit-items"),
+            html.Button(t("visit.submit", lang), id=ids.visit_submit(kind, place_id, started),
+                        n_clicks=0, type="button", className="act-btn act-primary")]
 
 
 def not_found(lang: str) -> list:

@@ -99,6 +99,29 @@ REPORT_KIND = "report-kind"
 REPORT_SOURCE = "report-source"
 REPORT_SUBMIT = "report-submit"
 
+VISIT_OPEN = "visit-open"  # 大走访 / 大排查: start a visit of a household or a building
+VISIT_ITEM = "visit-item"
+VISIT_NOTE = "visit-note"
+VISIT_SUBMIT = "visit-submit"
+
+
+def visit_open(kind: str, place_id: str) -> dict[str, str]:
+    return {"type": VISIT_OPEN, "kind": kind, "id": place_id}
+
+
+def visit_item(item: str) -> dict[str, str]:
+    return {"type": VISIT_ITEM, "item": item}
+
+
+def visit_note(item: str) -> dict[str, str]:
+    return {"type": VISIT_NOTE, "item": item}
+
+
+def visit_submit(kind: str, place_id: str, started: str) -> dict[str, str]:
+    """The submit button carries when the visit started (the form's opening)."""
+    return {"type": VISIT_SUBMIT, "kind": kind, "id": place_id, "started": started}
+
+
 OPEN_HOUSEHOLD = "open-household"
 
 
