@@ -8,7 +8,7 @@ from dash import Dash, Input, Output, State
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
 from twin_dashboard.domain.access import Viewer
-from twin_dashboard.domain.queries import feed, freshness
+from twin_dashboard.domain.queries import feed, freshness, work_queue
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import feed_entries, freshness_badges
 from twin_dashboard.profiles import profile
@@ -38,13 +38,16 @@ function(_screen) { return {width: window.innerWidth, height: window.innerHeight
 
 def feed_panel(services: Services, viewer: Viewer, selection: dict | None, screen: str,
                lang: str) -> tuple[list, str]:
-    """Open alarms and incidents, and the count of open alarms; the tablet's inbox holds the
+    """Open alarms and incidents, and the count of open alarms. The tablet's to-do holds the
     alarms routed to the signed-in person, with an acknowledge button each (never a guess from
-    the page: a viewer without a person, or who may not act, has an empty inbox)."""
+    the page: a viewer without a person, or who may not act, has none), and the open
+    incidents at the levels they handle."""
     shown = profile(screen)
     inbox = viewer.person_id if shown.inbox else None
     alarms, incidents = feed(services.store, scope_of(services, viewer, selection),
-                             inbox_of=inbox, with_incidents=not shown.inbox)
+                             inbox_of=inbox)
+    if shown.inbox:  # the tablet's to-do: alarms sent to me, incidents at the levels I handle
+        incidents = work_queue(incidents, viewer, "level", services.now())
     alarms = alarms[[viewer.covers_row(r) for r in alarms.to_dict("records")]] \
         if len(alarms) else alarms
     levels = viewer.spec.incident_levels

@@ -143,7 +143,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.other": ("其他", "Other"),
     # --- feed, table, details ---
     "feed.title": ("实时告警与事件", "Live alarms and incidents"),
-    "feed.inbox": ("告警收件箱", "Alarm inbox"),
+    "feed.inbox": ("我的待办", "My to-do"),
     "feed.empty": ("暂无未处置告警", "No open alarms"),
     "feed.alarm": ("告警", "Alarm"),
     "feed.incident": ("事件", "Incident"),
