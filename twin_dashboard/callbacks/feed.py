@@ -48,6 +48,8 @@ def feed_panel(services: Services, viewer: Viewer, selection: dict | None, scree
                              inbox_of=inbox)
     if shown.inbox:  # the tablet's to-do: alarms sent to me, incidents at the levels I handle
         incidents = work_queue(incidents, viewer, "level", services.now())
+        if inbox is None:  # nobody to send alarms to (e.g. a property account)
+            alarms = alarms.iloc[0:0]
     alarms = alarms[[viewer.covers_row(r) for r in alarms.to_dict("records")]] \
         if len(alarms) else alarms
     levels = viewer.spec.incident_levels
