@@ -297,6 +297,9 @@
     if (!payload) return;
     state.lastPick = payload;
     if (state.ids.pick) window.dash_clientside.set_props(state.ids.pick, {data: payload});
+    // The picked point, for page scripts (patrol.js draws a track by hand from these).
+    document.dispatchEvent(new CustomEvent("twin-map-click",
+                                           {detail: {lon: payload.lon, lat: payload.lat}}));
   }
 
   function onAfterRender() {

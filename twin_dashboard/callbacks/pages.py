@@ -70,7 +70,8 @@ def screen_page(services: Services, viewer: Viewer, screen: str, *,
     inbox = profile(screen).inbox and not viewer.read_only
     actor = viewer.person_id if inbox else None  # whose inbox the tablet shows
     user = UserBadge(viewer.name, viewer.role, admin=viewer.spec.admin,
-                     kiosk=viewer.spec.area == "kiosk", acts=not viewer.read_only)
+                     kiosk=viewer.spec.area == "kiosk", acts=not viewer.read_only,
+                     patrol_zone=min(viewer.zones) if viewer.zones else None)
     return screens.build(screen, lang=lang, places=viewer.areas(places),
                          selection=scope.selection, rotate=rotate, paint=paint, actor=actor,
                          user=user, test_hooks=services.settings.test_hooks)

@@ -23,4 +23,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "visit.submit": ("提交记录", "Submit the record"),
     "visit.done": ("已记录；生成工单 {count} 件", "Recorded; {count} incident(s) opened"),
     "visit.refused": ("未记录：不在您的职责或辖区内", "Not recorded: not yours to record here"),
+    "patrol.start": ("开始巡查", "Start patrol"),
+    "patrol.end": ("结束巡查", "End patrol"),
+    "patrol.recording": ("巡查中：已记录 {n} 个点（可在地图上点选补点）",
+                         "Patrolling: {n} points (tap the map to add)"),
+    "patrol.no_gps": ("无法定位：请在地图上点选走过的路", "No location: tap the roads walked"),
+    "patrol.too_short": ("轨迹太短，未提交", "Too short a track: not sent"),
+    "patrol.recorded": ("已记录：经过 {roads} 段道路，{km} 公里",
+                        "Recorded: {roads} road segments, {km} km"),
+    "patrol.refused": ("未记录：{why}", "Not recorded: {why}"),
 }

@@ -75,6 +75,8 @@ def user_menu(user: UserBadge, lang: str) -> html.Div:
     parts: list = [html.Span([datum(user.name, className="user-name"),
                               html.Span(t(f"role.{user.role}", lang), className="user-role")],
                              className="user-badge", title=t("user.signed_in", lang))]
+    if user.patrol_zone:
+        parts.append(patrol_button(user.patrol_zone, lang))
     if user.acts:
         parts.append(html.Button(t("report.open", lang), id=ids.REPORT_OPEN, n_clicks=0,
                                  type="button", className="btn btn-primary report-open"))
@@ -85,6 +87,20 @@ def user_menu(user: UserBadge, lang: str) -> html.Div:
         parts.append(html.A(t("user.logout", lang), href=f"/logout?lang={lang}",
                             className="btn btn-ghost logout"))
     return html.Div(parts, className="user-menu")
+
+
+PATROL_TEXTS = ("start", "end", "recording", "no_gps", "too_short", "recorded", "refused")
+
+
+def patrol_button(zone_id: str, lang: str) -> html.Span:
+    """开始巡查 / 结束巡查 for a road chief (assets/patrol.js records the track and posts it);
+    its texts travel as data attributes, its outcome shows on the line beside it."""
+    texts = {f"data-text-{k}": t(f"patrol.{k}", lang) for k in PATROL_TEXTS}
+    return html.Span([
+        html.Button(t("patrol.start", lang), type="button", className="btn btn-primary patrol-btn",
+                    **{"data-zone": zone_id, **texts}),
+        html.Span("", id=ids.PATROL_STATUS, className="patrol-status", role="status"),
+    ], className="patrol")
 
 
 def audit_panel(lang: str) -> html.Aside:

@@ -17,6 +17,7 @@ class UserBadge:
     admin: bool = False  # the desk offers the audit trail
     kiosk: bool = False  # a wall in a room: no sign-out link
     acts: bool = False  # may report incidents (the header's 上报 button)
+    patrol_zone: str | None = None  # a road chief's zone: the tablet records patrols in it
 
 
 @dataclass(frozen=True)
