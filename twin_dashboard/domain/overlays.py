@@ -23,6 +23,7 @@ from twin_dashboard.catalog import DEVICE_STATES, OPEN_STATUSES
 from twin_dashboard.domain.devices import current_states
 from twin_dashboard.domain.places import MapScope, Places
 from twin_dashboard.domain.time import HOUR, as_utc, as_utc_series
+from twin_dashboard.domain.tracks import staff_names
 from twin_dashboard.store.base import Scope, Store
 
 OVERLAYS: tuple[str, ...] = ("devices", "alarms", "incidents", "patrol_zones", "patrol_tracks")
@@ -246,17 +247,9 @@ def recent_tracks(store: Store, geo: BaseGeo, scope: MapScope, now: pd.Timestamp
         "age_hours": ((at - end) / HOUR).astype(float).to_numpy(),
     }, geometry=shapely.simplify(rows.geometry.to_numpy(), TRACK_SIMPLIFY_DEG),
         crs="EPSG:4326")
-    out["chief_name"] = out["chief_id"].map(_people_names(store, out["chief_id"])).fillna("")
+    out["chief_name"] = out["chief_id"].map(staff_names(store, out["chief_id"])).fillna("")
     out["chief_role"] = _chief_roles(zones, out)
     return out[list(TRACK_COLUMNS)].reset_index(drop=True)
-
-
-def _people_names(store: Store, person_ids: pd.Series) -> dict[str, str]:
-    wanted = sorted({p for p in person_ids if p})
-    if not wanted:
-        return {}
-    people = store.read_records("people", where={"id": wanted})
-    return dict(zip(people["id"], people["name"].fillna(""), strict=True))
 
 
 def _chief_roles(zones: pd.DataFrame, tracks: pd.DataFrame) -> np.ndarray:

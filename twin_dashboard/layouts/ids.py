@@ -36,6 +36,8 @@ AUDIT_GRID = "audit-grid"
 ALARM_FEED = "alarm-feed"
 INCIDENT_TABLE = "incident-table"
 FRESHNESS = "freshness"
+ZONE_BOARD = "zone-board"  # dash-ag-grid: the road-chief board per patrol zone (desk)
+CHIEF_BOARD = "chief-board"  # dash-ag-grid: per road chief, patrols and km of 7 days (desk)
 
 # --- charts ---
 FUNNEL_CHART = "funnel-chart"
