@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from tests._live_fixtures import devices_frame, load_district
 from twin_dashboard.app import create_app, services_of_app
@@ -63,8 +63,14 @@ def _district(store) -> None:
         geometry=[box(121.4, 31.2, 121.5, 31.26), box(121.5, 31.2, 121.6, 31.26),
                   box(121.4, 31.26, 121.6, 31.3)], crs="EPSG:4326"))
     store.replace_layer("patrol-zones", gpd.GeoDataFrame(
-        {"id": ["z1"], "name": ["一片"], "subdistrict_id": ["beiwaitan"]},
-        geometry=[box(121.4, 31.2, 121.45, 31.25)], crs="EPSG:4326"))
+        {"id": ["z1", "zfar"], "name": ["一片", "远片"],
+         "subdistrict_id": ["beiwaitan", "ouyanglu"], "gov_chief_id": [None, "p-duty2"]},
+        geometry=[box(121.4, 31.2, 121.45, 31.25), box(121.4, 31.27, 121.45, 31.29)],
+        crs="EPSG:4326"))
+    store.replace_records("patrols", pd.DataFrame([
+        {"id": "pfar", "zone_id": "zfar", "chief_id": "p-duty2", "subdistrict_id": "ouyanglu",
+         "started_at": T0 - pd.Timedelta(hours=3), "ended_at": T0 - pd.Timedelta(hours=2),
+         "road_ids": "", "geom": LineString([(121.41, 31.28), (121.44, 31.28)])}]))
     people = store.read_records("people")
     store.replace_records("people", pd.concat([people, pd.DataFrame([
         {"id": "p-duty2", "name": "F", "role": "duty_officer", "subdistrict_id": "ouyanglu"}])],
@@ -314,12 +320,13 @@ def test_mat011_every_server_callback_answers_only_a_signed_in_caller(world):
         assert signed.status_code in (200, 204), (output, signed.text[:300])
 
 
+ROAD_CHIEF_BOARD = f"..{ids.ZONE_BOARD}.rowData...{ids.CHIEF_BOARD}.rowData.."
 SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
           f"{ids.INCIDENT_TABLE}.rowData", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
           f"{ids.DETAILS_PANEL}.children", ".._pages_content.children..._pages_store.data..",
-          f"{ids.SCOPE_TITLE}.children"]
+          f"{ids.SCOPE_TITLE}.children", ROAD_CHIEF_BOARD]
 
 
 def test_mat012_every_callback_reading_the_store_is_checked_below(world):
@@ -363,14 +370,37 @@ def test_mat013_a_forged_selection_or_screen_stays_inside_the_scope(world, who):
     scope = summary["response"][ids.SUMMARY]["data"]["scope"]
     assert scope["subdistrict_ids"] != ["ouyanglu"] and scope["neighborhood_ids"] != ["far"]
     for output in (f"{ids.MAP_DATA}.data", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
-                   ".children..", f"{ids.INCIDENT_TABLE}.rowData"):
+                   ".children..", f"{ids.INCIDENT_TABLE}.rowData", ROAD_CHIEF_BOARD):
         text = _call(client, app, output, values).text
         assert "far-gas" not in text and alarms["far"] not in text, (who, output)
+        assert "zfar" not in text and "pfar" not in text, (who, output)  # ouyanglu's patrols
     view = _call(client, app, f"{ids.MAP_VIEW}.data", values).json()
     assert "ouyanglu" not in json.dumps(view) and "far" not in view["response"][
         ids.MAP_VIEW]["data"]["key"]
     page = _call(client, app, ".._pages_content.children..._pages_store.data..", values).text
     assert '"subdistrict":"ouyanglu"' not in page.replace(" ", "")
+
+
+def _board(client, app, selection) -> tuple[set[str], set[str]]:
+    """Zone ids and chief ids of the road-chief board for ``selection``."""
+    answer = _call(client, app, ROAD_CHIEF_BOARD, _values({(ids.SELECTION, "data"): selection}))
+    assert answer.status_code == 200, answer.text[:1500]
+    response = answer.json()["response"]
+    return ({r["id"] for r in response[ids.ZONE_BOARD]["rowData"]},
+            {r["id"] for r in response[ids.CHIEF_BOARD]["rowData"]})
+
+
+def test_mat022_the_road_chief_board_and_tracks_follow_the_viewers_scope(world):
+    app, clients, _ = world
+    assert _board(clients["commander"], app, FORGED) == ({"zfar"}, {"p-duty2"})
+    assert _board(clients["commander"], app, {})[0] == {"z1", "zfar"}
+    assert _board(clients["officer2"], app, {}) == ({"zfar"}, {"p-duty2"})
+    assert _board(clients["officer"], app, FORGED)[0] == {"z1"}
+    assert _board(clients["road_chief"], app, {})[0] == {"z1"}
+    tracks = _call(clients["commander"], app, f"{ids.MAP_DATA}.data", _values({})).json()
+    layers = tracks["response"][ids.MAP_DATA]["data"]["layers"]
+    drawn = next(lay for lay in layers if lay["id"] == "patrol_tracks")["data"]["columns"]
+    assert drawn["patrol_id"] == ["pfar"]
 
 
 def test_mat014_a_pick_of_another_subdistricts_device_is_not_found(world):

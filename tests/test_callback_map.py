@@ -40,3 +40,16 @@ def test_cbmap004_the_base_board_is_built_once_per_screen_and_language(demo):
     assert board(demo, "wall", "zh")["theme"] == "dark"
     paint = first_paint(demo, YUNFANG, "tablet", "en")
     assert paint.spec is board(demo, "tablet", "en") and paint.view["transitionDuration"] == 0
+
+
+def test_cbmap005_patrol_tracks_bounded_and_windowed(demo):
+    week = _layer(map_data(demo, MapScope(), ["patrol_tracks"], "desk", "zh"), "patrol_tracks")
+    day = _layer(map_data(demo, MapScope(), ["patrol_tracks"], "desk", "zh", 1), "patrol_tracks")
+    forged = _layer(map_data(demo, MapScope(), ["patrol_tracks"], "desk", "zh", 365),
+                    "patrol_tracks")  # not a window the map offers: the default (7 days)
+    assert 0 < day["data"]["length"] < week["data"]["length"] == forged["data"]["length"]
+    assert len(set(week["data"]["columns"]["patrol_id"])) <= 500
+    ages = week["data"]["codes"]["age"]
+    assert {ages[a] for a in week["data"]["columns"]["age"]} == {"day", "week"}
+    assert {day["data"]["codes"]["age"][a] for a in day["data"]["columns"]["age"]} == {"day"}
+    assert _layer(map_data(demo, YUNFANG, ["alarms"], "desk", "zh"), "patrol_tracks") is None

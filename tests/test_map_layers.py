@@ -241,6 +241,48 @@ def test_patrol_zones_coloured_by_coverage():
     assert layer["data"]["shapes"]["polygon"]["rows"].tolist() == [0, 1, 2, 3]
 
 
+def tracks_frame() -> gpd.GeoDataFrame:
+    """Two tracks (one fresh, one four days old, a multi-part line) as from recent_tracks."""
+    now = pd.Timestamp("2026-03-02T02:00:00Z")
+    return gpd.GeoDataFrame({
+        "id": ["p1", "p2"], "zone_id": ["z1", "z2"], "zone_name": ["一片", "二片"],
+        "subdistrict_id": ["s", "s"], "chief_id": ["c1", "c2"], "chief_name": ["王某", "@@=evil"],
+        "chief_role": ["gov", ""], "started_at": [now - pd.Timedelta(hours=2),
+                                                  now - pd.Timedelta(days=4)],
+        "ended_at": [now - pd.Timedelta(hours=1), now - pd.Timedelta(days=4, hours=-1)],
+        "age_hours": [1.0, 95.0],
+    }, geometry=[shapely.LineString([(0, 0), (1, 1)]), shapely.MultiLineString(
+        [[(2, 0), (3, 1)], [(3, 1), (3, 2), (4, 2)]])], crs="EPSG:4326")
+
+
+def test_patrol_tracks_are_paths_coloured_by_age():
+    layer = ml.patrol_tracks(tracks_frame(), "light", "en")
+    assert layer["@@type"] == "PathLayer" and layer["getPath"] == "@@=path"
+    got = rows(layer["data"])
+    strong, faded = ml.track_colors("light")["day"], ml.track_colors("light")["week"]
+    assert [r["color"] for r in got] == [strong, faded, faded]  # the multi-line: two rows
+    assert strong[3] > faded[3] and strong[:3] == faded[:3]
+    assert [r["id"] for r in got] == ["z1", "z2", "z2"]  # a click opens the zone
+    assert [r["patrol_id"] for r in got] == ["p1", "p2", "p2"]
+    assert got[2]["path"] == [[3.0, 1.0], [3.0, 2.0], [4.0, 2.0]]
+    assert got[0]["chief"] == "Government chief 王某" and got[1]["chief"] == "@@=evil"
+    assert got[0]["time"] == "03-02 08:00–09:00"  # the district's clock
+    assert layer["meta"]["pick"] == "patrol_zones"
+    assert "{zone_name}" in layer["meta"]["tooltip"] and "{chief}" in layer["meta"]["tooltip"]
+
+
+def test_patrol_tracks_in_chinese_and_empty():
+    got = rows(ml.patrol_tracks(tracks_frame(), "dark", "zh")["data"])
+    assert got[0]["chief"] == "政府路长 王某"
+    assert got[0]["color"] == ml.TRACK_RGB["dark"] + [ml.TRACK_ALPHA["day"]]
+    empty = ml.patrol_tracks(tracks_frame().iloc[:0], "light", "zh")
+    assert empty["data"]["length"] == 0
+
+
+def test_track_ages_split_at_a_day():
+    assert ml.track_ages([0.0, 24.0, 24.5, 150.0]).tolist() == ["day", "day", "week", "week"]
+
+
 def test_scope_outline_uses_the_highlight_colour():
     layer = ml.scope_outline(shapely.box(0, 0, 1, 1), "dark")
     assert layer["getColor"] == BASE["dark"]["selected"]
@@ -344,6 +386,7 @@ def test_rows_mirror_matches_twin_map_js():
               ml.device_columns(counts_frame(), "en"), ml.alarm_rings(alarms_frame(), "zh"),
               *ml.incident_marks(incidents_frame(), "light", "en"),
               ml.patrol_zones(zones, "dark", "zh"), ml.scope_outline(holed, "dark"),
+              ml.patrol_tracks(tracks_frame(), "light", "en"),
               base.buildings(buildings_frame(), "light", "en")]
     wire = orjson.loads(orjson.dumps([layer["data"] for layer in layers], option=JSON_OPTIONS))
     assert all(data["length"] for data in wire)

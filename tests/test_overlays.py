@@ -139,6 +139,39 @@ def test_patrol_zones_by_coverage_class(store):
     assert scoped.zones["id"].tolist() == ["z3"]
 
 
+def test_patrol_tracks_newest_first_within_the_window_and_scope(store):
+    store.replace_records("people", pd.DataFrame([
+        {"id": "c1", "name": "王路长", "role": "road_chief", "subdistrict_id": "s1"}]))
+    zones = store.read_layer("patrol-zones")
+    store.replace_layer("patrol-zones", zones.assign(gov_chief_id=["c1", None, None]))
+    patrols = pd.DataFrame(store.read_records("patrols").drop(columns="geometry"))
+    late = patrols.iloc[[0]].assign(id="p3", zone_id="z3", subdistrict_id="s2",
+                                    started_at=NOW + HOUR)  # after now: not yet
+    old = patrols.iloc[[0]].assign(id="p4", started_at=NOW - 9 * 24 * HOUR)  # beyond 7 days
+    rows = pd.concat([patrols.assign(chief_id=["c1", None]), late, old], ignore_index=True)
+    line = LineString([(0.1, 0.1), (0.5, 0.5), (0.9, 0.2)])
+    store.replace_records("patrols", rows.assign(geom=[line] * 4))
+    out = Atlas(store).overlays(ov.MapScope(), NOW, ["patrol_tracks"])
+    assert out.zones is None and out.devices is None
+    assert out.tracks[["id", "zone_name", "chief_name", "chief_role"]].to_dict("records") == [
+        {"id": "p1", "zone_name": "一区", "chief_name": "王路长", "chief_role": "gov"},
+        {"id": "p2", "zone_name": "二区", "chief_name": "", "chief_role": ""}]
+    assert out.tracks["age_hours"].tolist() == [2.0, 39.0]
+    day = Atlas(store).overlays(ov.MapScope(), NOW, ["patrol_tracks"], track_days=1)
+    assert day.tracks["id"].tolist() == ["p1"]
+    assert Atlas(store).overlays(ov.MapScope("s2", "c"), NOW, ["patrol_tracks"]).tracks.empty
+    assert ov.recent_tracks(store, Atlas(store).geo(), ov.MapScope("s1", "a"), NOW,
+                            limit=1)["id"].tolist() == ["p1"]
+
+
+def test_patrol_tracks_without_a_drawable_track(store):
+    tracks = ov.recent_tracks(store, Atlas(store).geo(), ov.MapScope(), NOW)
+    assert tracks.empty  # the fixture's patrols carry no stored track
+    store.replace_records("patrols", store.read_records("patrols").iloc[:0])
+    tracks = ov.recent_tracks(store, Atlas(store).geo(), ov.MapScope(), NOW)
+    assert tracks.empty and list(tracks.columns) == list(ov.TRACK_COLUMNS)
+
+
 def test_notable_is_capped_worst_first():
     states = pd.DataFrame({"id": list("abcd"), "state": ["fault", "normal", "alarm", "fault"]})
     assert ov.notable(states, limit=2)["id"].tolist() == ["c", "a"]

@@ -84,3 +84,51 @@ def test_tbl005_age_text_units() -> None:
     assert tables.age_text(30, "en") == "just now"
     assert tables.age_text(3 * 3600, "zh") == "3 小时前"
     assert tables.age_text(3 * 86400, "en") == "3 d ago"
+
+
+def _zone_board() -> pd.DataFrame:
+    return pd.DataFrame({
+        "zone_id": ["z1", "z2", "z3"], "name": ["甲片", "乙片", "丙片"],
+        "subdistrict_id": ["s1", "s1", None], "gov_chief_id": ["c1", "c3", None],
+        "community_chief_id": ["c2", None, None], "target_hours": [24.0, 24.0, None],
+        "last_patrol_end": pd.to_datetime(["2026-11-28T08:00Z", "2026-11-26T08:00Z", None]),
+        "hours_since": [2.0, 50.0, None], "overdue": [False, True, False],
+        "segments": [4, 2, 0], "segments_covered": [3, 0, 0],
+        "coverage_share": [0.75, 0.0, 0.0],
+    })
+
+
+def test_tbl006_zone_board_overdue_first_with_chiefs_and_coverage() -> None:
+    names = {"c1": "王某", "c2": "李某"}
+    got = tables.zone_board_rows(_zone_board(), names, {"s1": "一街道"}, "zh")
+    assert [r["id"] for r in got] == ["z2", "z3", "z1"]  # overdue first, then by name
+    assert got[0] | {} == {"id": "z2", "zone": "乙片", "subdistrict": "一街道", "gov_chief": "",
+                           "community_chief": "", "last_patrol": "11-26 16:00",
+                           "status": "逾期未巡", "coverage": 0, "overdue": True}
+    assert (got[2]["gov_chief"], got[2]["community_chief"], got[2]["coverage"],
+            got[2]["status"]) == ("王某", "李某", 75, "按时巡查")
+    assert (got[1]["last_patrol"], got[1]["status"]) == ("从未巡查", "")
+    assert tables.zone_board_rows(_zone_board().iloc[:0], {}, {}, "zh") == []
+
+
+def test_tbl007_chief_board_most_km_first_in_both_languages() -> None:
+    board = pd.DataFrame({
+        "chief_id": ["c1", "c2"], "chief_role": ["gov", "community"],
+        "zone_ids": [["z1", "z2"], ["z1"]], "patrols": [2, 5], "km": [1.5, 7.25],
+        "last_patrol_end": pd.to_datetime(["2026-11-28T08:00Z", None])})
+    zones = {"z1": "甲片", "z2": "乙片"}
+    zh = tables.chief_board_rows(board, {"c1": "王某"}, zones, "zh")
+    assert [(r["chief"], r["role"], r["zones"], r["patrols"], r["km"]) for r in zh] == [
+        ("c2", "社区路长", "甲片", 5, 7.25), ("王某", "政府路长", "甲片、乙片", 2, 1.5)]
+    en = tables.chief_board_rows(board, {"c1": "王某"}, zones, "en")
+    assert (en[1]["role"], en[1]["zones"], en[0]["last_patrol"]) == (
+        "Government chief", "甲片, 乙片", "Never")
+
+
+def test_tbl008_board_columns_translated_and_overdue_cells_marked() -> None:
+    zh = tables.board_columns(tables.ZONE_BOARD_HEADERS, "zh")
+    en = tables.board_columns(tables.CHIEF_BOARD_HEADERS, "en")
+    assert [c["field"] for c in zh] == list(tables.ZONE_BOARD_HEADERS)
+    assert zh[0]["headerName"] == "巡查片区" and en[4]["headerName"] == "Distance (km)"
+    status = next(c for c in zh if c["field"] == "status")
+    assert status["cellClassRules"] == {"cell-overdue": "params.data.overdue"}

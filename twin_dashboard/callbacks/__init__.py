@@ -22,6 +22,7 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.charts",
     "twin_dashboard.callbacks.feed",
     "twin_dashboard.callbacks.incidents",
+    "twin_dashboard.callbacks.road_chiefs",
     "twin_dashboard.callbacks.details",
     # live screens (issue 4): the event stream, stale banner and flash, in the browser
     "twin_dashboard.callbacks.live",

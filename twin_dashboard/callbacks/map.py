@@ -13,7 +13,13 @@ from typing import Any
 from dash import ClientsideFunction, Dash, Input, Output, State
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
-from twin_dashboard.domain.overlays import OVERLAYS, scope_bounds, scope_outline
+from twin_dashboard.domain.overlays import (
+    OVERLAYS,
+    TRACK_DAYS,
+    TRACK_WINDOWS,
+    scope_bounds,
+    scope_outline,
+)
 from twin_dashboard.domain.places import MapScope
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.map_panel import MapPaint
@@ -33,10 +39,12 @@ def board(services: Services, screen: str, lang: str) -> dict[str, Any]:
 
 
 def map_data(services: Services, scope: MapScope, layers: list[str] | None, screen: str,
-             lang: str) -> dict[str, Any]:
-    """``MAP_DATA`` for a scope: the overlays switched on, in the screen's theme."""
+             lang: str, track_days: Any = TRACK_DAYS) -> dict[str, Any]:
+    """``MAP_DATA`` for a scope: the overlays switched on, in the screen's theme; patrol
+    tracks of the last ``track_days`` (one of ``TRACK_WINDOWS``; anything else: the default)."""
     wanted = OVERLAYS if layers is None else layers
-    overlays = services.atlas.overlays(scope, services.now(), wanted)
+    days = track_days if track_days in TRACK_WINDOWS else TRACK_DAYS
+    overlays = services.atlas.overlays(scope, services.now(), wanted, days)
     return overlay_spec(overlays, profile(screen).theme, lang)
 
 
@@ -58,11 +66,12 @@ def first_paint(services: Services, scope: MapScope, screen: str, lang: str) -> 
 def register(app: Dash, services: Services) -> None:
     @app.callback(Output(ids.MAP_DATA, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_LAYERS, "value", allow_optional=True),
+                  Input(ids.MAP_TRACK_DAYS, "value", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
-    async def update_map_data(selection, layers, screen):
+    async def update_map_data(selection, layers, track_days, screen):
         scope = scope_of(services, viewing(), selection)
         return await asyncio.to_thread(map_data, services, scope, layers, screen_of(screen),
-                                       page_lang(screen))
+                                       page_lang(screen), track_days)
 
     @app.callback(Output(ids.MAP_VIEW, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_MODE, "value", allow_optional=True),

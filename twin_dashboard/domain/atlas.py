@@ -18,12 +18,14 @@ from twin_dashboard.catalog import OPEN_STATUSES
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
 from twin_dashboard.domain.overlays import (
     OVERLAYS,
+    TRACK_DAYS,
     BaseGeo,
     Overlays,
     coverage_classes,
     district_devices,
     located,
     open_with_breach,
+    recent_tracks,
     scope_geometry,
     scoped_states,
     zones_for,
@@ -67,8 +69,9 @@ class Atlas:
         return self.geo().places
 
     def overlays(self, scope: MapScope, now: pd.Timestamp,
-                 layers: Iterable[str] = OVERLAYS) -> Overlays:
-        """The live overlays of ``scope`` at ``now``, only for the ``layers`` switched on."""
+                 layers: Iterable[str] = OVERLAYS, track_days: float = TRACK_DAYS) -> Overlays:
+        """The live overlays of ``scope`` at ``now``, only for the ``layers`` switched on;
+        patrol tracks of the last ``track_days``."""
         geo, store, wanted = self.geo(), self.store, set(layers)
         out = Overlays(scope=scope, outline=scope_geometry(geo, scope))
         if "devices" in wanted and scope.key == "district":
@@ -85,6 +88,8 @@ class Atlas:
                 "incidents", scope.store_scope, where={"status": list(OPEN_STATUSES)}), now)
         if "patrol_zones" in wanted:
             out.zones = zones_for(geo, scope, self.coverage(now))
+        if "patrol_tracks" in wanted:
+            out.tracks = recent_tracks(store, geo, scope, now, track_days)
         return out
 
     def coverage(self, now: pd.Timestamp) -> pd.Series:

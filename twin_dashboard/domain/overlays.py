@@ -22,14 +22,19 @@ import shapely
 from twin_dashboard.catalog import DEVICE_STATES, OPEN_STATUSES
 from twin_dashboard.domain.devices import current_states
 from twin_dashboard.domain.places import MapScope, Places
-from twin_dashboard.domain.time import as_utc, as_utc_series
-from twin_dashboard.store.base import Store
+from twin_dashboard.domain.time import HOUR, as_utc, as_utc_series
+from twin_dashboard.domain.tracks import staff_names
+from twin_dashboard.store.base import Scope, Store
 
-OVERLAYS: tuple[str, ...] = ("devices", "alarms", "incidents", "patrol_zones")
+OVERLAYS: tuple[str, ...] = ("devices", "alarms", "incidents", "patrol_zones", "patrol_tracks")
 # At district zoom only these device states are drawn one by one (the rest are aggregated).
 NOTABLE_STATES: tuple[str, ...] = ("alarm", "fault")
 MAX_NOTABLE_POINTS = 4000  # worst first; keeps the district view light on a slow wall PC
 LATE_FACTOR = 2.0  # a zone patrolled within 2× its target is "late", beyond that "uncovered"
+TRACK_WINDOWS: tuple[int, ...] = (1, 7)  # days of patrol tracks the map may show: 24 h or a week
+TRACK_DAYS = 7  # the default window
+MAX_TRACKS = 500  # newest first: ~500 tracks keep MAP_DATA small (docs/browser.md)
+TRACK_SIMPLIFY_DEG = 0.00002  # ≈ 2 m: GPS jitter below that is invisible at any zoom we allow
 BASE_LAYERS: tuple[str, ...] = (
     "district", "landcover", "subdistricts", "neighborhoods", "roads", "buildings",
     "patrol-zones",
@@ -77,6 +82,7 @@ class Overlays:
     alarms: pd.DataFrame | None = None
     incidents: pd.DataFrame | None = None
     zones: gpd.GeoDataFrame | None = None
+    tracks: gpd.GeoDataFrame | None = None  # recent patrol tracks, newest first
     outline: Any = None  # the scope's geometry (None for the whole district)
 
 
@@ -200,3 +206,57 @@ def coverage_classes(coverage: pd.DataFrame) -> pd.Series:
     classes = np.where(coverage["covered"], "covered",
                        np.where(ratio <= LATE_FACTOR, "late", "uncovered"))
     return pd.Series(classes, index=coverage["zone_id"].to_numpy())
+
+
+TRACK_COLUMNS: tuple[str, ...] = (
+    "id", "zone_id", "zone_name", "subdistrict_id", "chief_id", "chief_name", "chief_role",
+    "started_at", "ended_at", "age_hours", "geometry",
+)
+
+
+def recent_tracks(store: Store, geo: BaseGeo, scope: MapScope, now: pd.Timestamp,
+                  days: float = TRACK_DAYS, limit: int = MAX_TRACKS) -> gpd.GeoDataFrame:
+    """Patrol tracks of the scope's subdistrict (all for the district) started within the last
+    ``days`` up to ``now``, newest first, at most ``limit`` — simplified to ≈ 2 m.
+
+    Returns ``TRACK_COLUMNS``: the zone's name, the chief's name (staff, not residents) and role
+    (``gov`` | ``community`` | ``""``), and ``age_hours`` since the patrol ended (0 while under
+    way). Like the patrol zones, tracks belong to subdistricts: a neighborhood shows its
+    subdistrict's.
+    """
+    at = as_utc(now)
+    patrols = store.read_records("patrols", Scope.of(scope.subdistrict))
+    if not isinstance(patrols, gpd.GeoDataFrame) or patrols.empty:
+        return gpd.GeoDataFrame({c: [] for c in TRACK_COLUMNS[:-1]}, geometry=[],
+                                crs="EPSG:4326")
+    started = as_utc_series(patrols["started_at"])
+    drawn = ~(patrols.geometry.isna() | patrols.geometry.is_empty)
+    keep = ((started <= at) & (started > at - pd.Timedelta(days=days)) & drawn).to_numpy()
+    rows = patrols[keep].assign(_start=started[keep])
+    rows = rows.sort_values(["_start", "id"], ascending=[False, True], kind="stable").head(limit)
+    ended = as_utc_series(rows["ended_at"])
+    end = ended.where(ended <= at, at).fillna(at)
+    zones = geo.layers["patrol_zones"].set_index("id")
+    out = gpd.GeoDataFrame({
+        "id": rows["id"].to_numpy(), "zone_id": rows["zone_id"].to_numpy(),
+        "zone_name": rows["zone_id"].map(zones.get("name", {}))
+        .fillna("").to_numpy(),
+        "subdistrict_id": rows["subdistrict_id"].fillna("").to_numpy(),
+        "chief_id": rows["chief_id"].fillna("").to_numpy(),
+        "started_at": rows["_start"].to_numpy(), "ended_at": end.to_numpy(),
+        "age_hours": ((at - end) / HOUR).astype(float).to_numpy(),
+    }, geometry=shapely.simplify(rows.geometry.to_numpy(), TRACK_SIMPLIFY_DEG),
+        crs="EPSG:4326")
+    out["chief_name"] = out["chief_id"].map(staff_names(store, out["chief_id"])).fillna("")
+    out["chief_role"] = _chief_roles(zones, out)
+    return out[list(TRACK_COLUMNS)].reset_index(drop=True)
+
+
+def _chief_roles(zones: pd.DataFrame, tracks: pd.DataFrame) -> np.ndarray:
+    """``gov`` or ``community``: which of its zone's two chiefs walked each track."""
+    roles = []
+    for zone_id, chief in zip(tracks["zone_id"], tracks["chief_id"], strict=True):
+        zone = zones.loc[zone_id] if zone_id in zones.index else {}
+        roles.append(next((role for role in ("gov", "community")
+                           if chief and zone.get(f"{role}_chief_id") == chief), ""))
+    return np.asarray(roles, dtype=object)

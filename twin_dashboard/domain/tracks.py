@@ -168,3 +168,25 @@ def road_chief_boards(store: Store, scope: Scope, now: pd.Timestamp
     patrols = store.read_records("patrols", area)
     return (zone_board(zones, roads, patrols, now),
             chief_board(zones, patrols, now, patrol_lengths(patrols)))
+
+
+def staff_names(store: Store, person_ids: Any) -> dict[str, str]:
+    """Names of road chiefs (staff, not residents: shown on every screen) by person id."""
+    wanted = sorted({str(p) for p in person_ids if isinstance(p, str) and p})
+    if not wanted:
+        return {}
+    people = store.read_records("people", where={"id": wanted})
+    return dict(zip(people["id"], people["name"].fillna(""), strict=True))
+
+
+def road_chief_board_for(store: Store, scope: Scope, zones: frozenset[str] | None,
+                         now: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """:func:`road_chief_boards` kept to ``zones`` when given (a road chief: their own zones,
+    as ``GET /api/v1/patrols`` does), with the chiefs' names."""
+    by_zone, by_chief = road_chief_boards(store, scope, now)
+    if zones is not None:
+        by_zone = by_zone[by_zone["zone_id"].isin(zones)].reset_index(drop=True)
+        mine = np.fromiter((bool(set(z) & zones) for z in by_chief["zone_ids"]), dtype=bool,
+                           count=len(by_chief))
+        by_chief = by_chief[mine].reset_index(drop=True)
+    return by_zone, by_chief, staff_names(store, by_chief["chief_id"])

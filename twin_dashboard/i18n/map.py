@@ -18,6 +18,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.layer.alarms": ("告警", "Alarms"),
     "map.layer.incidents": ("事件", "Incidents"),
     "map.layer.patrol_zones": ("巡查片区", "Patrol zones"),
+    "map.layer.patrol_tracks": ("巡查轨迹", "Patrol tracks"),
+    "map.tracks.window": ("轨迹时段", "Tracks of"),
+    "map.tracks.1": ("24 小时", "24 h"),
+    "map.tracks.7": ("7 天", "7 days"),
     # 2D / 3D
     "map.mode": ("视角", "View"),
     "map.mode.2d": ("二维", "2D"),
@@ -28,6 +32,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.legend.coverage": ("巡查覆盖", "Patrol coverage"),
     "map.legend.sla": ("超时未办结", "Past SLA"),
     "map.legend.column": ("柱高 = 异常设备数", "Column height = devices not normal"),
+    "map.legend.track.day": ("24 小时内", "Last 24 h"),
+    "map.legend.track.week": ("7 天内", "Last 7 days"),
     "map.coverage.covered": ("按时巡查", "Patrolled in time"),
     "map.coverage.late": ("逾期", "Overdue"),
     "map.coverage.uncovered": ("未巡查", "Not patrolled"),
@@ -42,5 +48,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.tip.incident": ("{title}\n{level_label} · {status_label}{breach_label}",
                          "{title}\n{level_label} · {status_label}{breach_label}"),
     "map.tip.breach": (" · 已超时", " · past SLA"),
+    "map.tip.track": ("巡查轨迹 · {zone_name}\n{chief}\n{time}",
+                      "Patrol track · {zone_name}\n{chief}\n{time}"),
     "map.tip.zone": ("{name}\n{coverage_label}", "{name}\n{coverage_label}"),
 }

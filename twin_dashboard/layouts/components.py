@@ -21,9 +21,12 @@ from twin_dashboard.layouts.map_panel import MapPaint, map_panel
 from twin_dashboard.profiles import profile
 from twin_dashboard.views.charts import GRAPH_CONFIG
 from twin_dashboard.views.tables import (
+    CHIEF_BOARD_HEADERS,
+    ZONE_BOARD_HEADERS,
     FeedItem,
     Kpi,
     audit_columns,
+    board_columns,
     grid_locale,
     incident_columns,
 )
@@ -32,6 +35,7 @@ from twin_dashboard.views.theme import LEVEL_COLORS, STATE_COLORS, hex_of
 CLOCK_MS = 15_000  # how often figures refresh: the feed is "live" within this
 KPI_KEYS: tuple[str, ...] = ("online", "alarms", "incidents", "sla", "coverage")
 TABLE_PAGE_SIZE = 12
+BOARD_PAGE_SIZE = 8
 
 
 def datum(text: str | None, className: str = "", **kwargs: object) -> html.Span:  # noqa: N803
@@ -260,6 +264,28 @@ def incident_table(lang: str) -> html.Section:
         id=ids.INCIDENT_QUEUE, value="all", inline=True, className="queue",
         options=[{"label": t(f"queue.{q}", lang), "value": q} for q in QUEUES])
     return card(t("table.title", lang), [table], "table-card", extra=[queue])
+
+
+def road_chief_board(lang: str) -> html.Section:
+    """The road-chief board 双路长制 (desk): per zone (chiefs, last patrol, overdue in red,
+    coverage) beside per chief (patrols and km of 7 days); rows from callbacks/road_chiefs.py."""
+    def grid(grid_id: str, headers: dict[str, str], title_key: str, **options: object):
+        table = dag.AgGrid(
+            id=grid_id, columnDefs=board_columns(headers, lang), getRowId="params.data.id",
+            defaultColDef={"sortable": True, "resizable": True,
+                           "suppressHeaderMenuButton": True},
+            dashGridOptions={"pagination": True, "paginationPageSize": BOARD_PAGE_SIZE,
+                             "paginationPageSizeSelector": False, "domLayout": "autoHeight",
+                             "localeText": grid_locale(lang)},
+            className="board-grid", style={"width": "100%"}, **options)
+        return html.Div([html.H3(t(title_key, lang), className="board-part-title"), table],
+                        className=f"board-part board-part--{grid_id}")
+
+    return card(t("board.title", lang), [html.Div([
+        grid(ids.ZONE_BOARD, ZONE_BOARD_HEADERS, "board.zones",
+             rowClassRules={"row-overdue": "params.data.overdue"}),
+        grid(ids.CHIEF_BOARD, CHIEF_BOARD_HEADERS, "board.chiefs"),
+    ], className="board-parts")], "board-card", t("board.tip", lang))
 
 
 def details_panel(lang: str) -> html.Section:

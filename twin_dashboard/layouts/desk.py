@@ -10,7 +10,8 @@ from twin_dashboard.layouts.context import ScreenContext
 
 
 def layout(ctx: ScreenContext) -> html.Div:
-    """A grid: KPIs; map | details + funnel; table | devices; alarms, trend, coverage."""
+    """A grid: KPIs; map | details + funnel; table | devices; alarms, trend, coverage; the
+    road-chief board."""
     lang, sub = ctx.lang, ctx.selection.get("subdistrict")
     neighborhoods = {n: ctx.places.neighborhoods[n] for n in ctx.places.children(sub)}
     tools = [c.selectors(lang, ctx.places.subdistricts, neighborhoods, ctx.selection)]
@@ -27,6 +28,7 @@ def layout(ctx: ScreenContext) -> html.Div:
                   c.chart_card(ids.INCIDENT_TREND_CHART, "chart.trend", lang),
                   c.chart_card(ids.COVERAGE_CHART, "chart.coverage", lang)],
                  className="area-charts"),
+        html.Div(c.road_chief_board(lang), className="area-board"),
     ], className="desk-grid")
     admin = [c.audit_panel(lang)] if ctx.user and ctx.user.admin else []
     return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user), grid, *admin],

@@ -20,6 +20,7 @@ MAP_DELTA = "map-delta"  # dcc.Store: small live changes {device_id: state}
 MAP_PICK = "map-pick"  # dcc.Store: what the user clicked {layer, id, ...}
 MAP_LAYERS = "map-layers"  # dcc.Checklist of overlay toggles
 MAP_MODE = "map-mode"  # 2D/3D switch (desk)
+MAP_TRACK_DAYS = "map-track-days"  # dcc.RadioItems: patrol tracks of the last 1 or 7 days
 MAP_LEGEND = "map-legend"
 
 # --- selectors and panels ---
@@ -35,6 +36,8 @@ AUDIT_GRID = "audit-grid"
 ALARM_FEED = "alarm-feed"
 INCIDENT_TABLE = "incident-table"
 FRESHNESS = "freshness"
+ZONE_BOARD = "zone-board"  # dash-ag-grid: the road-chief board per patrol zone (desk)
+CHIEF_BOARD = "chief-board"  # dash-ag-grid: per road chief, patrols and km of 7 days (desk)
 
 # --- charts ---
 FUNNEL_CHART = "funnel-chart"

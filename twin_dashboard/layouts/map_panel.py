@@ -13,11 +13,11 @@ from typing import Any
 from dash import dcc, html
 
 from twin_dashboard.catalog import DEVICE_STATES
-from twin_dashboard.domain.overlays import OVERLAYS
+from twin_dashboard.domain.overlays import OVERLAYS, TRACK_DAYS, TRACK_WINDOWS
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
 from twin_dashboard.profiles import profile
-from twin_dashboard.views import COVERAGE_CLASSES, COVERAGE_COLORS
+from twin_dashboard.views import COVERAGE_CLASSES, COVERAGE_COLORS, track_colors
 from twin_dashboard.views.theme import LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, hex_of
 
 DEFAULT_LAYERS: tuple[str, ...] = OVERLAYS
@@ -64,8 +64,13 @@ def _controls(screen: str, lang: str) -> list[Any]:
         inputClassName="twin-map-check", labelClassName="twin-map-check-label",
         options=[{"label": t(f"map.layer.{name}", lang), "value": name}
                  for name in OVERLAYS])
+    window = dcc.RadioItems(
+        id=ids.MAP_TRACK_DAYS, value=TRACK_DAYS, className="twin-map-window",
+        inputClassName="twin-map-window-input", labelClassName="twin-map-window-label",
+        options=[{"label": t(f"map.tracks.{d}", lang), "value": d} for d in TRACK_WINDOWS])
     box = [html.Div(className="twin-map-controls", children=[
-        html.Div(t("map.layers", lang), className="twin-map-controls-title"), toggles])]
+        html.Div(t("map.layers", lang), className="twin-map-controls-title"), toggles,
+        html.Div(t("map.tracks.window", lang), className="twin-map-controls-title"), window])]
     if shown.mode_switch:
         box.append(dcc.RadioItems(
             id=ids.MAP_MODE, value=shown.default_mode, className="twin-map-mode",
@@ -75,7 +80,9 @@ def _controls(screen: str, lang: str) -> list[Any]:
 
 
 def legend(lang: str, screen: str) -> html.Div:
-    """What the colours mean: device states, incident levels, SLA breach and coverage."""
+    """What the colours mean: device states, incident levels, SLA breach, coverage and the
+    patrol tracks' ages."""
+    theme = profile(screen).theme
     def swatch(color: list[int], text: str, shape: str = "dot") -> html.Div:
         return html.Div(className="twin-map-legend-item", children=[
             html.Span(className=f"twin-map-swatch twin-map-swatch--{shape}",
@@ -90,6 +97,9 @@ def legend(lang: str, screen: str) -> html.Div:
         (t("map.legend.coverage", lang),
          [swatch(COVERAGE_COLORS[c], t(f"map.coverage.{c}", lang), "square")
           for c in COVERAGE_CLASSES]),
+        (t("map.layer.patrol_tracks", lang),
+         [swatch(color, t(f"map.legend.track.{age}", lang), f"line twin-map-swatch--{age}")
+          for age, color in track_colors(theme).items()]),
     ]
     return html.Div(id=ids.MAP_LEGEND, className=f"twin-map-legend twin-map-legend--{screen}",
                     children=[html.Div(className="twin-map-legend-section", children=[

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from twin_dashboard.catalog import DEVICE_CATEGORIES, DEVICE_STATES, LEVELS, OPEN_STATUSES
+from twin_dashboard.domain.time import LOCAL_TZ, as_utc_series
 from twin_dashboard.i18n import t
 from twin_dashboard.views._map_columns import (
     column_data,
@@ -38,9 +39,10 @@ if TYPE_CHECKING:
 LayerDict = dict[str, Any]
 
 # Drawing order, bottom first (the script sorts by it; flat layers drawn later win).
-Z: dict[str, int] = {
+Z: dict[str, float] = {
     "land": 0, "landcover": 1, "subdistricts": 2, "neighborhoods": 3, "patrol_zones": 4,
-    "roads": 5, "buildings": 6, "scope": 7, "device_columns": 8, "devices": 9, "alarms": 10,
+    "roads": 5, "buildings": 6, "patrol_tracks": 6.5, "scope": 7, "device_columns": 8,
+    "devices": 9, "alarms": 10,
     "incident_halo": 11, "incidents": 12, "labels_sub": 13, "labels_nbh": 13,
 }
 # Worst first: an aggregate column takes the colour of the worst state among its devices.
@@ -50,6 +52,12 @@ COVERAGE_COLORS: dict[str, list[int]] = {
     "covered": [52, 199, 89, 255], "late": [255, 159, 10, 255], "uncovered": [255, 69, 58, 255],
 }
 ALARM_STATES: tuple[str, ...] = ("open", "escalated", "acknowledged", "closed")
+# Patrol tracks by age: the last 24 h strong, older ones (up to the window, 7 days) faded.
+TRACK_AGES: tuple[str, ...] = ("day", "week")
+TRACK_FRESH_HOURS = 24.0
+TRACK_RGB: dict[Theme, list[int]] = {"light": [0, 122, 255], "dark": [100, 210, 255]}
+TRACK_ALPHA: dict[str, int] = {"day": 235, "week": 80}
+TRACK_WIDTH_M: dict[str, float] = {"day": 3.0, "week": 2.0}
 # Drawn over the extruded buildings: a device inside a block must not be hidden by its roof.
 ON_TOP = {"depthCompare": "always", "depthWriteEnabled": False}
 DEVICE_RADIUS_M: dict[str, float] = {"normal": 3.0, "low_battery": 4.0, "offline": 4.0,
@@ -283,6 +291,61 @@ def patrol_zones(zones: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
                  filled=True, line_width_min_pixels=1.5)
 
 
+def track_colors(theme: Theme) -> dict[str, list[int]]:
+    """The colour of a patrol track per age class (``TRACK_AGES``) in ``theme``."""
+    return {age: TRACK_RGB[theme] + [TRACK_ALPHA[age]] for age in TRACK_AGES}
+
+
+def track_ages(age_hours: pd.Series | np.ndarray) -> np.ndarray:
+    """``day`` for a patrol ended within 24 h (or under way), else ``week``."""
+    hours = np.asarray(age_hours, dtype=float)
+    return np.where(hours <= TRACK_FRESH_HOURS, "day", "week")
+
+
+def patrol_tracks(tracks: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
+    """Road chiefs' GPS tracks as paths, strong for the last 24 h and faded up to a week.
+
+    ``tracks``: ``id``, ``zone_id``, ``zone_name``, ``subdistrict_id``, ``chief_name``,
+    ``chief_role``, ``started_at``, ``ended_at``, ``age_hours`` and a line ``geometry`` (as from
+    ``domain.overlays.recent_tracks``: newest first, already bounded). A row's ``id`` is its
+    zone's, so a click on a track opens the zone's details; ``patrol_id`` is the patrol's.
+    """
+    shape, source = path_shape(tracks.geometry.to_numpy())
+    age, age_vocab = encode(take(track_ages(tracks["age_hours"]), source), TRACK_AGES)
+    zone_name, zone_vocab = encode(take(tracks["zone_name"].fillna(""), source))
+    chief, chief_vocab = encode(take(_chief_labels(tracks, lang), source))
+    place, place_vocab = encode(take(tracks["subdistrict_id"].fillna(""), source))
+    data = column_data(len(source), {
+        "id": take(tracks["zone_id"].astype(str), source),
+        "patrol_id": take(tracks["id"].astype(str), source),
+        "zone_name": zone_name, "chief": chief, "subdistrict_id": place, "age": age,
+        "time": take(_track_times(tracks), source),
+    }, codes={"zone_name": zone_vocab, "chief": chief_vocab, "subdistrict_id": place_vocab,
+              "age": age_vocab}, shapes={"path": shape}, derive={
+        "color": ("age", track_colors(theme)), "width": ("age", TRACK_WIDTH_M),
+    })
+    return layer("PathLayer", "patrol_tracks", data, pick="patrol_zones",
+                 tooltip=t("map.tip.track", lang), get_path="@@=path", get_color="@@=color",
+                 get_width="@@=width", width_min_pixels=1.5, width_max_pixels=6,
+                 cap_rounded=True, joint_rounded=True)
+
+
+def _chief_labels(tracks: pd.DataFrame, lang: str) -> list[str]:
+    """``政府路长 王某`` / ``Government chief 王某``: the role, then the chief's name."""
+    roles = {"gov": t("details.gov_chief", lang), "community": t("details.community_chief", lang)}
+    return [" ".join(part for part in (roles.get(role, ""), name) if part)
+            for role, name in zip(tracks["chief_role"].fillna(""),
+                                  tracks["chief_name"].fillna(""), strict=True)]
+
+
+def _track_times(tracks: pd.DataFrame) -> list[str]:
+    """``03-01 08:00–09:10`` on the district's clock."""
+    start = as_utc_series(tracks["started_at"]).dt.tz_convert(LOCAL_TZ)
+    end = as_utc_series(tracks["ended_at"]).dt.tz_convert(LOCAL_TZ)
+    return [f"{a:%m-%d %H:%M}–{b:%H:%M}" if pd.notna(b) else f"{a:%m-%d %H:%M}"
+            for a, b in zip(start, end, strict=True)]
+
+
 def scope_outline(geometry: Any, theme: Theme) -> LayerDict:
     """The selected subdistrict or neighborhood, outlined in the theme's highlight colour."""
     shape, source = path_shape([geometry] if geometry is not None else [])
@@ -299,6 +362,8 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str) -> dict[str, Any]:
     found: list[LayerDict] = []
     if overlays.zones is not None:
         found.append(patrol_zones(overlays.zones, theme, lang))
+    if overlays.tracks is not None:
+        found.append(patrol_tracks(overlays.tracks, theme, lang))
     if overlays.columns is not None:
         columns = overlays.columns.assign(
             name=label_of(overlays.columns["name"], overlays.columns.get("name_en"), lang))

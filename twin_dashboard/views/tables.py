@@ -226,3 +226,75 @@ def audit_rows(entries: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]
                      "subject": entry["subject"] or "", "reason": entry["reason"] or "",
                      "ip": entry["ip"] or ""})
     return rows
+
+
+# --- the desk's road-chief board 双路长制 ---------------------------------------------------------
+
+# field -> catalog key of its header (some shared with the details panel: one meaning, one key)
+ZONE_BOARD_HEADERS: dict[str, str] = {
+    "zone": "details.zone", "subdistrict": "details.subdistrict",
+    "gov_chief": "details.gov_chief", "community_chief": "details.community_chief",
+    "last_patrol": "details.last_patrol", "status": "table.col.status",
+    "coverage": "board.col.coverage",
+}
+CHIEF_BOARD_HEADERS: dict[str, str] = {
+    "chief": "role.road_chief", "role": "board.col.role", "zones": "board.col.zones",
+    "patrols": "board.col.patrols", "km": "board.col.km", "last_patrol": "details.last_patrol",
+}
+BOARD_NUMERIC: frozenset[str] = frozenset({"last_patrol", "coverage", "patrols", "km"})
+BOARD_FLEX: dict[str, float] = {"zone": 1.6, "zones": 1.6}
+
+
+def board_columns(headers: Mapping[str, str], lang: str) -> list[dict[str, Any]]:
+    """``columnDefs`` of a road-chief grid: each column at least as wide as its header."""
+    return [{"field": field, "headerName": t(key, lang), "flex": BOARD_FLEX.get(field, 1),
+             "minWidth": _text_px(t(key, lang)) + _CELL_PAD_PX + _SORT_ICON_PX,
+             **({"cellClass": "num"} if field in BOARD_NUMERIC else {}),
+             **({"cellClassRules": {"cell-overdue": "params.data.overdue"}}
+                if field == "status" else {})}
+            for field, key in headers.items()]
+
+
+def zone_board_rows(board: pd.DataFrame, chiefs: Mapping[str, str],
+                    subdistricts: Mapping[str, str], lang: str) -> list[dict[str, Any]]:
+    """One row per zone of ``patrols.zone_board``, overdue ones first, then by name; ``chiefs``
+    names the road chiefs (staff) by person id. ``overdue`` travels in each row for its style."""
+    if board.empty:
+        return []
+    frame = board.sort_values(["overdue", "name"], ascending=[False, True], kind="stable")
+    return pd.DataFrame({
+        "id": frame["zone_id"], "zone": frame["name"].fillna(frame["zone_id"]),
+        "subdistrict": _names_of(frame["subdistrict_id"], subdistricts),
+        "gov_chief": _names_of(frame["gov_chief_id"], chiefs),
+        "community_chief": _names_of(frame["community_chief_id"], chiefs),
+        "last_patrol": _local(frame["last_patrol_end"]).replace("", t("board.never", lang)),
+        "status": [t("board.overdue", lang) if late else
+                   t("map.coverage.covered", lang) if pd.notna(last) else ""
+                   for late, last in zip(frame["overdue"], frame["last_patrol_end"],
+                                         strict=True)],
+        "coverage": (frame["coverage_share"] * 100).round().astype(int),
+        "overdue": frame["overdue"].astype(bool),
+    }).to_dict("records")
+
+
+def chief_board_rows(board: pd.DataFrame, chiefs: Mapping[str, str],
+                     zones: Mapping[str, str], lang: str) -> list[dict[str, Any]]:
+    """One row per road chief of ``patrols.chief_board``: name, role, zones by name, patrols
+    and kilometres of the last 7 days, last patrol ever; most kilometres first."""
+    if board.empty:
+        return []
+    frame = board.sort_values(["km", "chief_id"], ascending=[False, True], kind="stable")
+    roles = {"gov": t("details.gov_chief", lang), "community": t("details.community_chief", lang)}
+    return pd.DataFrame({
+        "id": frame["chief_id"], "chief": [chiefs.get(c) or c for c in frame["chief_id"]],
+        "role": frame["chief_role"].map(roles).fillna(""),
+        "zones": [("、" if lang == "zh" else ", ").join(zones.get(z, z) for z in ids)
+                  for ids in frame["zone_ids"]],
+        "patrols": frame["patrols"].astype(int), "km": frame["km"].astype(float),
+        "last_patrol": _local(frame["last_patrol_end"]).replace("", t("board.never", lang)),
+    }).to_dict("records")
+
+
+def _names_of(values: pd.Series, names: Mapping[str, str]) -> list[str]:
+    """Each id's name ("" for a missing id or one without a name)."""
+    return [names.get(v, "") if isinstance(v, str) else "" for v in values]
