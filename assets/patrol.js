@@ -41,7 +41,8 @@
   }
 
   function show(key, values) {
-    var line = document.getElementById("patrol-status");
+    var box = state.button && state.button.closest(".patrol");
+    var line = box && box.querySelector(".patrol-status");
     if (line) line.textContent = text(key, values);
   }
 

@@ -24,16 +24,14 @@ LATIN = re.compile(r"[A-Za-z]")
 TEXT_PROPS = ("children", "placeholder", "title", "label")
 # Containers no callback writes: deck.gl draws into the map (assets/twin_map.js); the legend
 # is static. Everything else must be read or written by a callback.
-STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND,
-                                        ids.PATROL_STATUS})  # written by assets/patrol.js
+STATIC_IDS: frozenset[str] = frozenset({ids.TWIN_MAP, ids.MAP_LEGEND})
 # Pattern-matching types appear in a layout only once a callback fills the list.
 FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL, ids.ALARM_ACTION,
                                           ids.ALARM_NOTE, ids.OPEN_HOUSEHOLD,
                                           ids.INCIDENT_ACTION, ids.INCIDENT_NOTE,
                                           ids.INCIDENT_LEVEL, ids.REPORT_TITLE, ids.REPORT_KIND,
                                           ids.REPORT_SOURCE, ids.REPORT_SUBMIT, ids.VISIT_OPEN,
-                                          ids.VISIT_ITEM, ids.VISIT_NOTE, ids.VISIT_SUBMIT,
-                                          ids.PATROL_STATUS})  # a road chief's page only
+                                          ids.VISIT_ITEM, ids.VISIT_NOTE, ids.VISIT_SUBMIT})
 # Pages are built as an admin: the header shows the user, the desk the audit drawer.
 ADMIN = UserBadge("admin-1", "admin", admin=True, acts=True)
 

@@ -103,7 +103,7 @@ def patrol_button(zone_id: str, lang: str) -> html.Span:
     return html.Span([
         html.Button(t("patrol.start", lang), type="button", className="btn btn-primary patrol-btn",
                     **{"data-zone": zone_id, **texts}),
-        html.Span("", id=ids.PATROL_STATUS, className="patrol-status", role="status"),
+        html.Span("", className="patrol-status", role="status"),
     ], className="patrol")
 
 

@@ -96,7 +96,6 @@ def incident_level(incident_id: str) -> dict[str, str]:
     return {"type": INCIDENT_LEVEL, "id": incident_id}
 
 
-PATROL_STATUS = "patrol-status"  # assets/patrol.js writes what became of a patrol here
 REPORT_OPEN = "report-open"  # 上报事件: the form opens in the details panel
 REPORT_TITLE = "report-title"
 REPORT_KIND = "report-kind"
