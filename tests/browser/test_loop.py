@@ -96,7 +96,10 @@ def _done(driver) -> None:
 
 def _step(driver, action: str, note: str | None = None) -> None:
     if note:
-        box = wait_for(driver, "document.querySelector('.details-actions .act-note')", STEP_S)
+        box = wait_for(driver, "document.querySelector('.details-actions .act-note input')",
+                       STEP_S)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+        box.click()
         box.send_keys(note)
     _click(driver, f".details-actions .act-{action}")
     _done(driver)
@@ -146,8 +149,10 @@ def test_loop001_people_run_the_closed_loop_on_their_screens(browser, live_serve
 
     # The desk dispatches it to the property company from its table.
     _open_in_table(desk, incident)
-    wait_for(desk, "[...document.querySelectorAll('.act-levels input')]"
-                   ".find(i => i.value === 'property')", STEP_S).click()
+    level = wait_for(desk, "[...document.querySelectorAll('.act-levels input')]"
+                           ".find(i => i.value === 'property')", STEP_S)
+    desk.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                        level)
     _step(desk, "dispatch")
 
     # The property manager's tablet: it arrives in the to-do; accept, start, escalate.
@@ -187,7 +192,8 @@ def test_loop001_people_run_the_closed_loop_on_their_screens(browser, live_serve
     assert committee == before["incidents"]["funnel"]["committee"]["count"] + 1
     funnel = [after["incidents"]["funnel"][lv]["count"]
               for lv in ("property", "committee", "subdistrict")]
-    wait_for(wall, f"JSON.stringify({FUNNEL}) === {json.dumps(json.dumps(funnel))}", 90)
+    expected = json.dumps(funnel, separators=(",", ":"))
+    wait_for(wall, f"JSON.stringify({FUNNEL}) === {json.dumps(expected)}", 90)
     open_now = _api(live_server, f"/api/v1/summary?subdistrict={sub}")["alarms"]["open"]
     wait_for(wall, "[...document.querySelectorAll('[data-kpi=\"incidents\"]')].every("
                    f"e => +e.dataset.value === {after['incidents']['open']})", 90)
