@@ -18,8 +18,10 @@ from typing import Any, Protocol
 import httpx
 import pandas as pd
 
+from twin_dashboard.catalog import CATEGORY_BY_CODE
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.workflow import new_incident
+from twin_dashboard.i18n import TEXT
 from twin_dashboard.store.base import LiveTx, Store
 
 log = logging.getLogger(__name__)
@@ -207,13 +209,24 @@ def to_incident(store: Store, alarm_id: str, actor: str, now: pd.Timestamp,
             raise ValueError(f"alarm {alarm_id!r} is already incident {alarm['incident_id']!r}")
         incident_id = new_incident(tx, now, {
             "source": "sensor", "kind": alarm["rule"],
-            "title": f"{alarm['rule']} alarm {alarm_id}", "level": level,
+            "title": incident_title(alarm), "level": level,
             "subdistrict_id": alarm["subdistrict_id"], "device_id": alarm["device_id"],
             "neighborhood_id": alarm["neighborhood_id"], "lon": alarm["lon"], "lat": alarm["lat"],
-        }, actor, f"from alarm {alarm_id}")
+        }, actor, f"来自告警 {alarm_id}")
         tx.update_alarm(alarm_id, {"incident_id": incident_id})
         tx.add_steps([(alarm_id, now_s, "incident", actor, None, incident_id)])
     return incident_id
+
+
+def incident_title(alarm: Mapping[str, Any]) -> str:
+    """An alarm's incident titled as the district's staff write it: what fired, in Chinese
+    (titles are data, stored once), and the alarm it came from."""
+    rule = str(alarm.get("rule") or "")
+    category = CATEGORY_BY_CODE.get(rule)
+    name = category.zh if category else next(
+        (TEXT[k][0] for k in (f"rule.{rule}", f"rule.{'_'.join(rule.split('_')[:2])}",
+                              f"rule.{rule.split('_')[0]}") if k in TEXT), "设备")
+    return f"{name}告警（{alarm.get('id')}）"
 
 
 def deliver(store: Store, notifier: Notifier, notices: Sequence[Notice]) -> int:
