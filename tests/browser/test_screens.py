@@ -174,6 +174,12 @@ def test_scr002_desk_neighborhood_selector_filters_the_tiles(browser, live_serve
     assert int(tiles["incidents"]) == direct["incidents"]
     assert abs(float(tiles["online"]) - direct["online"]) < 0.01  # the clocks differ by seconds
     assert nbh_name in driver.find_element(By.ID, "scope-title").text
+    # The address bar follows the selection: the URL opens the same drill-down again.
+    wait_for(driver, f"new URLSearchParams(location.search).get('neighborhood') === "
+                     f"{json.dumps(nbh_id)}", timeout=30)
+    driver.get(driver.current_url)
+    wait_for(driver, f"document.getElementById('scope-title').innerText.includes("
+                     f"{json.dumps(nbh_name)})", timeout=60)
     assert console_errors(driver) == []
 
 

@@ -92,7 +92,34 @@ def scope_title(found: Places, selection: Selection | None, screen: dict | None)
     return scope_label(name, page_lang(screen), screen_of(screen))
 
 
+# The selection in the address bar, so a drill-down can be bookmarked and shared (the page
+# reads it back on load; the browser's back button returns to the previous selection, which
+# the pages router re-renders). A rotating wall replaces its entry instead of piling them up.
+SELECTION_TO_URL = """
+function(selection, screen) {
+    const nu = window.dash_clientside.no_update;
+    if (!selection) return nu;
+    const params = new URLSearchParams(window.location.search);
+    for (const key of ["subdistrict", "neighborhood"]) {
+        if (selection[key]) { params.set(key, selection[key]); } else { params.delete(key); }
+    }
+    const query = params.toString();
+    const url = window.location.pathname + (query ? "?" + query : "");
+    if (url === window.location.pathname + window.location.search) return nu;
+    if (screen && screen.rotate) {
+        window.history.replaceState(window.history.state, "", url);
+    } else {
+        window.history.pushState(window.history.state, "", url);
+    }
+    return nu;
+}
+"""
+
+
 def register(app: Dash, services: Services) -> None:
+    app.clientside_callback(SELECTION_TO_URL, Output(ids.SELECTION, "id"),
+                            Input(ids.SELECTION, "data"), State(ids.SCREEN, "data"))
+
     def places() -> Places:
         return services.atlas.places()
 
