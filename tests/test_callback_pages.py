@@ -12,7 +12,7 @@ from twin_dashboard.layouts import ids
 from twin_dashboard.services import ServicesMiddleware, serving
 
 
-def _store_data(page, component_id: str):
+def _component(page, component_id: str):
     stack = [page]
     while stack:
         node = stack.pop()
@@ -20,9 +20,13 @@ def _store_data(page, component_id: str):
             stack.extend(node)
         elif hasattr(node, "to_plotly_json"):
             if getattr(node, "id", None) == component_id:
-                return node.data
+                return node
             stack.append(getattr(node, "children", None))
     raise AssertionError(f"no {component_id} in the page")
+
+
+def _store_data(page, component_id: str):
+    return _component(page, component_id).data
 
 
 BOSS = Viewer("boss", "commander")
@@ -74,3 +78,28 @@ def test_cbpg004_serving_names_the_app_of_the_current_request(demo):
     assert seen == [demo]
     with pytest.raises(RuntimeError, match="no request"):
         serving()
+
+
+def test_cbpg006_in_english_places_are_named_from_the_datas_name_en(demo):
+    import json
+
+    from twin_dashboard.callbacks.feed import feed_panel
+    from twin_dashboard.domain.places import Places
+
+    subs = demo.store.read_layer("subdistricts")
+    english = subs.set_index("id")["name_en"].to_dict()
+    assert english["beiwaitan"] and english["beiwaitan"] != subs.set_index("id")["name"][
+        "beiwaitan"]
+    page = screen_page(demo, BOSS, "desk", subdistrict="beiwaitan", lang="en")
+    options = _component(page, ids.SUBDISTRICT_SELECT).options
+    assert {o["value"]: o["label"] for o in options} == english
+    title = json.dumps(_component(page, ids.SCOPE_TITLE).to_plotly_json(), default=str,
+                       ensure_ascii=False)
+    assert english["beiwaitan"] in title and "北外滩" not in title
+    entries, _ = feed_panel(demo, BOSS, {"subdistrict": "beiwaitan"}, "wall", "en")
+    text = json.dumps([e.to_plotly_json() for e in entries], default=str, ensure_ascii=False)
+    hoods = demo.store.read_layer("neighborhoods")
+    assert any(n in text for n in hoods["name_en"].dropna())
+    # without an English name, the Chinese one stays
+    bare = Places({"s": "甲"}, {"n": "乙"}, {"n": "s"}, {"s": "A"}).in_lang("en")
+    assert (bare.subdistricts, bare.neighborhoods) == ({"s": "A"}, {"n": "乙"})

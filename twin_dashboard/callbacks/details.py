@@ -50,7 +50,7 @@ def render(services: Services, viewer: Viewer, pick: Pick, screen: dict | None) 
                      household_id, reason=viewer.reason or f"role {viewer.role}",
                      detail=f"{pick.get('layer')}:{pick.get('id')}")
 
-    lookup = Lookup(services.store, services.atlas.places(), services.ingestor.directory(),
+    lookup = Lookup(services.store, services.atlas.places(lang), services.ingestor.directory(),
                     services.now(), viewer, screen_of(screen), seen)
     data = details(pick, lookup)
     return view.not_found(lang) if data is None else DRAW[pick["layer"]](data, lang)
@@ -215,11 +215,11 @@ def take_incident_step(services: Services, viewer: Viewer, incident_id: str, act
 
 
 def report_place(services: Services, viewer: Viewer, pick: dict | None,
-                 selection: dict | None) -> tuple[dict, str | None, bool]:
+                 selection: dict | None, lang: str = "zh") -> tuple[dict, str | None, bool]:
     """Where a report lands: the last map pick's point, or the selected neighborhood (inside
     the viewer's scope); with the name shown on the form and whether it is a point."""
     scope = scope_of(services, viewer, selection)
-    names = services.atlas.places().neighborhoods
+    names = services.atlas.places(lang).neighborhoods
     if pick and pick.get("lon") is not None and pick.get("lat") is not None:
         lon, lat = float(pick["lon"]), float(pick["lat"])
         return {"lon": lon, "lat": lat}, f"{lon:.5f}, {lat:.5f}", True
@@ -232,7 +232,7 @@ def open_report(services: Services, viewer: Viewer, pick: dict | None,
                 selection: dict | None, screen: dict | None) -> list:
     if viewer.read_only:
         raise PreventUpdate
-    _, name, at_point = report_place(services, viewer, pick, selection)
+    _, name, at_point = report_place(services, viewer, pick, selection, page_lang(screen))
     return view.report_form(page_lang(screen), name, at_point)
 
 
@@ -241,7 +241,7 @@ def submit_report(services: Services, viewer: Viewer, title: str | None, kind: s
                   screen: dict | None) -> list:
     """Open an incident from the form as the signed-in viewer; refused whole with a reason."""
     lang = page_lang(screen)
-    place, name, at_point = report_place(services, viewer, pick, selection)
+    place, name, at_point = report_place(services, viewer, pick, selection, page_lang(screen))
 
     def again(key: str) -> list:
         return [html.P(t(key, lang), className="act-refused", role="alert"),

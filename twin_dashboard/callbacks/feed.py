@@ -55,7 +55,7 @@ def feed_panel(services: Services, viewer: Viewer, selection: dict | None, scree
     levels = viewer.spec.incident_levels
     if incidents is not None and levels is not None and len(incidents):
         incidents = incidents[incidents["level"].isin(levels)]
-    items = feed_items(alarms, incidents, services.atlas.places().neighborhoods, services.now(),
+    items = feed_items(alarms, incidents, services.atlas.places(lang).neighborhoods, services.now(),
                        lang, shown.feed_limit)
     return feed_entries(items, lang, ack=bool(inbox) and not viewer.read_only), f"{len(alarms):,}"
 

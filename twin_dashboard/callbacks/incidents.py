@@ -21,7 +21,7 @@ def rows(services: Services, viewer: Viewer, selection: dict | None, lang: str,
     if levels is not None:
         incidents = incidents[incidents["level"].isin(levels)]
     incidents = work_queue(incidents, viewer, queue or "all", services.now())
-    return incident_rows(incidents, services.atlas.places().neighborhoods, services.now(), lang)
+    return incident_rows(incidents, services.atlas.places(lang).neighborhoods, services.now(), lang)
 
 
 def register(app: Dash, services: Services) -> None:

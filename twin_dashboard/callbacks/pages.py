@@ -57,7 +57,7 @@ def screen_page(services: Services, viewer: Viewer, screen: str, *,
     place ids are ignored; a place outside the scope opens the viewer's home)."""
     lang = lang_of(lang)
     try:
-        places = services.atlas.places()
+        places = services.atlas.places(lang)
     except Exception:  # an unseeded or broken store still renders a page (with no names)
         log.exception("no places for the page")
         places = Places()

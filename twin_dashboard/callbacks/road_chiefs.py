@@ -27,7 +27,7 @@ def rows(services: Services, viewer: Viewer, selection: dict | None,
         services.store, Scope.of(scope.subdistrict), viewer.zones, services.now())
     zone_names = dict(zip(by_zone["zone_id"], by_zone["name"].fillna(by_zone["zone_id"]),
                           strict=True))
-    subdistricts = services.atlas.places().subdistricts
+    subdistricts = services.atlas.places(lang).subdistricts
     return (zone_board_rows(by_zone, names, subdistricts, lang),
             chief_board_rows(by_chief, names, zone_names, lang))
 

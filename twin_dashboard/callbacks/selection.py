@@ -120,15 +120,16 @@ def register(app: Dash, services: Services) -> None:
     app.clientside_callback(SELECTION_TO_URL, Output(ids.SELECTION, "id"),
                             Input(ids.SELECTION, "data"), State(ids.SCREEN, "data"))
 
-    def places() -> Places:
-        return services.atlas.places()
+    def places(screen: dict | None = None) -> Places:
+        return services.atlas.places(page_lang(screen))
 
     optional = {"allow_optional": True}
     app.callback(
         Output(ids.NEIGHBORHOOD_SELECT, "options"), Output(ids.NEIGHBORHOOD_SELECT, "value"),
         Input(ids.SUBDISTRICT_SELECT, "value"), State(ids.NEIGHBORHOOD_SELECT, "value"),
-        prevent_initial_call=True,
-    )(lambda sub, nbh: neighborhood_options(sub, nbh, viewing().areas(places())))
+        State(ids.SCREEN, "data"), prevent_initial_call=True,
+    )(lambda sub, nbh, screen: neighborhood_options(sub, nbh,
+                                                    viewing().areas(places(screen))))
     app.callback(
         Output(ids.SELECTION, "data"),
         Input(ids.SUBDISTRICT_SELECT, "value", **optional),
@@ -142,4 +143,4 @@ def register(app: Dash, services: Services) -> None:
     app.callback(
         Output(ids.SCOPE_TITLE, "children"), Input(ids.SELECTION, "data"),
         State(ids.SCREEN, "data"), prevent_initial_call=True,
-    )(lambda selection, screen: scope_title(places(), selection, screen))
+    )(lambda selection, screen: scope_title(places(screen), selection, screen))

@@ -65,8 +65,9 @@ class Atlas:
         version = self._cached(self._version, "v", lambda: self.store.get_meta(LAYERS_VERSION_KEY))
         return self._cached(self._geo, version, lambda: BaseGeo.read(self.store))
 
-    def places(self) -> Places:
-        return self.geo().places
+    def places(self, lang: str = "zh") -> Places:
+        """Place names and tree; named in ``lang`` (English from the data where it exists)."""
+        return self.geo().places.in_lang(lang)
 
     def overlays(self, scope: MapScope, now: pd.Timestamp,
                  layers: Iterable[str] = OVERLAYS, track_days: float = TRACK_DAYS) -> Overlays:

@@ -7,7 +7,7 @@ dropped) or :meth:`Places.checked` (strict: unknown ids are refused by name).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -44,14 +44,28 @@ class Places:
     subdistricts: dict[str, str] = field(default_factory=dict)  # id -> name
     neighborhoods: dict[str, str] = field(default_factory=dict)  # id -> name
     parent: dict[str, str] = field(default_factory=dict)  # neighborhood id -> subdistrict id
+    english: dict[str, str] = field(default_factory=dict)  # id -> the data's name_en, if any
 
     @classmethod
     def from_layers(cls, subdistricts: pd.DataFrame, neighborhoods: pd.DataFrame) -> Places:
         subs = subdistricts.sort_values("id")
         nbhs = neighborhoods.sort_values(["subdistrict_id", "id"])
+        english = {i: str(n) for frame in (subs, nbhs) if "name_en" in frame
+                   for i, n in zip(frame["id"], frame["name_en"], strict=True)
+                   if isinstance(n, str) and n.strip()}
         return cls(dict(zip(subs["id"], subs["name"], strict=True)),
                    dict(zip(nbhs["id"], nbhs["name"], strict=True)),
-                   dict(zip(nbhs["id"], nbhs["subdistrict_id"], strict=True)))
+                   dict(zip(nbhs["id"], nbhs["subdistrict_id"], strict=True)), english)
+
+    def in_lang(self, lang: str) -> Places:
+        """The same places named in ``lang``: English from the data's ``name_en`` where it
+        has one (the Chinese name otherwise)."""
+        if lang != "en" or not self.english:
+            return self
+        return replace(self, subdistricts={i: self.english.get(i, n)
+                                           for i, n in self.subdistricts.items()},
+                       neighborhoods={i: self.english.get(i, n)
+                                      for i, n in self.neighborhoods.items()})
 
     def children(self, subdistrict: str | None) -> list[str]:
         """Neighborhood ids of ``subdistrict`` (all of them for ``None``)."""
