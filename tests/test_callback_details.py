@@ -246,3 +246,19 @@ def test_cbdet010_a_visit_from_the_household_card_opens_an_incident_per_problem(
     stranger = Viewer("c9", "cadre", "p-c9", frozenset(["nowhere"]), frozenset(["nowhere"]))
     refused = _text(submit_visit(own, stranger, "visit", home, started, choices, notes, screen))
     assert "Not recorded" in refused and own.store.count("incidents") == before + 1
+
+
+def test_cbdet011_an_area_says_how_many_homes_were_visited_a_household_offers_a_call(own):
+    alarm, cadre = _household_alarm(own)
+    area = _text(render(own, cadre, {"layer": "neighborhoods", "id": alarm["neighborhood_id"]},
+                        {"screen": "tablet", "lang": "en"}))
+    assert "Households visited (30 days)" in area and "%" in area
+    card = _text(render(own, cadre, {"layer": "households", "id": alarm["household_id"]},
+                        {"screen": "tablet", "lang": "zh"}))
+    home = own.store.read_records("households", where={"id": alarm["household_id"]}).iloc[0]
+    phone = own.store.read_records("people", where={"id": home["cadre_id"]})["phone"].iloc[0]
+    assert f"tel:{phone}" in card and "呼叫" in card
+    officer = Viewer("o", "officer", None, frozenset([home["subdistrict_id"]]))
+    masked = _text(render(own, officer, {"layer": "households", "id": home["id"]},
+                          {"screen": "desk", "lang": "zh"}))
+    assert "tel:" not in masked  # no phone for a masked view

@@ -30,7 +30,8 @@ from twin_dashboard.services import Services
 
 
 def _area(data: dict[str, Any], lang: str) -> list:
-    return view.area_details(data["kind"], data["name"], data["summary"], lang)
+    return view.area_details(data["kind"], data["name"], data["summary"], lang,
+                             data.get("visited"))
 
 
 DRAW: dict[str, Callable[[Any, str], list]] = {

@@ -24,6 +24,7 @@ from twin_dashboard.domain.places import Places
 from twin_dashboard.domain.routing import Directory, allowed_actions, present
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import LOCAL_TZ, as_utc
+from twin_dashboard.domain.visits import household_visit_coverage
 from twin_dashboard.profiles import profile
 from twin_dashboard.store.base import LIVE_COLUMNS, Scope, Store
 
@@ -101,6 +102,12 @@ def _names(store: Store, person_ids: list[str | None]) -> dict[str, str]:
     return dict(zip(people["id"], people["name"], strict=True))
 
 
+def _phones(store: Store, person_ids: list[str | None]) -> dict[str, str]:
+    people = store.read_records("people", where={"id": [p for p in person_ids if p]})
+    return {i: str(p) for i, p in zip(people["id"], people["phone"], strict=True)
+            if isinstance(p, str) and p.strip()}
+
+
 def _household(lookup: Lookup, household_id: str | None) -> dict | None:
     """The household's address and people as the lookup may show them (None: not at all)."""
     if not household_id:
@@ -118,7 +125,9 @@ def _household(lookup: Lookup, household_id: str | None) -> dict | None:
                 **{k: mask_name(v) for k, v in people.items()}}
     if lookup.on_personal is not None:
         lookup.on_personal(household_id)
-    return {"address": row.get("address"), **people}
+    phones = _phones(store, [row.get("cadre_id")])
+    return {"address": row.get("address"), **people,
+            "cadre_phone": phones.get(row.get("cadre_id"))}
 
 
 def device(pick: Pick, lookup: Lookup) -> dict | None:
@@ -226,7 +235,8 @@ def area(pick: Pick, lookup: Lookup) -> dict:
     scope = Scope.of(neighborhood=pick["id"]) if is_nbh else Scope.of(pick["id"])
     names = places.neighborhoods if is_nbh else places.subdistricts
     return {"kind": "details.neighborhood" if is_nbh else "details.subdistrict", "allowed": True,
-            "name": names.get(pick["id"]), "summary": summarize(lookup.store, scope, lookup.now)}
+            "name": names.get(pick["id"]), "summary": summarize(lookup.store, scope, lookup.now),
+            "visited": household_visit_coverage(lookup.store, scope, lookup.now)}
 
 
 def building(pick: Pick, lookup: Lookup) -> dict | None:

@@ -71,6 +71,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "alarm_status.was_escalated": ("曾升级至街道", "was escalated"),
     "act.close": ("关闭告警", "Close alarm"),
     "details.household_card": ("住户卡", "Household card"),
+    "details.visited_30d": ("近30天走访覆盖", "Households visited (30 days)"),
+    "details.call": ("呼叫", "Call"),
     "do.dispatch": ("派遣", "Dispatch"),
     "do.accept": ("接单", "Accept"),
     "do.start": ("开始处置", "Start work"),

@@ -66,11 +66,16 @@ def device_details(data: Mapping[str, Any], lang: str) -> list:
 
 
 def household_rows(household: Mapping[str, Any], lang: str) -> list[Row]:
-    """A household's address and people (masked ones say so)."""
+    """A household's address and people (masked ones say so); the cadre's phone as a call
+    button for those who see the household in full (a buddy calls the cadre)."""
     masked = t("details.masked", lang) if household.get("masked") else ""
+    phone = household.get("cadre_phone")
+    cadre = [datum(household.get("cadre")), " ",
+             html.A(t("details.call", lang), href=f"tel:{phone}", className="btn btn-ghost call")
+             ] if phone else datum(household.get("cadre"))
     return [("details.address", datum(f"{household.get('address') or ''}{masked}")),
             ("details.elder", datum(household.get("elder"))),
-            ("details.cadre", datum(household.get("cadre"))),
+            ("details.cadre", html.Span(cadre) if phone else cadre),
             ("details.buddy", datum(household.get("buddy")))]
 
 
@@ -237,11 +242,14 @@ def report_form(lang: str, place: str | None, at_point: bool) -> list:
 
 
 def area_details(kind_key: str, name: str | None, summary: Mapping[str, Any],
-                 lang: str) -> list:
-    """A neighborhood or subdistrict: its own KPI figures (the same as /api/v1/summary)."""
+                 lang: str, visited: float | None = None) -> list:
+    """A neighborhood or subdistrict: its own KPI figures (the same as /api/v1/summary) and
+    the share of its households visited (大走访) in the last 30 days."""
     rows: list[Row] = [(f"kpi.{k.key}", html.Span(k.value, className="fact-value"))
                        for k in kpis(summary, lang)]
     rows.append(("details.devices", f"{summary['devices']['total']:,}"))
+    if visited is not None:
+        rows.append(("details.visited_30d", html.Span(f"{visited:.1%}", className="fact-value")))
     return [_head(kind_key, name, lang), _rows(rows, lang)]
 
 
