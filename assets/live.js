@@ -269,7 +269,8 @@
 
   var flips = 0;
 
-  /** Clientside callback: a new critical alarm → the flash banner (rule and place, no person). */
+  /** Clientside callback: a new critical alarm → the flash banner (rule and place, no person)
+   * and a glance of the map at it (twin_map.js flies there and back). */
   function flash(event, config) {
     var nu = window.dash_clientside.no_update;
     var critical = ((event && event.alarms) || []).filter(function (a) {
@@ -280,6 +281,8 @@
     var alarm = critical[critical.length - 1], rules = config.rules || {};
     var places = config.places || {}, text = config.text || {};
     var place = places[alarm.neighborhood_id] || places[alarm.subdistrict_id] || "";
+    var map = window.dash_clientside.twin_map;  // the wall looks there for a few seconds
+    if (map && map.glance && typeof alarm.lon === "number") map.glance(alarm.lon, alarm.lat);
     flips += 1;  // alternate two identical animations: a new alarm restarts the pulse
     return [[span("alarm-flash-title", text.flash), span("alarm-flash-rule", rules[alarm.rule] ||
              alarm.rule), span("alarm-flash-place datum", place)],

@@ -20,6 +20,7 @@
   var TAP_MS = 2500;
   var PULSE_MS = 700; // the SLA-breach halo blinks on the wall: 2 redraws per cycle, no more
   var MIN_ZOOM = 11;
+  var GLANCE_ZOOM = 16.5, GLANCE_FLY_MS = 1500, GLANCE_HOLD_MS = 6000;  // the wall's glance
   var MAX_ZOOM = 19.5;
 
   var state = {
@@ -252,6 +253,24 @@
     }
     state.zoom = target.zoom;
     state.deck.setProps({initialViewState: target});
+  }
+
+  /** The wall's glance at a new critical alarm: fly there, hold ``holdMs``, fly back to the
+   * scope's camera (a glance under way is retargeted; one camera to return to). */
+  function glance(lon, lat, holdMs) {
+    if (!state.deck || !state.view || typeof lon !== "number" || typeof lat !== "number") return;
+    var home = fitted(state.view);
+    state.deck.setProps({initialViewState: Object.assign({}, home, {
+      longitude: lon, latitude: lat, zoom: Math.max(home.zoom, GLANCE_ZOOM),
+      transitionDuration: GLANCE_FLY_MS,
+      transitionInterpolator: new window.deck.FlyToInterpolator({speed: 1.6})})});
+    state.glance = {lon: lon, lat: lat, at: Date.now()};
+    clearTimeout(state.glanceTimer);
+    state.glanceTimer = setTimeout(function () {
+      state.glance = null;
+      if (state.view) flyTo(Object.assign({}, state.view, {transitionDuration: GLANCE_FLY_MS}),
+                            true);
+    }, GLANCE_FLY_MS + (holdMs || GLANCE_HOLD_MS));
   }
 
   // --- events ---------------------------------------------------------------------------------
@@ -498,7 +517,7 @@
       view: viewport ? {longitude: viewport.longitude, latitude: viewport.latitude,
                         zoom: viewport.zoom, pitch: viewport.pitch, bearing: viewport.bearing}
         : null,
-      lastPick: state.lastPick, error: state.error,
+      lastPick: state.lastPick, error: state.error, glance: state.glance || null,
       deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt
     };
   }
@@ -539,6 +558,7 @@
     },
     delta: function (delta) { applyDelta(delta); },
     applyDelta: applyDelta,  // for live.js, not a callback
+    glance: glance,  // for live.js: the wall looks at a new critical alarm
     rowsOf: rowsOf  // the wire format's reader, not a callback (tests hold their mirror to it)
   };
 })();

@@ -164,10 +164,14 @@ def test_live001_reading_turns_the_device_and_feeds_the_wall_without_reload(
     wait_until(lambda: red_pixels(driver, xy) > red_before, timeout=10, interval=0.25,
                message="the device's pixel did not turn red")  # frames after the delta
 
+    home_zoom = driver.execute_script("return window.twinMap.status().view.zoom")
     critical = post_reading(live_server, token, devices[0])  # smoke or gas in a home: critical
     selector = f"#alarm-feed [data-id={json.dumps(critical)}]"
     wait_for(driver, f"document.querySelector({json.dumps(selector)})", timeout=15)
     wait_for(driver, "document.querySelector('#alarm-flash.is-on') !== null", timeout=10)
+    # The wall glances at it: the camera flies close to the alarm, then back to its scope.
+    wait_for(driver, "window.twinMap.status().glance !== null && "
+                     "window.twinMap.status().view.zoom > 16", timeout=10)
     assert driver.execute_script(MARKER), "the page reloaded"
     item = driver.execute_script(f"return document.querySelector({json.dumps(selector)}).className")
     assert "flash" in item  # a new critical alarm pulses in the feed
@@ -176,6 +180,9 @@ def test_live001_reading_turns_the_device_and_feeds_the_wall_without_reload(
     alarm = critical
     wait_for(driver, f"window.twinLive.marks.some(m => m.id === {json.dumps(alarm)})", 10)
     driver.save_screenshot(str(screenshot_dir() / "live001-wall-flash.png"))
+    wait_for(driver, "window.twinMap.status().glance === null && "
+                     f"Math.abs(window.twinMap.status().view.zoom - {home_zoom}) < 0.5",
+             timeout=20)
     assert console_errors(driver) == []
 
 
