@@ -119,7 +119,13 @@ for (var i = 0; i < rows.length && i < 400; i += 7) {
   if (!p || p[0] < rect.left + 150 || p[0] > rect.right - 150 ||
       p[1] < rect.top + 120 || p[1] > rect.bottom - 150) continue;
   var x = Math.round(p[0]), y = Math.round(p[1]), hit = window.twinMap.pickAt(x, y);
-  if (hit && hit.layer === 'devices') return [hit.id, x, y];
+  if (!hit || hit.layer !== 'devices') continue;
+  // the same device 3 px around: clear of an alarm's ring (which picks over its whole disc)
+  var clear = [[-3, 0], [3, 0], [0, -3], [0, 3]].every(function (d) {
+    var near = window.twinMap.pickAt(x + d[0], y + d[1]);
+    return near && near.layer === 'devices' && near.id === hit.id;
+  });
+  if (clear) return [hit.id, x, y];
 }
 return null;
 """

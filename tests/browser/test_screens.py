@@ -117,7 +117,8 @@ def _data_strings(server_db: str) -> list[str]:
     """Names and titles that are data (shown as stored in either language), longest first."""
     queries = ("SELECT name FROM subdistricts", "SELECT name FROM neighborhoods",
                "SELECT name FROM patrol_zones", "SELECT title FROM incidents",
-               "SELECT id FROM incidents", "SELECT name FROM roads", "SELECT name FROM buildings")
+               "SELECT id FROM incidents", "SELECT name FROM roads", "SELECT name FROM buildings",
+               "SELECT name FROM people")  # staff named on the road-chief board
     found: set[str] = set()
     with sqlite3.connect(_db_path(server_db)) as db:
         for query in queries:
@@ -178,8 +179,8 @@ def test_scr002_desk_neighborhood_selector_filters_the_tiles(browser, live_serve
     wait_for(driver, f"new URLSearchParams(location.search).get('neighborhood') === "
                      f"{json.dumps(nbh_id)}", timeout=30)
     driver.get(driver.current_url)
-    wait_for(driver, f"document.getElementById('scope-title').innerText.includes("
-                     f"{json.dumps(nbh_name)})", timeout=60)
+    wait_for(driver, f"(document.getElementById('scope-title') || {{innerText: ''}}).innerText"
+                     f".includes({json.dumps(nbh_name)})", timeout=60)
     assert console_errors(driver) == []
 
 
