@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
+from datetime import datetime
 
 import httpx
 import pytest
@@ -205,3 +206,57 @@ def test_loop001_people_run_the_closed_loop_on_their_screens(browser, live_serve
         wall.save_screenshot(str(screenshot_dir() / "loop-wall.png"))
     for driver in (wall, desk, pm, tablet):
         assert console_errors(driver) == []
+
+
+def _a_road_of_a_zone(live_server) -> tuple[dict, list[list[float]]]:
+    """A patrol zone of beiwaitan with its government chief, and one of its roads' points."""
+    zones = _api(live_server, "/api/v1/layers/patrol-zones?subdistrict=beiwaitan")["features"]
+    roads = _api(live_server, "/api/v1/layers/roads?subdistrict=beiwaitan")["features"]
+    for zone in zones:
+        props = zone["properties"]
+        mine = [r for r in roads if r["properties"].get("zone_id") == props["id"]
+                and r["geometry"]["type"] == "LineString"
+                and len(r["geometry"]["coordinates"]) >= 2]
+        if props.get("gov_chief_id") and mine:
+            road = max(mine, key=lambda r: len(r["geometry"]["coordinates"]))
+            return {**props, "road": road["properties"]["id"]}, road["geometry"]["coordinates"]
+    raise AssertionError("no patrol zone with a road")
+
+
+def test_loop002_a_road_chief_records_a_patrol_on_the_tablet_and_the_desk_draws_it(
+        browser, live_server):
+    zone, line = _a_road_of_a_zone(live_server)
+    chief = live_server.account("brw-chief", "road_chief", zones=(zone["id"],),
+                                person=zone["gov_chief_id"])
+    tablet = browser(1024, 768, user=chief)
+    tablet.get(f"{live_server}/tablet")
+    wait_for(tablet, TILES, 90)
+    # The tablet's position (a GPS fix, emulated) at the road's start; then taps on the map.
+    (x0, y0), (x1, y1) = line[0], line[-1]
+    tablet.execute_cdp_cmd("Browser.grantPermissions", {"origin": str(live_server),
+                                                       "permissions": ["geolocation"]})
+    tablet.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                           {"latitude": y0, "longitude": x0, "accuracy": 5})
+    _click(tablet, ".patrol-btn")  # 开始巡查
+    for k in range(11):
+        lon, lat = x0 + (x1 - x0) * k / 10, y0 + (y1 - y0) * k / 10
+        tablet.execute_script("document.dispatchEvent(new CustomEvent('twin-map-click', "
+                              f"{{detail: {{lon: {lon}, lat: {lat}}}}}));")
+    points = "+((document.querySelector('.patrol-status').innerText.match(/\\d+/) || [0])[0])"
+    wait_for(tablet, f"{points} >= 10", 10)
+    _click(tablet, ".patrol-btn")  # 结束巡查
+    wait_for(tablet, "/已记录：经过/.test(document.querySelector('.patrol-status').innerText)",
+             STEP_S)
+    tracks = _api(live_server, f"/api/v1/patrols?zone={zone['id']}")["features"]
+    ours = [f["properties"] for f in tracks if f["properties"]["chief_id"] == zone[
+        "gov_chief_id"]]  # the demo's own patrols are walked by the zone's chiefs too
+    newest = max(ours, key=lambda p: p["started_at"])
+    assert zone["road"] in newest["road_ids"]
+    age = time.time() - datetime.fromisoformat(newest["ended_at"]).timestamp()
+    assert 0 <= age < 120  # the one just recorded
+
+    desk = browser(1920, 1080)  # the commander
+    desk.get(f"{live_server}/desk?subdistrict=beiwaitan")
+    wait_for(desk, f"(window.twinMap && window.twinMap.rows('patrol_tracks') || []).some("
+                   f"r => r.patrol_id === {json.dumps(newest['id'])})", 90)
+    assert console_errors(tablet) == []  # no network location lookup: the fix was the device's
