@@ -394,3 +394,15 @@ def test_rows_mirror_matches_twin_map_js():
     out = subprocess.run(["node", "-e", ROWS_OF_JS, str(TWIN_MAP_JS)], input=orjson.dumps(wire),
                          capture_output=True, check=True, timeout=60)
     assert orjson.loads(out.stdout) == [rows(data) for data in wire]
+
+
+def test_english_subdistrict_labels_drop_the_suffix_the_map_makes_plain():
+    areas = gpd.GeoDataFrame(
+        {"id": ["s", "t", "n"], "name": ["四川北路街道", "江湾镇", "云舫小区"],
+         "name_en": ["North Sichuan Road Subdistrict", "Jiangwan Town", "Yunfang Subdistrict"],
+         "rank": [0, 0, 1]}, geometry=[shapely.box(0, 0, 1, 1)] * 3)
+    sub_en, nbh_en = base.place_labels(areas, "dark", "en")
+    assert [r["name"] for r in rows(sub_en["data"])] == ["North Sichuan Road", "Jiangwan Town"]
+    assert [r["name"] for r in rows(nbh_en["data"])] == ["Yunfang Subdistrict"]  # as named
+    sub_zh, _ = base.place_labels(areas, "dark", "zh")
+    assert [r["name"] for r in rows(sub_zh["data"])] == ["四川北路街道", "江湾镇"]

@@ -129,16 +129,31 @@ def place_labels(areas: gpd.GeoDataFrame, theme: Theme, lang: str) -> list[Layer
     """
     rank = areas["rank"].to_numpy(int)
     return [_labels(areas[rank == 0], theme, lang, "labels_sub", 22, None,
-                    SUBDISTRICT_LABELS_UNTIL),
+                    SUBDISTRICT_LABELS_UNTIL, short=True),
             _labels(areas[rank == 1], theme, lang, "labels_nbh", 15, NEIGHBORHOOD_LABELS_FROM,
                     None)]
 
 
+# On the map, "X Road Subdistrict" is "X Road": the map shows what a subdistrict is, and the
+# long English names of neighbours overlapped (the titles and lists keep the full name).
+MAP_SUFFIXES_EN: tuple[str, ...] = (" Subdistrict",)
+
+
+def short_label(name: str, lang: str) -> str:
+    """A subdistrict's map label: without the suffix that the map makes plain, in English."""
+    if lang == "en":
+        for suffix in MAP_SUFFIXES_EN:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                return name[: -len(suffix)]
+    return name
+
+
 def _labels(areas: gpd.GeoDataFrame, theme: Theme, lang: str, layer_id: str, size: int,
-            min_zoom: float | None, max_zoom: float | None) -> LayerDict:
+            min_zoom: float | None, max_zoom: float | None, short: bool = False) -> LayerDict:
     points = areas.geometry.representative_point()
+    names = label_of(areas["name"], areas.get("name_en"), lang)
     data = column_data(len(areas), {
-        "name": label_of(areas["name"], areas.get("name_en"), lang),
+        "name": [short_label(n, lang) for n in names] if short else names,
         "lon": rounded(points.x), "lat": rounded(points.y),
     })
     return layer("TextLayer", layer_id, data, min_zoom=min_zoom, max_zoom=max_zoom,
