@@ -266,6 +266,12 @@ def test_acc013_user_and_kiosk_commands(store):
     assert kiosk.exit_code == 0 and "/kiosk/enrol/twk_" in kiosk.output
     nope = run(main, ["kiosk", "create", "wall2", "--scope", "planet:mars", "--db", db])
     assert nope.exit_code == 2 and "bad scope" in nope.output
+    fast = run(main, ["kiosk", "create", "wall3", "--scope", "district", "--rotate", "2",
+                      "--db", db])
+    assert fast.exit_code == 2 and "at least 5 s" in fast.output
+    tour = run(main, ["kiosk", "create", "wall4", "--scope", "district", "--rotate", "30",
+                      "--db", db])
+    assert tour.exit_code == 0 and store.accounts.user("wall4")["rotate_s"] == 30
     assert run(main, ["kiosk", "revoke", "wall1", "--db", db]).exit_code == 0
     trail = run(main, ["audit", "--format", "jsonl", "--db", db]).output
     assert '"action": "user.create"' in trail and '"action": "user.disable"' in trail

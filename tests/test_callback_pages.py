@@ -103,3 +103,16 @@ def test_cbpg006_in_english_places_are_named_from_the_datas_name_en(demo):
     # without an English name, the Chinese one stays
     bare = Places({"s": "甲"}, {"n": "乙"}, {"n": "s"}, {"s": "A"}).in_lang("en")
     assert (bare.subdistricts, bare.neighborhoods) == ({"s": "A"}, {"n": "乙"})
+
+
+def test_cbpg007_a_kiosks_rotation_is_its_setting_the_url_still_overrides(demo):
+    from twin_dashboard.domain.accounts import create_kiosk, viewer_of
+
+    create_kiosk(demo.store, "wall-rotating", "district", demo.now(), rotate_s=30)
+    wall = viewer_of(demo.store, demo.store.accounts.user("wall-rotating"))
+    assert wall.rotate_s == 30
+    assert _store_data(screen_page(demo, wall, "wall"), ids.SCREEN)["rotate"] == 30
+    assert _store_data(screen_page(demo, wall, "wall", rotate="20"), ids.SCREEN)["rotate"] == 20
+    with pytest.raises(ValueError, match="at least 5 s"):
+        create_kiosk(demo.store, "wall-too-fast", "district", demo.now(), rotate_s=2)
+    assert demo.store.accounts.user("wall-too-fast") is None  # refused whole

@@ -160,3 +160,22 @@ def test_mig004_old_incidents_gain_the_workflows_columns_and_keep_their_rows(tmp
     found = [r[1] for r in conn.execute("PRAGMA table_info(incidents)")]
     conn.close()
     assert {"assignee", "accepted_at", "started_at", "verified_at", "reopened"} <= set(found)
+
+
+def test_mig006_users_from_before_gain_a_kiosks_rotation_and_keep_their_rows(tmp_path):
+    schema = resources.files("twin_dashboard.store").joinpath("schema.sql").read_text()
+    old = schema.replace(",\n    rotate_s INTEGER              -- a kiosk's rotation through its "
+                         "subdistricts, seconds\n", "\n")
+    assert old != schema
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(old)
+    conn.execute("INSERT INTO users (name, role, created_at) VALUES ('w', 'kiosk', 1)")
+    conn.commit()
+    conn.close()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        row = store.accounts.user("w")
+        assert row["role"] == "kiosk" and row["rotate_s"] is None
+    finally:
+        store.close()

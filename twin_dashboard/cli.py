@@ -372,14 +372,17 @@ def kiosk() -> None:
               help="district, subdistrict:ID or neighborhood:ID")
 @click.option("--base-url", default="http://127.0.0.1:8050", show_default=True,
               help="where the wall's browser reaches the server")
+@click.option("--rotate", "rotate_s", type=click.IntRange(min=1), default=None,
+              help="rotate the wall through its subdistricts every SECONDS (at least 5)")
 @db_option
-def kiosk_create(name: str, scope: str, base_url: str, db_url: str | None) -> None:
+def kiosk_create(name: str, scope: str, base_url: str, rotate_s: int | None,
+                 db_url: str | None) -> None:
     """Create kiosk NAME and print its one-time enrolment URL (valid 24 h)."""
     from twin_dashboard.domain.accounts import create_kiosk
 
     store = _open(db_url)
     try:
-        token = create_kiosk(store, name, scope, _now(), _by())
+        token = create_kiosk(store, name, scope, _now(), _by(), rotate_s)
     except ValueError as err:
         _refuse("kiosk", err)
     finally:

@@ -56,6 +56,7 @@ def screen_page(services: Services, viewer: Viewer, screen: str, *,
     """The page of ``screen`` for the query parameters, inside ``viewer``'s scope (unknown
     place ids are ignored; a place outside the scope opens the viewer's home)."""
     lang = lang_of(lang)
+    rotate = rotate or (str(viewer.rotate_s) if viewer.rotate_s else None)  # a kiosk's own
     try:
         places = services.atlas.places(lang)
     except Exception:  # an unseeded or broken store still renders a page (with no names)

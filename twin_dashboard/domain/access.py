@@ -37,6 +37,7 @@ class Viewer:
     reason: str | None = None  # a commander's stated reason for personal data, while it holds
     session: str | None = None  # the session's id hash (for stating a reason), if any
     zones: frozenset[str] | None = None  # a road chief's patrol zones (None: no zone limit)
+    rotate_s: int | None = None  # a kiosk's rotation through its subdistricts (its setting)
 
     @property
     def spec(self) -> Role:

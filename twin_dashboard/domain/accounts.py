@@ -195,10 +195,19 @@ def token_user(store: Store, token: str) -> str | None:
     return store.accounts.api_token_user(hash_token(token))
 
 
+MIN_ROTATE_S = 5  # faster than this, nobody can read a subdistrict before it changes
+
+
 def create_kiosk(store: Store, name: str, scope: str, now: pd.Timestamp,
-                 by: str | None = None) -> str:
-    """A kiosk account at ``scope`` and its one-time enrolment token (valid 24 h)."""
+                 by: str | None = None, rotate_s: int | None = None) -> str:
+    """A kiosk account at ``scope`` and its one-time enrolment token (valid 24 h); with
+    ``rotate_s``, its wall rotates through the scope's subdistricts that often."""
+    if rotate_s is not None and rotate_s < MIN_ROTATE_S:
+        raise ValueError(f"bad rotation {rotate_s} s: at least {MIN_ROTATE_S} s, so a "
+                         "subdistrict can be read before the next")
     create_user(store, name, "kiosk", Area.parse_kiosk(scope), password=None, now=now, by=by)
+    if rotate_s is not None:
+        store.accounts.update_user(name, {"rotate_s": int(rotate_s)})
     return enrolment(store, name, now)
 
 
@@ -250,9 +259,10 @@ def viewer_of(store: Store, row: dict[str, Any], *, reason: str | None = None,
         households = frozenset(homes["id"])
         neighborhoods = frozenset(homes["neighborhood_id"].dropna())
         subs = frozenset(homes["subdistrict_id"].dropna())
+    rotate = row.get("rotate_s") if spec.area == "kiosk" else None
     return Viewer(row["name"], row["role"], row.get("person_id"), subs, neighborhoods,
                   households, reason if spec.personal == "with_reason" else None, session,
-                  zones)
+                  zones, int(rotate) if rotate else None)
 
 
 def _parents(store: Store, neighborhoods: frozenset[str]) -> frozenset[str]:

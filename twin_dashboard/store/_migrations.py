@@ -103,9 +103,20 @@ def _incidents_add_workflow(conn: sqlite3.Connection, _schema: str) -> None:
             conn.execute(f"ALTER TABLE incidents ADD COLUMN {name} {kind}")
 
 
+def _users_need_rotation(conn: sqlite3.Connection) -> bool:
+    found = columns(conn, "users")
+    return bool(found) and "rotate_s" not in found
+
+
+def _users_add_rotation(conn: sqlite3.Connection, _schema: str) -> None:
+    """A kiosk's rotation becomes a setting of the account (nullable: none for the others)."""
+    conn.execute("ALTER TABLE users ADD COLUMN rotate_s INTEGER")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("readings keyed on (gateway, reading_id)", _readings_need_gateway,
               _readings_add_gateway),
     Migration("incidents gain the workflow's columns", _incidents_need_workflow,
               _incidents_add_workflow),
+    Migration("users gain a kiosk's rotation", _users_need_rotation, _users_add_rotation),
 )

@@ -181,7 +181,8 @@ CREATE TABLE IF NOT EXISTS users (
     neighborhood_ids TEXT,        -- ';'-separated
     zone_ids TEXT,                -- ';'-separated patrol zones (road chiefs)
     password_hash TEXT,           -- argon2id; NULL for kiosks (they enrol instead)
-    created_at INTEGER NOT NULL, disabled_at INTEGER
+    created_at INTEGER NOT NULL, disabled_at INTEGER,
+    rotate_s INTEGER              -- a kiosk's rotation through its subdistricts, seconds
 );
 -- Server-side sessions: the cookie holds a random id, the store its SHA-256 only, so a sign-out
 -- or a disabled account takes effect on the next request.
