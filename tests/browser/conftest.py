@@ -7,10 +7,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -218,3 +221,22 @@ def screenshot_dir() -> Path:
     path = Path(os.environ.get("TWIN_SCREENSHOTS", "screenshots-tmp"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# --- sensor gateways (the live and loop tests raise alarms as a gateway does) ---
+
+def make_token(db_url: str, name: str) -> str:
+    """A gateway token through the real command (the server reads tokens from the store)."""
+    out = subprocess.run([sys.executable, "-m", "twin_dashboard", "token", "create", name,
+                          "--db", db_url], capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def post_reading(url: str, token: str, device: str, event: str = "alarm") -> str:
+    """Post one reading; returns the id of the alarm it raised."""
+    reading = {"reading_id": f"live-{device}-{time.time_ns()}", "device_id": device,
+               "ts": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "event": event}
+    response = httpx.post(f"{url}/api/v1/readings", json=[reading], timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response.json()["alarms"][0]

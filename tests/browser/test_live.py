@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import console_errors, screenshot_dir, wait_for
+from conftest import console_errors, make_token, post_reading, screenshot_dir, wait_for
 from PIL import Image
 
 from twin_dashboard.domain.routing import Directory
@@ -45,23 +45,6 @@ MARKER = "return window.__liveMarker === 'still-here';"  # survives only if the 
 
 def _db_path(db_url: str) -> str:
     return db_url.removeprefix("sqlite:///")
-
-
-def make_token(db_url: str, name: str) -> str:
-    """A gateway token through the real command (the server reads tokens from the store)."""
-    out = subprocess.run([sys.executable, "-m", "twin_dashboard", "token", "create", name,
-                          "--db", db_url], capture_output=True, text=True, check=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
-def post_reading(url: str, token: str, device: str, event: str = "alarm") -> str:
-    """Post one reading; returns the id of the alarm it raised."""
-    reading = {"reading_id": f"live-{device}-{time.time_ns()}", "device_id": device,
-               "ts": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "event": event}
-    response = httpx.post(f"{url}/api/v1/readings", json=[reading], timeout=30,
-                          headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.text
-    return response.json()["alarms"][0]
 
 
 def smoke_devices(db_url: str, limit: int = 40) -> tuple[str, list[str]]:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from contextlib import suppress
 from datetime import datetime
 
 import httpx
 import pytest
-from conftest import console_errors, screenshot_dir, wait_for
+from conftest import (
+    console_errors,
+    make_token,
+    post_reading,
+    screenshot_dir,
+    wait_for,
+)
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 
@@ -50,22 +54,6 @@ def _the_home(db_url: str) -> dict[str, str]:
             return {"device": device, "hood": hood, "sub": sub, "cadre": cadre,
                     "duty": directory.duty[sub]}
     raise AssertionError("no smoke detector in a home of its neighborhood's cadre")
-
-
-def _token(db_url: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "twin_dashboard", "token", "create",
-                          "browser-loop", "--db", db_url], capture_output=True, text=True,
-                         check=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
-def _raise_alarm(url: str, token: str, device: str) -> str:
-    reading = {"reading_id": f"loop-{time.time_ns()}", "device_id": device,
-               "ts": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "event": "smoke"}
-    response = httpx.post(f"{url}/api/v1/readings", json=[reading], timeout=30,
-                          headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.text
-    return response.json()["alarms"][0]
 
 
 def _api(live_server, path: str) -> dict:
@@ -142,7 +130,8 @@ def test_loop001_people_run_the_closed_loop_on_their_screens(browser, live_serve
         wait_for(driver, TILES, 90)
 
     # A reading raises an alarm; the desk picks it (as a map click does) and opens an incident.
-    alarm = _raise_alarm(live_server, _token(live_server.db_url), home["device"])
+    alarm = post_reading(live_server, make_token(live_server.db_url, "browser-loop"),
+                         home["device"], event="smoke")
     desk.execute_script("window.dash_clientside.set_props('map-pick', {data: "
                         f"{{layer: 'alarms', id: {json.dumps(alarm)}, t: Date.now()}}}});")
     _step(desk, "incident")
