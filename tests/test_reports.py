@@ -170,8 +170,8 @@ def test_rep006_the_narrative_is_written_from_the_figures_in_both_languages(worl
     report = build_report(services.store, Scope(), report_period("daily", DAY, T0), T0)
     zh, en = narrative(report, "zh"), narrative(report, "en")
     moved = change(*report.received)
-    assert zh[0].startswith(f"今日共受理事件 7 起，较昨日上升 {moved:.0%}")
-    assert en[0].startswith(f"7 incidents were received today, up {moved:.0%} on the day")
+    assert zh[0].startswith(f"当日共受理事件 7 起，较前一日上升 {moved:.0%}")
+    assert en[0].startswith(f"7 incidents were received that day, up {moved:.0%} on the day")
     assert "已确认 2 条，平均确认用时 20 分钟" in zh[2]
 
 

@@ -9,7 +9,6 @@ need another font — and it needs no browser for the text. A report with the 3 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -39,11 +38,10 @@ class FontMissing(RuntimeError):
     """The CJK font is not installed; the message names the Debian package."""
 
 
-@cache
 def cjk_font(style: str = "") -> tuple[Path, int]:
     """The installed Noto Sans CJK file for ``style`` ("" or "B") and the index of its
     Simplified Chinese face in the collection; ``FontMissing`` naming the package otherwise.
-    (A process-wide cache of a fact about the machine, not live state: two entries.)"""
+    (Looked up per report: reading the collection's name tables lazily takes milliseconds.)"""
     from fontTools.ttLib import TTCollection
 
     for folder in FONT_DIRS:
@@ -232,20 +230,21 @@ def _sla(pdf: FPDF, report: Report, lang: str) -> None:
     names = report.places.in_lang(lang).neighborhoods
     rows = [(f"{r['id']} {r['title']}", names.get(r["neighborhood_id"], ""),
              f"{r['overdue_hours']:.1f}") for r in report.sla_worst]
-    _table(pdf, [t("report.subject", lang), t("report.place", lang),
-                 t("report.overdue_h", lang)], rows, (5.6, 2, 2.4), text=2)
+    _table(pdf, [t("report.subject", lang), t("table.col.neighborhood", lang),
+                 t("report.overdue_h", lang)], rows, (5, 2.6, 2.4), text=2)
 
 
 def _alarms(pdf: FPDF, report: Report, lang: str) -> None:
     a = report.alarms
     _heading(pdf, t("report.alarms", lang))
     rows = [(rule_name(rule, lang), n) for rule, n in list(a["by_rule"].items())[:RULES_SHOWN]]
-    rows += [(t("report.raised", lang), a["raised"]), (t("report.acked", lang), a["acked"]),
+    rows += [(t("report.raised", lang), a["raised"]),
+             (t("alarm_status.acknowledged", lang), a["acked"]),
              (t("report.ack_mean", lang), "–" if a["ack_mean_min"] is None
               else f"{a['ack_mean_min']:.1f}"),
              (t("report.ack_median", lang), "–" if a["ack_median_min"] is None
               else f"{a['ack_median_min']:.1f}")]
-    _table(pdf, [t("report.rule", lang), t("report.count", lang)], rows, (4, 1.5))
+    _table(pdf, [t("report.rule", lang), t("chart.count", lang)], rows, (4, 1.5))
 
 
 def least_covered(report: Report, n: int = ZONES_SHOWN) -> list[dict]:
@@ -263,8 +262,8 @@ def _zones(pdf: FPDF, report: Report, lang: str) -> None:
     rows = [(z["name"], z["gov_chief"], z["community_chief"], z["patrols"],
              yes if z["overdue"] else no, f"{z['segments_covered']}/{z['segments']}",
              f"{z['coverage_share']:.1%}") for z in zones]
-    _table(pdf, [t("report.zone", lang), t("report.gov_chief", lang),
-                 t("report.community_chief", lang), t("report.patrols", lang),
+    _table(pdf, [t("report.zone", lang), t("details.gov_chief", lang),
+                 t("details.community_chief", lang), t("board.col.patrols", lang),
                  t("report.overdue", lang), t("report.segments", lang),
                  t("report.share", lang)], rows, (5, 2.5, 2.5, 1.6, 1.3, 1.8, 1.6), text=3)
 
@@ -274,8 +273,8 @@ def _chiefs(pdf: FPDF, report: Report, lang: str) -> None:
     _heading(pdf, t("report.chiefs.top", lang, n=len(chiefs)))
     rows = [(c["name"], t(f"report.chief.{c['role']}", lang), c["patrols"], f"{c['km']:.1f}")
             for c in chiefs]
-    _table(pdf, [t("report.chief", lang), t("report.chief_role", lang),
-                 t("report.patrols", lang), t("report.km", lang)], rows, (3, 2, 2, 1.6), text=2)
+    _table(pdf, [t("report.chief", lang), t("board.col.role", lang),
+                 t("board.col.patrols", lang), t("report.km", lang)], rows, (3, 2, 2, 1.6), text=2)
 
 
 def _visits(pdf: FPDF, report: Report, lang: str) -> None:
@@ -283,7 +282,7 @@ def _visits(pdf: FPDF, report: Report, lang: str) -> None:
     rows = [(t(f"source.{k}", lang), *report.visits[k], _pct(change(*report.visits[k])))
             for k in VISIT_KINDS]
     rows.append((t("report.failed", lang), report.visit_findings_failed, "", ""))
-    _table(pdf, [t("report.kind", lang), t("report.this", lang), t("report.previous", lang),
+    _table(pdf, [t("board.col.role", lang), t("report.this", lang), t("report.previous", lang),
                  t("report.change", lang)], rows, (3, 1.6, 1.6, 1.6))
 
 
@@ -292,7 +291,7 @@ def _funnel(pdf: FPDF, report: Report, lang: str) -> None:
     funnel = report.summary["incidents"]["funnel"]
     rows = [(t(f"level.{lv}", lang), funnel[lv]["count"], f"{funnel[lv]['share']:.1%}")
             for lv in LEVELS]
-    _table(pdf, [t("report.by_level", lang), t("report.count", lang), t("report.share", lang)],
+    _table(pdf, [t("table.col.level", lang), t("chart.count", lang), t("report.share", lang)],
            rows, (3, 2, 2))
 
 
@@ -304,6 +303,7 @@ def _offline(pdf: FPDF, report: Report, lang: str) -> None:
              t("report.never", lang) if d["last_seen"] is None
              else d["last_seen"].tz_convert(LOCAL_TZ).strftime("%m-%d %H:%M"),
              "–" if d["hours"] is None else f"{d['hours']:.1f}") for d in report.offline]
-    _table(pdf, [t("report.device", lang), t("report.category", lang), t("report.place", lang),
+    _table(pdf, [t("report.device", lang), t("details.category", lang),
+                 t("table.col.neighborhood", lang),
                  t("report.last_seen", lang), t("report.hours_off", lang)], rows,
            (2.2, 2.2, 2.2, 2, 1.6), text=3)

@@ -27,38 +27,39 @@ def render_xlsx(report: Report, lang: str) -> bytes:
     """The report in ``lang`` as XLSX bytes."""
     book = Workbook()
     _summary(book.active, report, lang)
-    _incidents(_sheet(book, "incidents", lang), report, lang)
-    _funnel(_sheet(book, "funnel", lang), report, lang)
+    _incidents(_sheet(book, "map.layer.incidents", lang), report, lang)
+    _funnel(_sheet(book, "report.sheet.funnel", lang), report, lang)
     names = report.places.in_lang(lang).neighborhoods
-    _write(_sheet(book, "sla", lang),
-           [t("report.id", lang), t("report.subject", lang), t("report.place", lang),
-            t("report.by_level", lang), t("report.overdue_h", lang)],
+    _write(_sheet(book, "kpi.sla", lang),
+           [t("report.id", lang), t("report.subject", lang), t("table.col.neighborhood", lang),
+            t("table.col.level", lang), t("report.overdue_h", lang)],
            [(r["id"], r["title"], names.get(r["neighborhood_id"], r["neighborhood_id"]),
              t(f"level.{r['level']}", lang), r["overdue_hours"]) for r in report.sla_worst])
-    _write(_sheet(book, "alarms", lang), [t("report.rule", lang), t("report.count", lang)],
+    _write(_sheet(book, "map.layer.alarms", lang), [t("report.rule", lang), t("chart.count", lang)],
            [(rule_name(rule, lang), n) for rule, n in report.alarms["by_rule"].items()])
     yes, no = t("report.yes", lang), t("report.no", lang)
-    _write(_sheet(book, "zones", lang),
-           [t("report.zone", lang), t("report.gov_chief", lang),
-            t("report.community_chief", lang), t("report.patrols", lang),
+    _write(_sheet(book, "map.layer.patrol_zones", lang),
+           [t("report.zone", lang), t("details.gov_chief", lang),
+            t("details.community_chief", lang), t("board.col.patrols", lang),
             t("report.overdue", lang), t("report.segments", lang), t("report.share", lang)],
            [(z["name"], z["gov_chief"], z["community_chief"], z["patrols"],
              yes if z["overdue"] else no, z["segments_covered"], z["coverage_share"])
             for z in report.zones], percent=(7,))
-    _write(_sheet(book, "chiefs", lang),
-           [t("report.chief", lang), t("report.chief_role", lang), t("report.zones", lang),
-            t("report.patrols", lang), t("report.km", lang)],
+    _write(_sheet(book, "details.chiefs", lang),
+           [t("report.chief", lang), t("board.col.role", lang), t("map.layer.patrol_zones", lang),
+            t("board.col.patrols", lang), t("report.km", lang)],
            [(c["name"], t(f"report.chief.{c['role']}", lang), c["zones"], c["patrols"], c["km"])
             for c in report.chiefs])
-    _write(_sheet(book, "visits", lang),
-           [t("report.kind", lang), t("report.this", lang), t("report.previous", lang),
+    _write(_sheet(book, "report.sheet.visits", lang),
+           [t("board.col.role", lang), t("report.this", lang), t("report.previous", lang),
             t("report.change", lang)],
            [*((t(f"source.{k}", lang), *report.visits[k], change(*report.visits[k]))
               for k in VISIT_KINDS),
             (t("report.failed", lang), report.visit_findings_failed, None, None)],
            percent=(4,))
-    _write(_sheet(book, "offline", lang),
-           [t("report.device", lang), t("report.category", lang), t("report.place", lang),
+    _write(_sheet(book, "report.sheet.offline", lang),
+           [t("report.device", lang), t("details.category", lang),
+                 t("table.col.neighborhood", lang),
             t("report.last_seen", lang), t("report.hours_off", lang)],
            [(d["device_id"], category_name(d["category"], lang),
              names.get(d["neighborhood_id"], d["neighborhood_id"]),
@@ -70,8 +71,8 @@ def render_xlsx(report: Report, lang: str) -> bytes:
     return out.getvalue()
 
 
-def _sheet(book: Workbook, name: str, lang: str) -> Worksheet:
-    return book.create_sheet(t(f"report.sheet.{name}", lang))
+def _sheet(book: Workbook, key: str, lang: str) -> Worksheet:
+    return book.create_sheet(t(key, lang))
 
 
 def _write(sheet: Worksheet, header: Sequence[str], rows: Iterable[Sequence[object]],
@@ -106,7 +107,8 @@ def _summary(sheet: Worksheet, report: Report, lang: str) -> None:
             (t("report.devices", lang), s["devices"]["total"]),
             (t("kpi.online", lang), s["devices"]["online_share"]),
             (t("kpi.coverage", lang), s["patrols"]["coverage_share"]),
-            (t("report.raised", lang), a["raised"]), (t("report.acked", lang), a["acked"]),
+            (t("report.raised", lang), a["raised"]),
+             (t("alarm_status.acknowledged", lang), a["acked"]),
             (t("report.ack_mean", lang), a["ack_mean_min"]),
             (t("report.ack_median", lang), a["ack_median_min"])]
     _write(sheet, [t("report.item", lang), t("report.value", lang)], rows, start=5)
@@ -122,7 +124,7 @@ def _incidents(sheet: Worksheet, report: Report, lang: str) -> None:
     for key, pairs, values in (("source", report.by_source, INCIDENT_SOURCES),
                                ("level", report.by_level, LEVELS),
                                ("status", report.by_status, INCIDENT_STATUSES)):
-        rows += [(t(f"report.by_{key}", lang), t(f"{key}.{v}", lang), *pairs[v],
+        rows += [(t(f"table.col.{key}", lang), t(f"{key}.{v}", lang), *pairs[v],
                   change(*pairs[v])) for v in values]
     _write(sheet, [t("report.dimension", lang), t("report.item", lang), t("report.this", lang),
                    t("report.previous", lang), t("report.change", lang)], rows, percent=(5,))
@@ -130,7 +132,7 @@ def _incidents(sheet: Worksheet, report: Report, lang: str) -> None:
 
 def _funnel(sheet: Worksheet, report: Report, lang: str) -> None:
     funnel, period = report.summary["incidents"]["funnel"], report.funnel
-    _write(sheet, [t("report.by_level", lang), t("report.funnel", lang), t("report.share", lang),
+    _write(sheet, [t("table.col.level", lang), t("report.funnel", lang), t("report.share", lang),
                    t("report.funnel.period", lang), t("report.share", lang)],
            [(t(f"level.{lv}", lang), funnel[lv]["count"], funnel[lv]["share"],
              period[lv]["count"], period[lv]["share"]) for lv in LEVELS], percent=(3, 5))
