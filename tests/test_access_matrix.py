@@ -117,7 +117,7 @@ GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/alarms/{near}", "/api/v1/inbox/p-cadre", "/api/v1/live/status",
               "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live",
               "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
-              "/api/v1/incidents/{inc}"]
+              "/api/v1/incidents/{inc}", "/api/v1/reports/daily.xlsx"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
                "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
@@ -129,6 +129,7 @@ def test_mat001_every_api_route_is_in_the_matrix(world):
     paths = set(app.server.openapi()["paths"]) - {"/api/v1/readings", "/healthz"}  # gateways
     listed = {p.replace("{near}", "{alarm_id}").replace("p-cadre", "{person_id}")
               .replace("/devices", "/{layer}").replace("{inc}", "{incident_id}")
+              .replace("/daily.xlsx", "/{kind}.{fmt}")
               for p in GET_ROUTES + POST_ROUTES}
     assert paths <= listed | {"/api/v1/openapi.json"}, paths - listed
 

@@ -75,19 +75,29 @@ def main() -> None:
 @click.option("--demo-users", is_flag=True,
               help="create one demo account per role (and a kiosk) with random passwords, "
                    "printed once; done anyway when a demo store has no accounts yet")
+@click.option("--schedule", "report_at", default=None, metavar="HH:MM",
+              help="write the district's daily report (and on Mondays the weekly) as PDF and "
+                   "XLSX into <data folder>/reports at this time every day")
 @click.option("--test-hooks", is_flag=True, hidden=True,
               help="pages expose window.twinMap / window.twinLive (browser tests, benchmarks)")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
           mqtt_url: str | None, max_age_days: float, allowed_hosts: tuple[str, ...],
-          demo_users: bool, test_hooks: bool) -> None:
+          demo_users: bool, report_at: str | None, test_hooks: bool) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
+    from twin_dashboard.live.reports import parse_at
     from twin_dashboard.store.lock import StoreLocked, server_lock
 
     settings = Settings(db_url=db_url or default_db_url(), simulate=not no_simulate,
                         host=host, port=port, mqtt_url=mqtt_url,
                         max_reading_age=timedelta(days=max_age_days), test_hooks=test_hooks,
-                        allowed_hosts=allowed_hosts, demo_users=demo_users)
+                        allowed_hosts=allowed_hosts, demo_users=demo_users,
+                        report_at=report_at)
+    if report_at:
+        try:
+            parse_at(report_at)
+        except ValueError as err:
+            raise click.BadParameter(str(err)) from None
     since = datetime.now().astimezone().isoformat(timespec="seconds")
     try:
         with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "
@@ -431,6 +441,46 @@ def audit(since: str | None, actor: str | None, fmt: str, db_url: str | None) ->
     finally:
         store.close()
     click.echo(trail.as_jsonl(rows) if fmt == "jsonl" else trail.as_csv(rows), nl=False)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["daily", "weekly"]))
+@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
+              help="the day (weekly: the Monday-Sunday week holding it; default: today)")
+@click.option("--scope", default="district", show_default=True,
+              help="district, subdistrict:ID or neighborhood:ID")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="the file to write: .pdf or .xlsx")
+@click.option("--lang", default="zh", show_default=True, type=click.Choice(["zh", "en"]))
+@db_option
+def report(kind: str, day: str | None, scope: str, out: Path, lang: str,
+           db_url: str | None) -> None:
+    """Write the daily or weekly report of a scope as PDF or XLSX."""
+    from twin_dashboard.domain.reports import ReportRefused, parse_day, parse_scope, read_places
+    from twin_dashboard.domain.time import utc_now
+    from twin_dashboard.live.reports import make_report
+    from twin_dashboard.store.base import Scope
+    from twin_dashboard.views.report_charts import ChartsUnavailable
+    from twin_dashboard.views.report_pdf import FontMissing
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "xlsx"):
+        _refuse("report", ValueError(f"--out: {out.name!r} must end in .pdf or .xlsx"))
+    store = _open(db_url)
+    try:
+        now = utc_now()
+        subdistrict, neighborhood = parse_scope(scope)
+        read_places(store).checked(subdistrict, neighborhood)
+        _, body = make_report(store, Scope.of(subdistrict, neighborhood), kind,
+                              parse_day(day, now), now, fmt, lang)
+    except (ReportRefused, FontMissing, ChartsUnavailable) as err:
+        _refuse("report", err)
+    except ValueError as err:  # an unknown place id
+        _refuse("report", ValueError(f"scope: {err}"))
+    finally:
+        store.close()
+    out.write_bytes(body)
+    click.echo(f"wrote {out} ({len(body):,} bytes)")
 
 
 @main.command()

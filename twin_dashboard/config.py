@@ -52,3 +52,6 @@ class Settings:
     # Host names answered beside the bind address and loopback (serve --allowed-host; "*": any)
     allowed_hosts: tuple[str, ...] = ()
     demo_users: bool = False  # serve --demo-users: one account per role (also on a first seed)
+    # serve --schedule HH:MM: write the district's reports daily then (live/reports.py)
+    report_at: str | None = None
+    reports_dir: Path | None = None  # where scheduled reports go (None: <data folder>/reports)

@@ -344,3 +344,14 @@ def freshness_badges(ages: Sequence[tuple[str, float, bool]], lang: str) -> list
                                 title=t("fresh.stale", lang) if stale else t("fresh.title", lang),
                                 **{"data-source": name}))
     return badges
+
+
+def report_card(lang: str) -> html.Section:
+    """报告 / Report: the daily and weekly report of the caller's scope as PDF or Excel — plain
+    links to ``GET /api/v1/reports/…``, the one path that builds a report file."""
+    links = [html.A(f"{t(f'report.{kind}', lang)} · {t(f'report.fmt.{fmt}', lang)}",
+                    href=f"/api/v1/reports/{kind}.{fmt}?lang={lang}", download="",
+                    className="report-link")
+             for kind in ("daily", "weekly") for fmt in ("pdf", "xlsx")]
+    return card(t("report.card", lang), [html.Div(links, className="report-links")],
+                "report-card", t("report.card.hint", lang))

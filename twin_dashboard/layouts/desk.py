@@ -19,7 +19,7 @@ def layout(ctx: ScreenContext) -> html.Div:
         html.Div(c.kpi_strip(lang), className="area-kpis"),
         html.Div(c.map_slot(ctx.screen, lang, ctx.paint), className="area-map"),
         html.Div([c.details_panel(lang),
-                  c.funnel_card(lang)],
+                  c.funnel_card(lang), c.report_card(lang)],
                  className="area-side"),
         html.Div(c.incident_table(lang), className="area-table"),
         html.Div(c.devices_card(lang),

@@ -37,6 +37,8 @@ def start_background(services: Services) -> Callable[[], None]:
 
         stops.append(start_simulator(ingestor, rate=SIMULATED_RATE))
         log.info("simulated gateway: %s readings/s", SIMULATED_RATE)
+    if services.settings.report_at:
+        stops.append(_report_schedule(services))
     if services.settings.mqtt_url:
         from twin_dashboard.live.mqtt import MqttIngest
 
@@ -48,3 +50,13 @@ def start_background(services: Services) -> Callable[[], None]:
             stop()
 
     return stop_all
+
+
+def _report_schedule(services: Services) -> Callable[[], None]:
+    from twin_dashboard.config import default_data_dir
+    from twin_dashboard.live.reports import ReportSchedule, parse_at
+
+    settings = services.settings
+    out = settings.reports_dir or default_data_dir() / "reports"
+    log.info("reports: daily at %s into %s", settings.report_at, out)
+    return ReportSchedule(services, parse_at(settings.report_at or ""), out).start()
