@@ -10,7 +10,7 @@
  * - Clicks go back to Dash with dash_clientside.set_props(ids.MAP_PICK, {data: {layer, id, ...}}).
  * - live.js applies live events with dash_clientside.twin_map.applyDelta.
  * - Only when ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks), window.twinMap
- *   exposes status(), project(), pickAt(), rows(), rowsOf() and applyDelta() for the browser
+ *   exposes status(), project(), pickAt(), rows(), rowsOf(), labels() and applyDelta() for the browser
  *   tests and the benchmarks; the last pick sent to Dash is status().lastPick.
  */
 (function () {
@@ -26,7 +26,7 @@
   var state = {
     deck: null, host: null, spec: null, data: null, view: null, cache: new Map(),
     renders: 0, drawn: null, lastPick: null, pulse: null, pulseOn: false,
-    error: null, deltas: 0, zoom: 12, ids: {}
+    error: null, deltas: 0, zoom: 12, ids: {}, viewState: null, declutterPending: false
   };
   var converter = null;
 
@@ -164,11 +164,92 @@
 
   function onViewStateChange(change) {
     state.zoom = change.viewState.zoom;
+    state.viewState = change.viewState;
     var stale = false;
     state.cache.forEach(function (entry) {
       if (entry.layer.props.visible !== inBand(entry.meta)) stale = true;
     });
     if (stale) updateLayers();
+    else scheduleDeclutter();
+  }
+
+  // --- labels that give way -------------------------------------------------------------------
+  // The bundle has no CollisionFilterExtension, so overlapping names are dropped here: each
+  // label's box is measured with the page's font, placed in rank then row order, and one that
+  // would touch a placed box is left out until the camera makes room for it.
+
+  var LABEL_GAP = 4, LABEL_LINE = 1.2;
+  var measures = new Map(), measureCtx = null;
+
+  function textWidth(text, px, desc) {
+    var key = px + "|" + text;
+    if (!measures.has(key)) {
+      if (!measureCtx) measureCtx = document.createElement("canvas").getContext("2d");
+      measureCtx.font = (desc.fontWeight || 400) + " " + px + "px " + (desc.fontFamily || "sans-serif");
+      if (measures.size > 2000) measures.clear();
+      measures.set(key, measureCtx.measureText(text).width);
+    }
+    return measures.get(key);
+  }
+
+  function currentViewport() {
+    var host = state.host;
+    if (!host || !host.clientWidth || !host.clientHeight) return null;
+    var vs = state.viewState || (state.deck && state.deck.props.initialViewState);
+    if (!vs) return null;
+    // The host's size, not the view state's own (deck's controller keeps a stale one there).
+    return new window.deck.WebMercatorViewport(Object.assign(
+      {}, vs, {width: host.clientWidth, height: host.clientHeight}));
+  }
+
+  /** The boxes (canvas pixels) of the labels a layer would draw; ``placed`` grows. */
+  function placeLabels(entry, viewport, placed) {
+    var desc = entry.desc, px = (desc.getSize || 16) * textScale();
+    var pad = (desc.outlineWidth || 0) + LABEL_GAP, h = px * LABEL_LINE;
+    var kept = [], width = viewport.width, height = viewport.height;
+    entry.rows.forEach(function (row) {
+      var xy = viewport.project([row.lon, row.lat]);
+      var w = textWidth(String(row.name || ""), px, desc);
+      var box = [xy[0] - w / 2 - pad, xy[1] - h / 2 - pad, xy[0] + w / 2 + pad, xy[1] + h / 2 + pad];
+      var onScreen = box[2] > 0 && box[0] < width && box[3] > 0 && box[1] < height;
+      var clash = onScreen && placed.some(function (p) {
+        return box[0] < p[2] && p[0] < box[2] && box[1] < p[3] && p[1] < box[3];
+      });
+      if (clash) return;
+      if (onScreen) placed.push(box);
+      kept.push(row);
+    });
+    return kept;
+  }
+
+  /** Give each decluttering label layer the rows that fit; true when any layer changed. */
+  function declutter() {
+    var viewport = currentViewport();
+    if (!viewport) { if (state.deck) setTimeout(scheduleDeclutter, 250); return false; }
+    var layers = [];
+    state.cache.forEach(function (entry) {
+      if (entry.meta.declutter !== undefined && entry.meta.declutter !== null) layers.push(entry);
+    });
+    layers.sort(function (a, b) { return a.meta.declutter - b.meta.declutter; });
+    var placed = [], changed = false;
+    layers.forEach(function (entry) {
+      var kept = inBand(entry.meta) ? placeLabels(entry, viewport, placed) : entry.rows;
+      var sig = kept.length + ":" + kept.map(function (r) { return r.name; }).join("|");
+      if (entry.keptSig === sig && entry.layer.props.data === entry.kept) return;
+      entry.kept = kept; entry.keptSig = sig;
+      entry.layer = entry.layer.clone({data: kept});
+      changed = true;
+    });
+    return changed;
+  }
+
+  function scheduleDeclutter() {
+    if (state.declutterPending) return;
+    state.declutterPending = true;
+    requestAnimationFrame(function () {
+      state.declutterPending = false;
+      if (state.deck && declutter()) updateLayers();
+    });
   }
 
   function updateLayers() {
@@ -184,6 +265,7 @@
       if (!seen.has(id)) state.cache.delete(id);
     });
     entries.sort(function (a, b) { return (a.meta.z || 0) - (b.meta.z || 0); });
+    declutter();
     state.deck.setProps({layers: entries.map(shown)});
   }
 
@@ -252,6 +334,7 @@
       target.transitionInterpolator = new window.deck.FlyToInterpolator({speed: 1.6});
     }
     state.zoom = target.zoom;
+    state.viewState = target;
     state.deck.setProps({initialViewState: target});
   }
 
@@ -379,6 +462,7 @@
       ? "rgb(" + spec.background.slice(0, 3).join(",") + ")" : "";
     var initial = fitted(view || {longitude: 121.485, latitude: 31.28, zoom: 12.5});
     state.zoom = initial.zoom;
+    state.viewState = initial;
     state.deck = new window.deck.Deck({
       parent: host, width: "100%", height: "100%",
       initialViewState: initial, onViewStateChange: onViewStateChange,
@@ -387,7 +471,7 @@
       eventRecognizerOptions: {click: {time: TAP_MS, threshold: 12},
                                dblclick: {time: TAP_MS, threshold: 12}},
       getTooltip: tooltip, onClick: onClick, onAfterRender: onAfterRender, onError: onError,
-      layers: []
+      onResize: scheduleDeclutter, layers: []
     });
     state.view = view;
     state.createdAt = Math.round(performance.now());
@@ -538,10 +622,31 @@
     return info ? pickPayload(info) : null;
   }
 
+  /** The labels drawn now: text, page position of the anchor, size in px and font. */
+  function labels() {
+    var viewport = currentViewport(), out = [];
+    if (!viewport) return out;
+    var rect = state.host.getBoundingClientRect();
+    state.cache.forEach(function (entry) {
+      if (entry.desc["@@type"] !== "TextLayer" || !entry.layer.props.visible) return;
+      var desc = entry.desc;
+      (entry.layer.props.data || []).forEach(function (row) {
+        var xy = viewport.project([row.lon, row.lat]);
+        out.push({layer: entry.id, text: String(row.name), x: rect.left + xy[0],
+                  y: rect.top + xy[1], px: (desc.getSize || 16) * textScale(),
+                  outline: desc.outlineWidth || 0,
+                  font: (desc.fontWeight || 400) + " " + ((desc.getSize || 16) * textScale()) +
+                    "px " + (desc.fontFamily || "sans-serif")});
+      });
+    });
+    return out;
+  }
+
   function installHooks() {
     if (window.twinMap) return;
     window.twinMap = {
       status: status, project: project, pickAt: pickAt, applyDelta: applyDelta, rowsOf: rowsOf,
+      labels: labels,
       rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
     };
   }

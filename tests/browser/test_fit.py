@@ -38,3 +38,44 @@ def test_fit001_no_text_is_cut_off(browser, live_server, screen, width, height, 
     driver.get(f"{live_server}/{screen}?lang={lang}")
     wait_settled(driver)
     assert driver.execute_script(OVERFLOWING) == []
+
+
+# Map labels drawn now (twinMap.labels(): text, anchor in page pixels, font), measured here with
+# the page's own fonts; two boxes that share any pixel overlap. Only labels inside the map count.
+OVERLAPPING_LABELS = """
+const map = document.querySelector('.twin-map-canvas').getBoundingClientRect();
+const ctx = document.createElement('canvas').getContext('2d');
+const boxes = window.twinMap.labels().map(l => {
+  ctx.font = l.font;
+  const w = ctx.measureText(l.text).width + 2 * l.outline, h = l.px + 2 * l.outline;
+  return {text: l.text, x0: l.x - w / 2, x1: l.x + w / 2, y0: l.y - h / 2, y1: l.y + h / 2};
+}).filter(b => b.x1 > map.left && b.x0 < map.right && b.y1 > map.top && b.y0 < map.bottom);
+const clashes = [];
+boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+  const overlap = a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  if (overlap) clashes.push(a.text + ' / ' + b.text);
+}));
+return {shown: boxes.length, clashes: clashes};
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(("screen", "width", "height"), SIZES)
+def test_fit002_no_two_map_labels_overlap(browser, live_server, screen, width, height, lang):
+    driver = browser(width, height)
+    driver.set_script_timeout(60)
+    driver.get(f"{live_server}/{screen}?lang={lang}")
+    wait_settled(driver)
+    # Wait for the camera to come to rest (the first fly-in), then judge what is drawn.
+    driver.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      let last = '', still = 0;
+      const tick = () => {
+        const v = JSON.stringify(window.twinMap.status().view);
+        still = v === last ? still + 1 : 0; last = v;
+        if (still >= 5) done(); else setTimeout(tick, 200);
+      };
+      tick();""")
+    found = driver.execute_script(OVERLAPPING_LABELS)
+    assert found["clashes"] == []
+    assert found["shown"] >= 3  # names are drawn, not all given way

@@ -128,10 +128,16 @@ def place_labels(areas: gpd.GeoDataFrame, theme: Theme, lang: str) -> list[Layer
     ``areas``: ``id``, ``name``, ``name_en``, ``rank`` (0 subdistrict, 1 neighborhood), geometry.
     """
     rank = areas["rank"].to_numpy(int)
+    # Where two names would overlap the script keeps the first: larger areas first (by their
+    # bounding box: a ranking, no geodesic area needed).
+    b = areas.geometry.bounds
+    size = ((b["maxx"] - b["minx"]) * (b["maxy"] - b["miny"])).to_numpy()
+    areas = areas.iloc[np.argsort(-size, kind="stable")]
+    rank = areas["rank"].to_numpy(int)
     return [_labels(areas[rank == 0], theme, lang, "labels_sub", 22, None,
-                    SUBDISTRICT_LABELS_UNTIL, short=True),
+                    SUBDISTRICT_LABELS_UNTIL, short=True, declutter=0),
             _labels(areas[rank == 1], theme, lang, "labels_nbh", 15, NEIGHBORHOOD_LABELS_FROM,
-                    None)]
+                    None, declutter=1)]
 
 
 # On the map, "X Road Subdistrict" is "X Road": the map shows what a subdistrict is, and the
@@ -149,7 +155,8 @@ def short_label(name: str, lang: str) -> str:
 
 
 def _labels(areas: gpd.GeoDataFrame, theme: Theme, lang: str, layer_id: str, size: int,
-            min_zoom: float | None, max_zoom: float | None, short: bool = False) -> LayerDict:
+            min_zoom: float | None, max_zoom: float | None, short: bool = False,
+            declutter: int | None = None) -> LayerDict:
     points = areas.geometry.representative_point()
     names = label_of(areas["name"], areas.get("name_en"), lang)
     data = column_data(len(areas), {
@@ -157,7 +164,8 @@ def _labels(areas: gpd.GeoDataFrame, theme: Theme, lang: str, layer_id: str, siz
         "lon": rounded(points.x), "lat": rounded(points.y),
     })
     return layer("TextLayer", layer_id, data, min_zoom=min_zoom, max_zoom=max_zoom,
-                 get_position="@@=[lon, lat]", get_text="@@=name", get_size=size,
+                 declutter=declutter, get_position="@@=[lon, lat]", get_text="@@=name",
+                 get_size=size,
                  get_color=BASE[theme]["text"], character_set="auto", font_family=FONT_STACK,
                  font_weight=600, billboard=True,
                  font_settings={"sdf": True, "fontSize": 48, "buffer": 6}, outline_width=3,

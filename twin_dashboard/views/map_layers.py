@@ -74,11 +74,15 @@ def camel(name: str) -> str:
 
 def layer(kind: str, layer_id: str, data: Any, *, pick: str | None = None, tooltip: str = "",
           min_zoom: float | None = None, max_zoom: float | None = None,
-          **props: Any) -> LayerDict:
+          declutter: int | None = None, **props: Any) -> LayerDict:
     """One layer in pydeck's JSON vocabulary with our ``meta`` (see the module docstring);
-    ``min_zoom``/``max_zoom`` make the script show the layer only within that zoom band."""
+    ``min_zoom``/``max_zoom`` make the script show the layer only within that zoom band;
+    ``declutter`` (a TextLayer's rank, 0 first) makes it drop labels that would overlap one
+    already placed, in rank then row order, as the camera moves."""
     meta = {"z": Z[layer_id], "pick": pick, "tooltip": tooltip,
             "key": data_key(data), "minZoom": min_zoom, "maxZoom": max_zoom}
+    if declutter is not None:
+        meta["declutter"] = declutter
     out: LayerDict = {"@@type": kind, "id": layer_id, "data": data}
     out.update({camel(k): v for k, v in props.items()})
     out["pickable"] = pick is not None
