@@ -21,11 +21,14 @@ from twin_dashboard.domain.visits import (
     item_label,
     visit_coverage,
     visit_coverage_by,
+    visit_marks,
     visited_households,
 )
+from twin_dashboard.domain.places import MapScope
 from twin_dashboard.i18n import TEXT
 from twin_dashboard.store.base import Scope
 from twin_dashboard.testing import FixedClock
+from twin_dashboard.views.map_layers import overlay_spec
 
 START, END = T0 - pd.Timedelta(minutes=30), T0 - pd.Timedelta(minutes=5)
 
@@ -92,6 +95,17 @@ def test_vis005_coverage_without_visits_is_zero_and_columns_are_checked():
     assert visit_coverage(HOUSEHOLDS, visits_frame(), T0) == 0.0
     with pytest.raises(ValueError, match="household_id"):
         visit_coverage(HOUSEHOLDS, pd.DataFrame({"kind": [], "started_at": []}), T0)
+
+
+def test_vis006_visit_marks_for_the_map_say_visited_or_due_and_days_since():
+    placed = HOUSEHOLDS.assign(lon=[121.5, 121.5, None, 121.6], lat=[31.2, 31.2, None, 31.3])
+    frame = visits_frame(("visit", "h1", 2.5), ("visit", "h1", 5), ("visit", "h2", 31),
+                         ("inspection", "h4", 1), ("visit", "h4", -1))
+    marks = visit_marks(placed, frame, T0)
+    assert marks["id"].tolist() == ["h1", "h2", "h4"]  # h3 has no position
+    assert marks["visited"].tolist() == [True, False, False]  # h2 too old, h4 only later
+    assert marks["since_days"].tolist() == [2, 31, -1]  # h4 never visited before T0
+    assert not {"name", "address"} & set(marks.columns)
 
 
 # --- the API ----------------------------------------------------------------------------------
@@ -212,3 +226,25 @@ def test_vis015_coverage_of_the_households_in_a_scope(api):
     assert household_visit_coverage(store, yunfang, T0) == 1.0
     assert household_visit_coverage(store, yunfang, T0 + pd.Timedelta(days=31)) == 0.0
     assert household_visit_coverage(store, far, T0) == 0.0  # no households there
+
+
+def test_vis016_the_map_layer_marks_the_visited_household(api):
+    client, store = api
+    store.replace_records("households", store.read_records("households").assign(
+        lon=121.45, lat=31.23))
+    atlas = client.app.state.services.atlas
+    scope = MapScope(subdistrict="beiwaitan", neighborhood="yunfang")
+
+    def shown() -> dict[str, str]:
+        spec = overlay_spec(atlas.overlays(scope, T0, ["visits"]), "light", "en")
+        (layer,) = [lay for lay in spec["layers"] if lay["id"] == "visits"]
+        data = layer["data"]
+        return dict(zip(data["columns"]["id"],
+                        [data["codes"]["status"][c] for c in data["columns"]["status"]],
+                        strict=True))
+
+    assert shown()["h1"] == "due"
+    assert post(client, "cadre").status_code == 201
+    assert shown()["h1"] == "visited"
+    assert "visits" not in [lay["id"] for lay in overlay_spec(
+        atlas.overlays(scope, T0), "light", "en")["layers"]]  # asked for, not by default

@@ -14,7 +14,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
 from twin_dashboard.domain.overlays import (
-    OVERLAYS,
+    DEFAULT_OVERLAYS,
     TRACK_DAYS,
     TRACK_WINDOWS,
     scope_bounds,
@@ -42,7 +42,7 @@ def map_data(services: Services, scope: MapScope, layers: list[str] | None, scre
              lang: str, track_days: Any = TRACK_DAYS) -> dict[str, Any]:
     """``MAP_DATA`` for a scope: the overlays switched on, in the screen's theme; patrol
     tracks of the last ``track_days`` (one of ``TRACK_WINDOWS``; anything else: the default)."""
-    wanted = OVERLAYS if layers is None else layers
+    wanted = DEFAULT_OVERLAYS if layers is None else layers
     days = track_days if track_days in TRACK_WINDOWS else TRACK_DAYS
     overlays = services.atlas.overlays(scope, services.now(), wanted, days)
     return overlay_spec(overlays, profile(screen).theme, lang)

@@ -17,7 +17,7 @@ from cachetools import Cache, TTLCache
 from twin_dashboard.catalog import OPEN_STATUSES
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
 from twin_dashboard.domain.overlays import (
-    OVERLAYS,
+    DEFAULT_OVERLAYS,
     TRACK_DAYS,
     BaseGeo,
     Overlays,
@@ -33,10 +33,12 @@ from twin_dashboard.domain.overlays import (
 from twin_dashboard.domain.patrols import zone_coverage
 from twin_dashboard.domain.places import MapScope, Places
 from twin_dashboard.domain.time import as_utc
+from twin_dashboard.domain.visits import visit_marks
 from twin_dashboard.store.base import LAYERS_VERSION_KEY, Store
 
 T = TypeVar("T")
 VERSION_CHECK_S = 5.0  # how stale the base geography may be after an import elsewhere
+VISIT_MARK_COLUMNS = ("id", "lon", "lat", "subdistrict_id", "neighborhood_id")
 COVERAGE_TTL_S = 30.0  # patrol coverage moves in hours: recomputing it per click is waste
 # Every page opens on the whole district (25k status rows, ~0.1 s): share that read for a few
 # seconds between page loads; live changes reach open pages as deltas (MAP_DELTA) anyway.
@@ -70,7 +72,8 @@ class Atlas:
         return self.geo().places.in_lang(lang)
 
     def overlays(self, scope: MapScope, now: pd.Timestamp,
-                 layers: Iterable[str] = OVERLAYS, track_days: float = TRACK_DAYS) -> Overlays:
+                 layers: Iterable[str] = DEFAULT_OVERLAYS,
+                 track_days: float = TRACK_DAYS) -> Overlays:
         """The live overlays of ``scope`` at ``now``, only for the ``layers`` switched on;
         patrol tracks of the last ``track_days``."""
         geo, store, wanted = self.geo(), self.store, set(layers)
@@ -91,6 +94,11 @@ class Atlas:
             out.zones = zones_for(geo, scope, self.coverage(now))
         if "patrol_tracks" in wanted:
             out.tracks = recent_tracks(store, geo, scope, now, track_days)
+        if "visits" in wanted:
+            where = scope.store_scope
+            out.visits = visit_marks(
+                store.read_columns("households", list(VISIT_MARK_COLUMNS), where),
+                store.read_columns("visits", ["kind", "household_id", "started_at"], where), now)
         return out
 
     def coverage(self, now: pd.Timestamp) -> pd.Series:

@@ -26,7 +26,10 @@ from twin_dashboard.domain.time import HOUR, as_utc, as_utc_series
 from twin_dashboard.domain.tracks import staff_names
 from twin_dashboard.store.base import Scope, Store
 
-OVERLAYS: tuple[str, ...] = ("devices", "alarms", "incidents", "patrol_zones", "patrol_tracks")
+OVERLAYS: tuple[str, ...] = ("devices", "alarms", "incidents", "patrol_zones", "patrol_tracks",
+                             "visits")
+# What a map shows before anyone chooses (the wall always): visit coverage is asked for.
+DEFAULT_OVERLAYS: tuple[str, ...] = tuple(o for o in OVERLAYS if o != "visits")
 # At district zoom only these device states are drawn one by one (the rest are aggregated).
 NOTABLE_STATES: tuple[str, ...] = ("alarm", "fault")
 MAX_NOTABLE_POINTS = 4000  # worst first; keeps the district view light on a slow wall PC
@@ -83,6 +86,7 @@ class Overlays:
     incidents: pd.DataFrame | None = None
     zones: gpd.GeoDataFrame | None = None
     tracks: gpd.GeoDataFrame | None = None  # recent patrol tracks, newest first
+    visits: pd.DataFrame | None = None  # households, visited within 30 days or due
     outline: Any = None  # the scope's geometry (None for the whole district)
 
 

@@ -256,6 +256,25 @@ def visit_coverage_by(households: pd.DataFrame, visits: pd.DataFrame, now: pd.Ti
     return out.astype({"households": int, "visited": int})
 
 
+def visit_marks(households: pd.DataFrame, visits: pd.DataFrame, now: pd.Timestamp,
+                days: float = COVERAGE_DAYS) -> pd.DataFrame:
+    """The map's visit coverage: each household with a position, ``visited`` within ``days``
+    or due, and ``since_days`` (whole days since its last visit; -1: never visited).
+
+    ``households``: ``id``, ``lon``, ``lat`` and the place columns; ``visits``: ``kind``,
+    ``household_id``, ``started_at``. No name or address: the layer is no personal data.
+    """
+    require_columns(households, ("id", "lon", "lat"), "households")
+    placed = households.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    visited = visited_households(placed, visits, now, days).to_numpy()
+    at = as_utc(now)
+    started = as_utc_series(visits["started_at"])
+    done = visits[(visits["kind"] == "visit") & (started <= at)].assign(started=started)
+    last = done.groupby("household_id")["started"].max().to_dict()  # a dict: empty maps too
+    age = (at - pd.to_datetime(placed["id"].map(last), utc=True)).dt.days
+    return placed.assign(visited=visited, since_days=age.fillna(-1).astype(int))
+
+
 def household_visit_coverage(store: Store, scope: Scope, now: pd.Timestamp,
                              days: float = COVERAGE_DAYS) -> float:
     """:func:`visit_coverage` of the households within ``scope`` (the map's and KPIs' figure)."""

@@ -13,14 +13,20 @@ from typing import Any
 from dash import dcc, html
 
 from twin_dashboard.catalog import DEVICE_STATES
-from twin_dashboard.domain.overlays import OVERLAYS, TRACK_DAYS, TRACK_WINDOWS
+from twin_dashboard.domain.overlays import (
+    DEFAULT_OVERLAYS,
+    OVERLAYS,
+    TRACK_DAYS,
+    TRACK_WINDOWS,
+)
 from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
 from twin_dashboard.profiles import profile
 from twin_dashboard.views import COVERAGE_CLASSES, COVERAGE_COLORS, track_colors
+from twin_dashboard.views.map_layers import VISIT_CLASSES, VISIT_COLORS
 from twin_dashboard.views.theme import LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, hex_of
 
-DEFAULT_LAYERS: tuple[str, ...] = OVERLAYS
+DEFAULT_LAYERS: tuple[str, ...] = DEFAULT_OVERLAYS
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,8 @@ def _controls(screen: str, lang: str) -> list[Any]:
 def legend(lang: str, screen: str) -> html.Div:
     """What the colours mean: device states, incident levels, SLA breach, coverage and the
     patrol tracks' ages."""
-    theme = profile(screen).theme
+    shown = profile(screen)
+    theme = shown.theme
     def swatch(color: list[int], text: str, shape: str = "dot") -> html.Div:
         return html.Div(className="twin-map-legend-item", children=[
             html.Span(className=f"twin-map-swatch twin-map-swatch--{shape}",
@@ -101,6 +108,10 @@ def legend(lang: str, screen: str) -> html.Div:
          [swatch(color, t(f"map.legend.track.{age}", lang), f"line twin-map-swatch--{age}")
           for age, color in track_colors(theme).items()]),
     ]
+    if shown.pointer:  # visit coverage is a layer one switches on (not on the wall)
+        sections.append((t("map.legend.visits", lang),
+                         [swatch(VISIT_COLORS[c], t(f"map.visit.{c}", lang))
+                          for c in VISIT_CLASSES]))
     return html.Div(id=ids.MAP_LEGEND, className=f"twin-map-legend twin-map-legend--{screen}",
                     children=[html.Div(className="twin-map-legend-section", children=[
                         html.Div(title, className="twin-map-legend-title"), *items])

@@ -41,7 +41,8 @@ LayerDict = dict[str, Any]
 # Drawing order, bottom first (the script sorts by it; flat layers drawn later win).
 Z: dict[str, float] = {
     "land": 0, "landcover": 1, "subdistricts": 2, "neighborhoods": 3, "patrol_zones": 4,
-    "roads": 5, "buildings": 6, "patrol_tracks": 6.5, "scope": 7, "device_columns": 8,
+    "roads": 5, "buildings": 6, "patrol_tracks": 6.5, "scope": 7, "visits": 7.5,
+    "device_columns": 8,
     "devices": 9, "alarms": 10,
     "incident_halo": 11, "incidents": 12, "labels_sub": 13, "labels_nbh": 13,
 }
@@ -350,6 +351,38 @@ def _track_times(tracks: pd.DataFrame) -> list[str]:
             for a, b in zip(start, end, strict=True)]
 
 
+VISIT_CLASSES: tuple[str, ...] = ("visited", "due")
+VISIT_COLORS: dict[str, list[int]] = {"visited": [48, 176, 199, 235], "due": [255, 159, 10, 235]}
+VISIT_RADIUS_M = 7.0
+
+
+def visit_coverage(marks: pd.DataFrame, lang: str) -> LayerDict:
+    """Households as squares-to-be-seen: visited within 30 days (teal) or due (amber).
+
+    ``marks``: ``id``, ``lon``, ``lat``, ``visited``, ``since_days`` (-1: never) and the place
+    columns (as from ``domain.visits.visit_marks``); a pick opens the household's card.
+    """
+    visited = np.where(marks["visited"].to_numpy(bool), "visited", "due")
+    status, vocab = encode(visited, VISIT_CLASSES)
+    since = marks["since_days"].to_numpy(int)
+    since_label = [t("map.visit.never", lang) if d < 0
+                   else t("map.visit.since", lang).format(days=d) for d in since]
+    place_columns, place_codes = places(marks)
+    data = column_data(len(marks), {
+        "id": marks["id"].astype(str).tolist(),
+        "lon": rounded(marks["lon"]), "lat": rounded(marks["lat"]),
+        "status": status, "since_label": since_label, **place_columns,
+    }, codes={"status": vocab, **place_codes}, derive={
+        "color": ("status", VISIT_COLORS),
+        "visit_label": ("status", {c: t(f"map.visit.{c}", lang) for c in VISIT_CLASSES}),
+    })
+    return layer("ScatterplotLayer", "visits", data, pick="households",
+                 tooltip=t("map.tip.visit", lang), get_position="@@=[lon, lat]",
+                 get_fill_color="@@=color", get_radius=VISIT_RADIUS_M, stroked=True,
+                 get_line_color=[255, 255, 255, 200], radius_min_pixels=3,
+                 radius_max_pixels=10, line_width_min_pixels=1, parameters=ON_TOP)
+
+
 def scope_outline(geometry: Any, theme: Theme) -> LayerDict:
     """The selected subdistrict or neighborhood, outlined in the theme's highlight colour."""
     shape, source = path_shape([geometry] if geometry is not None else [])
@@ -368,6 +401,8 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str) -> dict[str, Any]:
         found.append(patrol_zones(overlays.zones, theme, lang))
     if overlays.tracks is not None:
         found.append(patrol_tracks(overlays.tracks, theme, lang))
+    if overlays.visits is not None:
+        found.append(visit_coverage(overlays.visits, lang))
     if overlays.columns is not None:
         columns = overlays.columns.assign(
             name=label_of(overlays.columns["name"], overlays.columns.get("name_en"), lang))
