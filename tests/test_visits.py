@@ -11,6 +11,7 @@ from twin_dashboard.app import create_app, services_of_app
 from twin_dashboard.catalog import CHECKLISTS
 from twin_dashboard.config import Settings
 from twin_dashboard.domain import audit
+from twin_dashboard.domain.places import MapScope
 from twin_dashboard.domain.visits import (
     Finding,
     Visit,
@@ -24,7 +25,6 @@ from twin_dashboard.domain.visits import (
     visit_marks,
     visited_households,
 )
-from twin_dashboard.domain.places import MapScope
 from twin_dashboard.i18n import TEXT
 from twin_dashboard.store.base import Scope
 from twin_dashboard.testing import FixedClock
