@@ -549,3 +549,18 @@ def test_mat020_who_records_visits_inspections_and_patrols(world, who):
         assert status == (201 if kind in RECORDS[who] else 403), (who, kind, status)
     assert client.get("/api/v1/visits").status_code == 200
     assert client.get("/api/v1/patrols").status_code == 200
+
+
+def test_mat023_the_map_redraws_for_an_event_that_moved_an_incident_only(world):
+    app, clients, objects = world
+    output = f"{ids.MAP_DATA}.data"
+    trigger = f"{ids.LIVE_EVENT}.data"
+    alarms_only = _values({(ids.LIVE_EVENT, "data"): {"seq": 1, "alarms": [{"id": "a"}],
+                                                     "incidents": []}})
+    assert _call(clients["officer"], app, output, alarms_only, trigger).status_code == 204
+    moved = _values({(ids.LIVE_EVENT, "data"): {"seq": 2, "incidents": [
+        {"id": objects["inc"], "action": "breached"}]}})
+    redrawn = _call(clients["officer"], app, output, moved, trigger)
+    assert redrawn.status_code == 200
+    layers = redrawn.json()["response"][ids.MAP_DATA]["data"]["layers"]
+    assert "incidents" in [lay["id"] for lay in layers]

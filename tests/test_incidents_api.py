@@ -12,6 +12,7 @@ from twin_dashboard.config import Settings
 from twin_dashboard.domain.accounts import issue_api_token
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.live.hub import FeedEvent, is_empty, merge
+from twin_dashboard.live.sla import BREACHED, SlaWatch
 from twin_dashboard.store.base import Scope
 from twin_dashboard.testing import FixedClock, add_user
 
@@ -213,3 +214,35 @@ def test_inc007_live_events_carry_incidents_to_screens_of_their_place():
     assert not is_empty(event.payload(Scope()))
     merged = merge([event.payload(Scope()), {**event.payload(Scope()), "seq": 4}])
     assert merged is not None and len(merged["incidents"]) == 2
+
+
+def test_inc008_an_sla_breach_goes_out_once_when_the_due_time_passes(api):
+    watch = SlaWatch(api.services)  # started at T0
+    incident_id = api.report()  # property level: due T0 + 24 h
+    api.published.clear()
+    api.clock.at = T0 + pd.Timedelta(hours=23)
+    assert watch.tick() == [] and api.published == []
+    api.clock.at = T0 + pd.Timedelta(hours=24, minutes=1)
+    assert watch.tick() == [incident_id]
+    (event,) = api.published
+    assert (event["id"], event["action"], event["neighborhood_id"]) == (
+        incident_id, BREACHED, "yunfang")
+    api.clock.at = T0 + pd.Timedelta(hours=25)
+    assert watch.tick() == []  # announced once
+    late = SlaWatch(api.services)  # a server started after the breach: screens read it anyway
+    api.clock.at = T0 + pd.Timedelta(hours=26)
+    assert late.tick() == []
+
+
+def test_inc009_a_closed_incident_is_not_announced_as_breached(api):
+    watch = SlaWatch(api.services)
+    incident_id = api.report()
+    for who, action, minutes in (("officer", "dispatch", 1), ("prop", "accept", 2),
+                                 ("prop", "start", 3), ("prop", "resolve", 4),
+                                 ("officer", "verify", 5), ("officer", "close", 6)):
+        body = {"level": "property"} if action == "dispatch" else {}
+        if action == "resolve":
+            body = {"note": "修好了"}
+        api.step(who, incident_id, action, minutes, **body)
+    api.clock.at = T0 + pd.Timedelta(days=3)
+    assert watch.tick() == []

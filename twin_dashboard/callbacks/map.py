@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dash import ClientsideFunction, Dash, Input, Output, State
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx
+from dash.exceptions import PreventUpdate
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
 from twin_dashboard.domain.overlays import (
@@ -64,11 +65,16 @@ def first_paint(services: Services, scope: MapScope, screen: str, lang: str) -> 
 
 
 def register(app: Dash, services: Services) -> None:
+    # Incidents move by people's steps and by SLA breaches (live/sla.py): an event that moved
+    # one redraws the overlays (rare, unlike device states, which go by MAP_DELTA).
     @app.callback(Output(ids.MAP_DATA, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_LAYERS, "value", allow_optional=True),
                   Input(ids.MAP_TRACK_DAYS, "value", allow_optional=True),
+                  Input(ids.LIVE_EVENT, "data", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
-    async def update_map_data(selection, layers, track_days, screen):
+    async def update_map_data(selection, layers, track_days, event, screen):
+        if ctx.triggered_id == ids.LIVE_EVENT and not (event or {}).get("incidents"):
+            raise PreventUpdate
         scope = scope_of(services, viewing(), selection)
         return await asyncio.to_thread(map_data, services, scope, layers, screen_of(screen),
                                        page_lang(screen), track_days)

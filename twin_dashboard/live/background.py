@@ -1,4 +1,5 @@
-"""What ``serve`` runs beside the app: notice outbox, live hub, rules ticker, simulator, MQTT.
+"""What ``serve`` runs beside the app: notice outbox, live hub, rules ticker, SLA watch,
+simulator, MQTT, report schedule.
 
 Started by :func:`start_background` after ``create_app`` and stopped when the server exits; tests
 that build an app with ``create_app`` alone get none of them, so they stay deterministic.
@@ -11,7 +12,8 @@ import os
 from collections.abc import Callable
 
 from twin_dashboard.domain.routing import LogNotifier, Notifier, WebhookNotifier
-from twin_dashboard.live.workers import NoticeOutbox, start_ticker
+from twin_dashboard.live.sla import SLA_WATCH_S, SlaWatch
+from twin_dashboard.live.workers import NoticeOutbox, start_every, start_ticker
 from twin_dashboard.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,8 @@ def start_background(services: Services) -> Callable[[], None]:
     outbox = NoticeOutbox(services.store, notifier_from_env()).start()
     ingestor.notifier, ingestor.deliver = outbox.notifier, outbox.put
     services.hub.start(ingestor)  # buffer live events from start-up, not from the first screen
-    stops = [outbox.stop, start_ticker(ingestor, TICK_S)]
+    stops = [outbox.stop, start_ticker(ingestor, TICK_S),
+             start_every(SlaWatch(services).tick, SLA_WATCH_S, "SLA watch")]
     if services.settings.simulate:
         from twin_dashboard.live.simulate import start_simulator
 

@@ -42,16 +42,22 @@ class NoticeOutbox:
 
 def start_ticker(ingestor: Ingestor, every_s: float = 30.0) -> Callable[[], None]:
     """Run :meth:`Ingestor.tick` every ``every_s`` seconds in a daemon thread; returns stop()."""
+    return start_every(ingestor.tick, every_s, "rules tick")
+
+
+def start_every(work: Callable[[], object], every_s: float, name: str) -> Callable[[], None]:
+    """Run ``work`` every ``every_s`` seconds in a daemon thread; returns stop(). A failing
+    run is logged and the next one tries again."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(every_s):
             try:
-                ingestor.tick()
+                work()
             except StoreUnavailable as err:  # a read-only or full store: no traceback
-                log.warning("rules tick: the store cannot take writes: %s", err)
-            except Exception:  # keep judging on the next tick
-                log.exception("rules tick failed")
+                log.warning("%s: the store cannot take writes: %s", name, err)
+            except Exception:  # keep going on the next tick
+                log.exception("%s failed", name)
 
-    threading.Thread(target=loop, name="rules-ticker", daemon=True).start()
+    threading.Thread(target=loop, name=name.replace(" ", "-"), daemon=True).start()
     return stop.set
