@@ -133,7 +133,7 @@
     var scale = textScale();
     if (desc["@@type"] === "TextLayer") props.sizeScale = scale;
     Object.keys(props).forEach(function (key) {
-      if (/MinPixels$/.test(key) && typeof props[key] === "number") props[key] *= scale;
+      if (/MinPixels$/.test(key) && typeof props[key] === "number") props[key] *= Math.max(scale, 1);
     });
     props.visible = inBand(meta);
     entry.layer = new Layer(props);
@@ -142,11 +142,12 @@
   }
 
   /** Labels are sized for a map of about 1100 × 700 px; a larger one (a big video wall)
-   * gets them larger, in step with the map, so they keep their share of it. */
+   * gets them larger, in step with the map, so they keep their share of it, and a smaller one
+   * (a 1366 desk, a tablet) down to 3/4, so that more names fit beside each other. */
   function textScale() {
     var host = state.host;
-    if (!host) return 1;
-    return Math.min(Math.max(Math.min(host.clientWidth / 1100, host.clientHeight / 700), 1), 3);
+    if (!host || !host.clientWidth) return 1;
+    return Math.min(Math.max(Math.min(host.clientWidth / 1100, host.clientHeight / 700), 0.75), 3);
   }
 
   function inBand(meta) {
@@ -204,7 +205,7 @@
 
   /** The boxes (canvas pixels) of the labels a layer would draw; ``placed`` grows. */
   function placeLabels(entry, viewport, placed) {
-    var desc = entry.desc, px = (desc.getSize || 16) * textScale();
+    var desc = entry.desc, px = (desc.getSize || 16) * (entry.layer.props.sizeScale || 1);
     var pad = (desc.outlineWidth || 0) + LABEL_GAP, h = px * LABEL_LINE;
     var kept = [], width = viewport.width, height = viewport.height;
     entry.rows.forEach(function (row) {
@@ -629,14 +630,13 @@
     var rect = state.host.getBoundingClientRect();
     state.cache.forEach(function (entry) {
       if (entry.desc["@@type"] !== "TextLayer" || !entry.layer.props.visible) return;
-      var desc = entry.desc;
+      var desc = entry.desc, px = (desc.getSize || 16) * (entry.layer.props.sizeScale || 1);
       (entry.layer.props.data || []).forEach(function (row) {
         var xy = viewport.project([row.lon, row.lat]);
         out.push({layer: entry.id, text: String(row.name), x: rect.left + xy[0],
-                  y: rect.top + xy[1], px: (desc.getSize || 16) * textScale(),
-                  outline: desc.outlineWidth || 0,
-                  font: (desc.fontWeight || 400) + " " + ((desc.getSize || 16) * textScale()) +
-                    "px " + (desc.fontFamily || "sans-serif")});
+                  y: rect.top + xy[1], px: px, outline: desc.outlineWidth || 0,
+                  font: (desc.fontWeight || 400) + " " + px + "px " +
+                    (desc.fontFamily || "sans-serif")});
       });
     });
     return out;

@@ -551,7 +551,7 @@ def test_mat020_who_records_visits_inspections_and_patrols(world, who):
     assert client.get("/api/v1/patrols").status_code == 200
 
 
-def test_mat023_the_map_redraws_for_an_event_that_moved_an_incident_only(world):
+def test_mat026_the_map_redraws_for_an_event_that_moved_an_incident_only(world):
     app, clients, objects = world
     output = f"{ids.MAP_DATA}.data"
     trigger = f"{ids.LIVE_EVENT}.data"

@@ -110,7 +110,7 @@ def legend(lang: str, screen: str) -> html.Div:
     ]
     if shown.pointer:  # visit coverage is a layer one switches on (not on the wall)
         sections.append((t("map.legend.visits", lang),
-                         [swatch(VISIT_COLORS[c], t(f"map.visit.{c}", lang))
+                         [swatch(VISIT_COLORS[c], t(f"map.visit.{c}", lang), "ring")
                           for c in VISIT_CLASSES]))
     return html.Div(id=ids.MAP_LEGEND, className=f"twin-map-legend twin-map-legend--{screen}",
                     children=[html.Div(className="twin-map-legend-section", children=[

@@ -353,11 +353,12 @@ def _track_times(tracks: pd.DataFrame) -> list[str]:
 
 VISIT_CLASSES: tuple[str, ...] = ("visited", "due")
 VISIT_COLORS: dict[str, list[int]] = {"visited": [48, 176, 199, 235], "due": [255, 159, 10, 235]}
-VISIT_RADIUS_M = 7.0
+VISIT_RADIUS_M = 9.0  # a ring around the home's devices (its own dots stay readable inside)
 
 
 def visit_coverage(marks: pd.DataFrame, lang: str) -> LayerDict:
-    """Households as squares-to-be-seen: visited within 30 days (teal) or due (amber).
+    """Households as rings around their homes: visited within 30 days (teal) or due (amber);
+    rings, so that the devices' dots (orange: fault) inside stay their own mark.
 
     ``marks``: ``id``, ``lon``, ``lat``, ``visited``, ``since_days`` (-1: never) and the place
     columns (as from ``domain.visits.visit_marks``); a pick opens the household's card.
@@ -378,9 +379,9 @@ def visit_coverage(marks: pd.DataFrame, lang: str) -> LayerDict:
     })
     return layer("ScatterplotLayer", "visits", data, pick="households",
                  tooltip=t("map.tip.visit", lang), get_position="@@=[lon, lat]",
-                 get_fill_color="@@=color", get_radius=VISIT_RADIUS_M, stroked=True,
-                 get_line_color=[255, 255, 255, 200], radius_min_pixels=3,
-                 radius_max_pixels=10, line_width_min_pixels=1, parameters=ON_TOP)
+                 get_line_color="@@=color", get_radius=VISIT_RADIUS_M, filled=False,
+                 stroked=True, line_width_units="pixels", get_line_width=3,
+                 radius_min_pixels=7, radius_max_pixels=16, parameters=ON_TOP)
 
 
 def scope_outline(geometry: Any, theme: Theme) -> LayerDict:
