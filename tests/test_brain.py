@@ -6,7 +6,23 @@ import pandas as pd
 import pytest
 
 from twin_dashboard.catalog import PERSON_TAGS, POLICY_TAGS
-from twin_dashboard.domain.brain import query_people, tag_counts
+from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.brain import (
+    GAPS_BY_KEY,
+    KNOWN_TAGS,
+    POLICY_GAPS,
+    BrainQuery,
+    area_counts,
+    areas_in,
+    brain_query,
+    checked_tags,
+    people_rows,
+    query_people,
+    split_tags,
+    tag_counts,
+)
+from twin_dashboard.domain.places import Places
+from twin_dashboard.store.base import Scope
 
 PEOPLE = pd.DataFrame({
     "id": ["p1", "p2", "p3", "p4", "p5", "p6"],
@@ -75,21 +91,6 @@ def test_tag_counts_needs_the_group_column():
 
 # --- counts per area, policy gaps, tags (issue 10) --------------------------------------------
 
-from twin_dashboard.domain.brain import (  # noqa: E402
-    GAPS_BY_KEY,
-    KNOWN_TAGS,
-    POLICY_GAPS,
-    BrainQuery,
-    area_counts,
-    areas_in,
-    brain_query,
-    checked_tags,
-    people_rows,
-    split_tags,
-)
-from twin_dashboard.domain.access import Viewer  # noqa: E402
-from twin_dashboard.domain.places import Places  # noqa: E402
-from twin_dashboard.store.base import Scope  # noqa: E402
 
 PLACES = Places({"s1": "一街", "s2": "二街"}, {"yunfang": "云舫", "liangcheng": "凉城",
                                                  "far": "远处"},

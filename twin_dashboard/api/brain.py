@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
-from twin_dashboard.domain import audit, brain
+from twin_dashboard.domain import brain
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.services import Services, ServicesDep
 from twin_dashboard.store.base import Scope
@@ -118,17 +118,13 @@ def brain_people(
     subdistrict: str | None = Query(None), neighborhood: str | None = Query(None),
     limit: int = Query(200, ge=1, le=MAX_PEOPLE),
 ) -> dict[str, Any]:
-    if viewer.spec.personal == "never":
-        raise HTTPException(403, f"{viewer.name!r} ({viewer.role}): this role sees no "
-                                 "residents; counts are at /api/v1/brain/counts")
     query = _query(all, any, not_)
     scope = _scope(services, viewer, subdistrict, neighborhood)
-    found, rows, full = brain.listing(services.store, viewer, scope, query, limit)
-    audit.record(services.store, services.now(), viewer.name, "brain.people",
-                 query.text() or "(all)", reason=viewer.reason or f"role {viewer.role}",
-                 detail=f"rows={len(rows)} of {found}; {'full' if full else 'masked'}",
-                 ip=caller_ip())
-    return {"query": query.as_dict(), "total": found, "people": rows}
+    try:
+        return brain.people_answer(services.store, viewer, scope, query, limit,
+                                   services.now(), caller_ip())
+    except PermissionError as err:
+        raise HTTPException(403, str(err)) from None
 
 
 @router.get("/brain/gaps", response_model=list[Gap],

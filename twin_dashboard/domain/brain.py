@@ -248,6 +248,21 @@ def listing(store: Store, viewer: Viewer, scope: Scope, query: BrainQuery,
     return len(found), rows, full
 
 
+def people_answer(store: Store, viewer: Viewer, scope: Scope, query: BrainQuery, limit: int,
+                  now: pd.Timestamp, ip: str | None = None) -> dict[str, Any]:
+    """The people list as ``GET /api/v1/brain/people`` and the desk give it, audited: who
+    asked which query, how many rows, whether any was shown in full. ``PermissionError`` for
+    a role that sees no residents at all."""
+    if viewer.spec.personal == "never":
+        raise PermissionError(f"{viewer.name!r} ({viewer.role}): this role sees no residents; "
+                              "counts are at /api/v1/brain/counts")
+    found, rows, full = listing(store, viewer, scope, query, limit)
+    audit.record(store, now, viewer.name, "brain.people", query.text() or "(all)",
+                 reason=viewer.reason or f"role {viewer.role}",
+                 detail=f"rows={len(rows)} of {found}; {'full' if full else 'masked'}", ip=ip)
+    return {"query": query.as_dict(), "total": found, "people": rows}
+
+
 def checked_tags(tags: Iterable[str]) -> list[str]:
     """A person's new tags in catalog order, duplicates dropped; ``ValueError`` naming any tag
     the catalog does not know (the one rule for changing tags)."""
