@@ -23,8 +23,9 @@ from twin_dashboard.views.theme import BASE, FONT_STACK, Theme
 RAMP: tuple[tuple[int, int, int], ...] = (
     (255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38))
 NONE_RGB = (200, 200, 200)
-FILL_ALPHA = 150
+FILL_ALPHA = 200
 LABEL_SIZE = 20
+CHART_TOP = 12  # bars in the chart; more would not read in the drawer
 
 
 def ramp_class(counts: np.ndarray) -> np.ndarray:
@@ -109,20 +110,22 @@ def brain_map(areas: gpd.GeoDataFrame | None, result: Mapping[str, Any] | None, 
     return {"key": f"{result['by']}:{found[0]['meta']['key']}", "layers": found}
 
 
-def brain_figure(result: Mapping[str, Any] | None, style: ChartStyle) -> go.Figure:
-    """Matching people per area, the most on top (horizontal bars, labelled with the count)."""
-    areas = list((result or {}).get("areas") or [])
-    if not areas or not sum(int(a["count"]) for a in areas):
+def brain_figure(result: Mapping[str, Any] | None, style: ChartStyle,
+                 top: int = CHART_TOP) -> go.Figure:
+    """Matching people per area: the ``top`` areas with the most, the most on top (horizontal
+    bars labelled with the count; the map shows every area)."""
+    areas = [a for a in (result or {}).get("areas") or [] if int(a["count"]) > 0]
+    if not areas:
         return empty_figure(style)
-    ranked = sorted(areas, key=lambda a: (int(a["count"]), str(a["id"])))
+    ranked = sorted(areas, key=lambda a: (-int(a["count"]), str(a["id"])))[:top][::-1]
     counts = [int(a["count"]) for a in ranked]
     colors = ["rgba({},{},{},1)".format(*c[:3]) for c in ramp_colors(counts)]
     trace = go.Bar(y=[a["name"] for a in ranked], x=counts, orientation="h",
                    marker={"color": colors, "line": {"width": 0}}, text=counts,
-                   textposition="outside", cliponaxis=False, customdata=[a["id"] for a in ranked],
+                   textposition="outside", cliponaxis=False, textfont={"size": style.font_px},
+                   customdata=[a["id"] for a in ranked],
                    hovertemplate="%{y}: %{x:,}<extra></extra>")
-    return go.Figure(trace, layout=_layout(style, showlegend=False,
-                                           height=max(220, 26 * len(ranked) + 40)))
+    return go.Figure(trace, layout=_layout(style, showlegend=False))
 
 
 def people_items(people: Sequence[Mapping[str, Any]], place_names: Mapping[str, str],
