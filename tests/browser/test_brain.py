@@ -52,3 +52,23 @@ def test_brn001_a_policy_gap_draws_the_api_counts_on_the_map_and_chart(live_serv
     driver.find_element(By.ID, "brain-clear").click()  # clearing the query clears the map
     wait_for(driver, f"{ROWS} === null", 30)
     assert not [e for e in console_errors(driver) if "favicon" not in e]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1366, 768)])
+def test_brn002_the_open_brain_cuts_no_text_off(live_server, browser, width, height, lang):
+    from test_fit import OVERFLOWING
+
+    driver = browser(width, height)
+    driver.set_script_timeout(60)
+    driver.get(f"{live_server}/desk?lang={lang}")
+    wait_settled(driver)
+    driver.find_element(By.ID, "brain-open").click()
+    wait_for(driver, "!document.getElementById('brain-panel').hidden", 30)
+    driver.find_element(By.CSS_SELECTOR, f"[id*='{POLICY_GAPS[1].key}']").click()
+    wait_for(driver, f"{ROWS} && {BARS} && document.querySelector('.brain-table')", 60)
+    assert driver.execute_script(OVERFLOWING) == []
+    panel = driver.find_element(By.ID, "brain-panel").rect
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width
+    assert panel["y"] + panel["height"] <= height
+    driver.save_screenshot(str(screenshot_dir() / f"brain-{width}-{lang}.png"))

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from twin_dashboard.i18n import t
 from twin_dashboard.views._map_columns import column_data, polygon_shape, rounded, take
 from twin_dashboard.views.charts import ChartStyle, _layout, empty_figure
-from twin_dashboard.views.map_layers import LayerDict, label_of, layer
+from twin_dashboard.views.map_layers import ON_TOP, LayerDict, label_of, layer
 from twin_dashboard.views.theme import BASE, FONT_STACK, Theme
 
 # A sequential ramp, none → most (ColorBrewer YlOrRd, 5 classes): an area's class is its share
@@ -23,7 +23,7 @@ from twin_dashboard.views.theme import BASE, FONT_STACK, Theme
 RAMP: tuple[tuple[int, int, int], ...] = (
     (255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38))
 NONE_RGB = (200, 200, 200)
-FILL_ALPHA = 200
+FILL_ALPHA = 150  # over the buildings (drawn on top): they show through
 LABEL_SIZE = 20
 CHART_TOP = 12  # bars in the chart; more would not read in the drawer
 
@@ -84,7 +84,7 @@ def brain_layers(areas: gpd.GeoDataFrame, counts: Sequence[Mapping[str, Any]], t
     polygons = layer("PolygonLayer", "brain", data, pick=pick, tooltip=t("brain.tip", lang),
                      get_polygon="@@=polygon", get_fill_color="@@=fill",
                      get_line_color=BASE[theme]["text"][:3] + [160], stroked=True,
-                     filled=True, line_width_min_pixels=1.5)
+                     filled=True, line_width_min_pixels=1.5, parameters=ON_TOP)
     points = shown.geometry.representative_point()
     labels = column_data(len(shown), {
         "id": shown["id"].astype(str).tolist(), "count": count,
