@@ -2,7 +2,8 @@
  * The twin map in the browser: one deck.Deck in the map container (ids.TWIN_MAP), fed by Dash
  * stores. Element ids come from ids.CLIENT_CONFIG (layouts/client.py), never from here.
  *
- * - MAP_SPEC (static base layers + deck props), MAP_DATA (the scope's overlays) and MAP_VIEW
+ * - MAP_SPEC (static base layers + deck props), MAP_DATA (the scope's overlays), extra layers
+ *   of one screen's feature (`extra`: the desk's 社区大脑 choropleth, ids.BRAIN_MAP) and MAP_VIEW
  *   (camera) arrive through the no-output clientside callback `render`; MAP_DELTA ({device_id:
  *   state}) through `delta`. Layer descriptions are pydeck JSON (see views/map_layers.py): their
  *   props go through deck.JSONConverter, their `data` (a column envelope) never does, so no data
@@ -256,7 +257,8 @@
   function updateLayers() {
     if (!state.deck) return;
     var descs = ((state.spec && state.spec.layers) || [])
-      .concat((state.data && state.data.layers) || []);
+      .concat((state.data && state.data.layers) || [])
+      .concat((state.extra && state.extra.layers) || []);
     var entries = [], seen = new Set();
     descs.forEach(function (desc) {
       var entry = layerFor(desc);
@@ -453,6 +455,7 @@
     if (state.deck) { try { state.deck.finalize(); } catch (e) { /* already gone */ } }
     state.deck = null; state.host = null; state.cache = new Map();
     state.spec = null; state.data = null; state.view = null; state.drawn = null;
+    state.extra = null;
   }
 
   function create(host, spec, view) {
@@ -662,6 +665,9 @@
       return data && data.scope ? data.scope : "";
     },
     delta: function (delta) { applyDelta(delta); },
+    /** Layers of a feature of one screen beside the scope's overlays (the desk's 社区大脑
+     * choropleth: {key, layers}); an empty list takes them off the map. */
+    extra: function (extra) { state.extra = extra || null; updateLayers(); },
     applyDelta: applyDelta,  // for live.js, not a callback
     glance: glance,  // for live.js: the wall looks at a new critical alarm
     rowsOf: rowsOf  // the wire format's reader, not a callback (tests hold their mirror to it)

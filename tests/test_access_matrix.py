@@ -117,11 +117,13 @@ GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/alarms/{near}", "/api/v1/inbox/p-cadre", "/api/v1/live/status",
               "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live",
               "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
-              "/api/v1/incidents/{inc}", "/api/v1/reports/daily.xlsx"]
+              "/api/v1/incidents/{inc}", "/api/v1/reports/daily.xlsx",
+              "/api/v1/brain/counts", "/api/v1/brain/people", "/api/v1/brain/gaps"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
                "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
                *(f"/api/v1/incidents/{{inc}}/{action}" for action in workflow.ACTIONS)]
+PUT_ROUTES = ["/api/v1/people/p-cadre/tags"]
 
 
 def test_mat001_every_api_route_is_in_the_matrix(world):
@@ -130,17 +132,17 @@ def test_mat001_every_api_route_is_in_the_matrix(world):
     listed = {p.replace("{near}", "{alarm_id}").replace("p-cadre", "{person_id}")
               .replace("/devices", "/{layer}").replace("{inc}", "{incident_id}")
               .replace("/daily.xlsx", "/{kind}.{fmt}")
-              for p in GET_ROUTES + POST_ROUTES}
+              for p in GET_ROUTES + POST_ROUTES + PUT_ROUTES}
     assert paths <= listed | {"/api/v1/openapi.json"}, paths - listed
 
 
 @pytest.mark.parametrize(("method", "route"), [("GET", r) for r in GET_ROUTES]
-                         + [("POST", r) for r in POST_ROUTES])
+                         + [("POST", r) for r in POST_ROUTES] + [("PUT", r) for r in PUT_ROUTES])
 def test_mat002_anonymous_gets_401_json(world, method, route):
     _, clients, alarms = world
     url = route.format(**alarms)
     client = clients["anonymous"]
-    response = client.post(url, json={}) if method == "POST" else client.get(url)
+    response = client.request(method, url, json={} if method != "GET" else None)
     assert response.status_code == 401 and "sign in" in response.json()["detail"]
 
 
@@ -190,7 +192,8 @@ def test_mat006_each_role_in_scope_reads_its_area(world, who):
 
 @pytest.mark.parametrize("params", [{"subdistrict": "beiwaitan"}, {"neighborhood": "yunfang"}])
 @pytest.mark.parametrize("route", ["/api/v1/summary", "/api/v1/layers/devices",
-                                   "/api/v1/alarms", "/api/v1/live"])
+                                   "/api/v1/alarms", "/api/v1/live",
+                                   "/api/v1/brain/counts", "/api/v1/brain/people"])
 def test_mat007_another_subdistricts_officer_gets_403_for_a_scope_parameter(world, route,
                                                                              params):
     _, clients, _ = world
@@ -335,7 +338,9 @@ def test_mat012_every_callback_reading_the_store_is_checked_below(world):
     pure = {f"{ids.KPI_TILES}.children", f"{ids.FUNNEL_CHART}.figure",
             f"{ids.DEVICE_CHART}.figure", f"{ids.ALARM_CHART}.figure",
             f"{ids.FRESHNESS}.children"}  # the browser's own summary; source times
-    assert {_plain(o) for o in _server_callbacks(app)} == set(SCOPED) | pure | {AUDIT_DRAWER}
+    pure |= {f"{ids.BRAIN_PANEL}.hidden", BRAIN_PICKERS}  # the drawer; a gap's tags
+    assert {_plain(o) for o in _server_callbacks(app)} == (set(SCOPED) | pure | {AUDIT_DRAWER}
+                                                           | {BRAIN_COUNTS, BRAIN_PEOPLE})
 
 
 AUDIT_DRAWER = f"..{ids.AUDIT_PANEL}.hidden...{ids.AUDIT_GRID}.rowData.."
@@ -564,3 +569,58 @@ def test_mat026_the_map_redraws_for_an_event_that_moved_an_incident_only(world):
     assert redrawn.status_code == 200
     layers = redrawn.json()["response"][ids.MAP_DATA]["data"]["layers"]
     assert "incidents" in [lay["id"] for lay in layers]
+# --- 社区大脑 (issue 10) ----------------------------------------------------------------------
+
+BRAIN_COUNTS = (f"..{ids.BRAIN_MAP}.data...{ids.BRAIN_CHART}.figure...{ids.BRAIN_TOTAL}"
+                f".children...{ids.BRAIN_LEGEND}.children..")
+BRAIN_PEOPLE = f"{ids.BRAIN_PEOPLE}.children"
+BRAIN_PICKERS = f"..{ids.BRAIN_ALL}.value...{ids.BRAIN_ANY}.value...{ids.BRAIN_NOT}.value.."
+EVERYONE = {(ids.BRAIN_NOT, "value"): ["医疗救助"], (ids.BRAIN_BY, "value"): "neighborhood",
+            (ids.BRAIN_SHOW, "value"): ["map"]}  # nobody here carries it: all match
+
+
+def _brain_areas(client, app, selection) -> tuple[set[str], set[str]]:
+    """The area ids on the brain's map layer and in its chart for ``selection``."""
+    answer = _call(client, app, BRAIN_COUNTS,
+                   _values({**EVERYONE, (ids.SELECTION, "data"): selection}))
+    assert answer.status_code == 200, answer.text[:800]
+    response = answer.json()["response"]
+    layers = response[ids.BRAIN_MAP]["data"]["layers"]
+    on_map = set(layers[0]["data"]["columns"]["id"]) if layers else set()
+    bars = response[ids.BRAIN_CHART]["figure"]["data"]
+    return on_map, set(bars[0]["customdata"]) if bars else set()
+
+
+@pytest.mark.parametrize("who", NOT_DISTRICT)
+def test_mat023_the_brain_counts_only_the_viewers_areas_whatever_the_selection(world, who):
+    app, clients, _ = world
+    on_map, in_chart = _brain_areas(clients[who], app, FORGED)
+    assert "far" not in on_map | in_chart, who
+    assert on_map and on_map <= {"yunfang", "other"} and in_chart <= on_map, who
+    other = _brain_areas(clients["officer2"], app, {"subdistrict": "beiwaitan"})
+    assert other[0] == {"far"} and other[1] <= {"far"}  # nobody in far: no bars
+    assert _brain_areas(clients["commander"], app, None)[0] == {"yunfang", "other", "far"}
+
+
+def test_mat024_the_brain_lists_people_only_for_roles_that_see_residents(world):
+    app, clients, _ = world
+    store = services_of_app(app).store
+    for who in ("admin", "kiosk"):  # no residents at all: nothing, and nothing audited
+        answer = _call(clients[who], app, BRAIN_PEOPLE, _values(EVERYONE))
+        assert answer.status_code == 200 and answer.json()["response"][ids.BRAIN_PEOPLE][
+            "children"] == [], who
+        assert clients[who].get("/api/v1/brain/people").status_code == 403 or who == "kiosk"
+    officer = _call(clients["officer"], app, BRAIN_PEOPLE, _values(EVERYONE)).text
+    assert "E*" in officer and '"E"' not in officer  # masked for an officer
+    cadre = _call(clients["cadre"], app, BRAIN_PEOPLE, _values(EVERYONE)).text
+    assert '"E"' in cadre  # their own households' people in full
+    listed = [e for e in audit.entries(store) if e["action"] == "brain.people"]
+    assert {e["actor"] for e in listed} >= {"officer", "cadre"}
+    assert not {"admin", "kiosk"} & {e["actor"] for e in listed}
+
+
+def test_mat025_only_an_admin_changes_tags(world):
+    app, clients, _ = world
+    for who in ACCOUNTS:
+        answer = clients[who].put("/api/v1/people/p-duty2/tags", json={"tags": []})
+        assert answer.status_code == (200 if who == "admin" else 403), (who, answer.text)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from twin_dashboard.api import (
     access,
     alarms,
+    brain,
     health,
     incidents,
     layers,
@@ -35,6 +36,7 @@ def register_api(server: FastAPI) -> None:
     server.include_router(live.router)
     server.include_router(access.router)
     server.include_router(reports.router)
+    server.include_router(brain.router)
     server.add_exception_handler(StoreUnavailable, store_unavailable)
     server.add_exception_handler(incidents.Refused, incidents.refused)
 

@@ -28,6 +28,8 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.live",
     # people and access (issue 8): the admins' audit drawer
     "twin_dashboard.callbacks.audit",
+    # community brain (issue 10): the desk's brain drawer and its choropleth
+    "twin_dashboard.callbacks.brain",
 )
 
 

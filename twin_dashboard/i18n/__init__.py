@@ -7,6 +7,7 @@ Each part of the UI keeps its strings in a module of this package (``map.py``,
 from __future__ import annotations
 
 from twin_dashboard.i18n import auth as _auth
+from twin_dashboard.i18n import brain as _brain
 from twin_dashboard.i18n import field as _field
 from twin_dashboard.i18n import map as _map
 from twin_dashboard.i18n import reports as _reports
@@ -16,7 +17,7 @@ LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 TEXT: dict[str, tuple[str, str]] = {**_screens.TEXT, **_map.TEXT, **_auth.TEXT,
-                                  **_field.TEXT, **_reports.TEXT}
+                                  **_field.TEXT, **_reports.TEXT, **_brain.TEXT}
 
 
 def lang_of(value: str | None) -> str:

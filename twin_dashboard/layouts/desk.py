@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dash import html
 
+from twin_dashboard.domain.roles import ROLES
+from twin_dashboard.layouts import brain, ids
 from twin_dashboard.layouts import components as c
-from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.context import ScreenContext
 
 
@@ -17,7 +18,8 @@ def layout(ctx: ScreenContext) -> html.Div:
     tools = [c.selectors(lang, ctx.places.subdistricts, neighborhoods, ctx.selection)]
     grid = html.Main([
         html.Div(c.kpi_strip(lang), className="area-kpis"),
-        html.Div(c.map_slot(ctx.screen, lang, ctx.paint), className="area-map"),
+        html.Div([c.map_slot(ctx.screen, lang, ctx.paint), brain.open_button(lang)],
+                 className="area-map"),
         html.Div([c.details_panel(lang),
                   c.funnel_card(lang), c.report_card(lang)],
                  className="area-side"),
@@ -31,5 +33,7 @@ def layout(ctx: ScreenContext) -> html.Div:
         html.Div(c.road_chief_board(lang), className="area-board"),
     ], className="desk-grid")
     admin = [c.audit_panel(lang)] if ctx.user and ctx.user.admin else []
-    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user), grid, *admin],
+    drawer = brain.brain_panel(lang, bool(ctx.user) and ROLES[ctx.user.role].personal != "never")
+    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user), grid, *admin,
+                     drawer],
                     className="layout layout-desk")

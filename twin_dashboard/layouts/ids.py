@@ -151,3 +151,25 @@ STALE_BANNER = "stale-banner"  # the "data stale" banner, shown while the stream
 STALE_REASON = "stale-reason"  # the banner's line saying which, filled by live.js
 ALARM_FLASH = "alarm-flash"  # the wall's banner for a new critical alarm (rule and place only)
 INBOX_COUNT = "inbox-count"  # count badge on the feed card (the tablet's inbox)
+
+# --- community brain 社区大脑 (issue 10): a drawer on the desk ---
+BRAIN_OPEN = "brain-open"  # the map's button opening the drawer
+BRAIN_CLOSE = "brain-close"
+BRAIN_PANEL = "brain-panel"  # the drawer (html.Aside)
+BRAIN_ALL = "brain-all"  # dcc.Dropdown (multi): tags a person carries all of
+BRAIN_ANY = "brain-any"  # … at least one of
+BRAIN_NOT = "brain-not"  # … none of
+BRAIN_BY = "brain-by"  # dcc.RadioItems: count per neighborhood | subdistrict
+BRAIN_SHOW = "brain-show"  # dcc.Checklist: the choropleth on the map, or not
+BRAIN_CLEAR = "brain-clear"
+BRAIN_GAP = "brain-gap"  # pattern: {"type": BRAIN_GAP, "key": gap key} buttons
+BRAIN_MAP = "brain-map"  # dcc.Store: the choropleth's layers, drawn by assets/twin_map.js
+BRAIN_TOTAL = "brain-total"
+BRAIN_LEGEND = "brain-legend"
+BRAIN_CHART = "brain-chart"
+BRAIN_PEOPLE = "brain-people"
+
+
+def brain_gap(key: str) -> dict[str, str]:
+    """Id of a policy-gap button (``domain.brain.POLICY_GAPS``)."""
+    return {"type": BRAIN_GAP, "key": key}

@@ -144,6 +144,10 @@ class Store(Protocol):
                      ) -> pd.DataFrame:
         """Some plain columns of a layer or record table (no geometry): the fast read."""
 
+    def set_person_tags(self, person_id: str, tags: str) -> str | None:
+        """Replace one person's ``;``-separated tags (community brain); returns the old tags,
+        ``None`` when there is no such person."""
+
     # --- bookkeeping ---
     def is_empty(self) -> bool:
         """True when no layer has been loaded yet (so serve seeds it)."""

@@ -208,6 +208,15 @@ class SQLiteStore:
         with self._transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def set_person_tags(self, person_id: str, tags: str) -> str | None:
+        """Replace one person's ``;``-separated tags; the old ones (``None``: no such person)."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT tags FROM people WHERE id = ?", (person_id,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE people SET tags = ? WHERE id = ?", (tags, person_id))
+        return row[0] or ""
+
     def touch_source(self, name: str, at: pd.Timestamp, detail: str = "") -> None:
         with self._transaction() as conn:
             conn.execute(

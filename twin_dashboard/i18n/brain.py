@@ -1,0 +1,48 @@
+"""Strings of 社区大脑 (the community brain): tag names and the desk's brain drawer.
+key -> (zh, en). Policy-gap names live with their queries (``domain/brain.py``)."""
+
+TEXT: dict[str, tuple[str, str]] = {
+    # person tags (catalog.PERSON_TAGS)
+    "tag.独居老人": ("独居老人", "Living alone"),
+    "tag.失能": ("失能", "Frail"),
+    "tag.低保": ("低保", "Low income"),
+    "tag.残疾": ("残疾", "Disabled"),
+    "tag.高龄": ("高龄(80+)", "Aged 80+"),
+    "tag.孤老": ("孤老", "Childless elder"),
+    "tag.重点关爱": ("重点关爱", "Priority care"),
+    # policy tags (catalog.POLICY_TAGS)
+    "tag.助餐补贴": ("助餐补贴", "Meal subsidy"),
+    "tag.长护险": ("长护险", "Long-term care"),
+    "tag.居家养老": ("居家养老", "Home care"),
+    "tag.适老化改造": ("适老化改造", "Home adaptation"),
+    "tag.医疗救助": ("医疗救助", "Medical aid"),
+    # the drawer
+    "brain.open": ("社区大脑", "Community brain"),
+    "brain.close": ("收起", "Hide"),
+    "brain.all": ("全部具备", "Has all of"),
+    "brain.any": ("具备任一", "Has any of"),
+    "brain.none": ("均不具备", "Has none of"),
+    "brain.pick": ("选择标签…", "Pick tags…"),
+    "brain.gaps": ("政策缺口", "Policy gaps"),
+    "brain.by": ("统计单元", "Count per"),
+    "brain.by.neighborhood": ("按居委", "By neighborhood"),
+    "brain.by.subdistrict": ("按街道", "By subdistrict"),
+    "brain.clear": ("清除", "Clear"),
+    "brain.show": ("在地图上显示", "Show on the map"),
+    "brain.total": ("符合条件 {total} 人", "{total} people match"),
+    "brain.error": ("查询无效：{error}", "Invalid query: {error}"),
+    "brain.hint": ("选择标签或点击政策缺口", "Pick tags or a policy gap"),
+    "brain.chart": ("各区域人数", "People per area"),
+    "brain.people": ("人员名单", "People"),
+    "brain.people.masked": ("姓名与电话已脱敏", "Names and phones masked"),
+    "brain.people.reason": ("姓名与电话已脱敏：在详情面板说明查看理由后可见",
+                            "Masked: state a reason in the details panel to see them"),
+    "brain.people.more": ("仅显示前 {shown} 人，共 {total} 人", "First {shown} of {total}"),
+    "brain.people.none": ("无人符合", "Nobody matches"),
+    "brain.col.name": ("姓名", "Name"),
+    "brain.col.phone": ("电话", "Phone"),
+    "brain.col.place": ("所在区域", "Area"),
+    "brain.col.tags": ("标签", "Tags"),
+    "brain.legend": ("人数", "People"),
+    "brain.tip": ("{name}\n符合条件：{count} 人", "{name}\nMatching: {count}"),
+}
