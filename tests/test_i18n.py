@@ -88,6 +88,7 @@ SAME_TEXT_ON_PURPOSE: tuple[frozenset[str], ...] = tuple(frozenset(keys) for key
     {"alarm_status.escalated", "live.escalated"},
     # a role of a signed-in person, a handling level, a person in the details panel
     {"level.property", "role.property"},
+    {"check.stairwell_clutter", "kind.clutter"},  # a checklist item, the incident it files
     {"details.buddy", "role.buddy"},
     {"audit.col.reason", "reveal.reason"},  # the audit's column, the reason form's field
     # a table column, a row of the details panel
@@ -113,3 +114,16 @@ def test_i18n006_one_key_per_meaning() -> None:
     twins = {frozenset(keys) for keys in by_text.values() if len(keys) > 1}
     assert twins - set(SAME_TEXT_ON_PURPOSE) == set(), "keep one key, or list them as separate"
     assert set(SAME_TEXT_ON_PURPOSE) - twins == set(), "listed as separate but no longer twins"
+
+
+def test_i18n007_parts_never_define_the_same_key():
+    from twin_dashboard.i18n import PARTS
+
+    seen: dict[str, int] = {}
+    clashes = []
+    for i, part in enumerate(PARTS):
+        for key in part:
+            if key in seen:
+                clashes.append(key)
+            seen[key] = i
+    assert clashes == []

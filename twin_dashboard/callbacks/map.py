@@ -46,7 +46,8 @@ def map_data(services: Services, scope: MapScope, layers: list[str] | None, scre
     wanted = DEFAULT_OVERLAYS if layers is None else layers
     days = track_days if track_days in TRACK_WINDOWS else TRACK_DAYS
     overlays = services.atlas.overlays(scope, services.now(), wanted, days)
-    return overlay_spec(overlays, profile(screen).theme, lang)
+    return overlay_spec(overlays, profile(screen).theme, lang,
+                        services.atlas.places(lang).neighborhoods)
 
 
 def map_view(services: Services, scope: MapScope, mode: str | None, screen: str, *,

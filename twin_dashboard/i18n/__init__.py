@@ -16,8 +16,10 @@ from twin_dashboard.i18n import screens as _screens
 LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 
-TEXT: dict[str, tuple[str, str]] = {**_screens.TEXT, **_map.TEXT, **_auth.TEXT,
-                                  **_field.TEXT, **_reports.TEXT, **_brain.TEXT}
+PARTS: tuple[dict[str, tuple[str, str]], ...] = (
+    _screens.TEXT, _map.TEXT, _auth.TEXT, _field.TEXT, _reports.TEXT, _brain.TEXT)
+# A key defined by two parts would silently take the last one's text (tests/test_i18n.py).
+TEXT: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.items()}
 
 
 def lang_of(value: str | None) -> str:

@@ -1,6 +1,30 @@
 """Strings of field work: the checklist items of 大走访 / 大排查 visits. key -> (zh, en)."""
 
 TEXT: dict[str, tuple[str, str]] = {
+    # Kinds of incidents as the district files them (hotline, visits, patrols, sensors): in
+    # English they name an incident whose title was written in Chinese (views/titles.py).
+    "kind.clutter": ("楼道堆物", "Stairwell clutter"),
+    "kind.dispute": ("邻里纠纷", "Neighbour dispute"),
+    "kind.ebike_indoor": ("电动车入户充电", "E-bike charged indoors"),
+    "kind.elder_care": ("独居老人生活需求", "Elder living alone needs help"),
+    "kind.fire_hazard": ("消防隐患", "Fire hazard"),
+    "kind.garbage_exposed": ("垃圾暴露", "Exposed garbage"),
+    "kind.housing_repair": ("房屋报修", "Home repair"),
+    "kind.illegal_build": ("违章搭建", "Illegal structure"),
+    "kind.illegal_parking": ("违章停车", "Illegal parking"),
+    "kind.leak": ("漏水", "Leak"),
+    "kind.lighting": ("路灯损坏", "Street light out"),
+    "kind.manhole_damage": ("井盖破损", "Damaged manhole cover"),
+    "kind.no_activity_12h": ("老人12小时无活动", "Elder inactive for 12 h"),
+    "kind.no_water_24h": ("老人24小时未用水", "Elder used no water for 24 h"),
+    "kind.pest": ("虫鼠害", "Pests"),
+    "kind.property": ("物业服务", "Property service"),
+    "kind.road_damage": ("道路破损", "Damaged road"),
+    "kind.shared_bikes": ("共享单车乱停放", "Shared bikes left badly"),
+    "kind.street_vending": ("占道经营", "Street vending"),
+    "kind.structure": ("房屋安全隐患", "Building safety hazard"),
+    "kind.water_running_2h": ("持续用水超2小时", "Water running for 2 h"),
+    "kind.welfare": ("困难帮扶申请", "Hardship support request"),
     "check.wellbeing": ("身体状况", "Wellbeing"),
     "check.appliances": ("家电安全", "Appliance safety"),
     "check.gas_safety": ("燃气安全", "Gas safety"),

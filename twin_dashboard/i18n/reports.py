@@ -3,7 +3,7 @@
 TEXT: dict[str, tuple[str, str]] = {
     "report.daily": ("日报", "Daily report"),
     "report.weekly": ("周报", "Weekly report"),
-    "report.title": ("{place}{kind}", "{place} — {kind}"),
+    "report.doc_title": ("{place}{kind}", "{place} — {kind}"),
     "report.period.daily": ("{first}", "{first}"),
     "report.period.weekly": ("{first} 至 {last}", "{first} to {last}"),
     "report.made": ("统计截至 {as_of}（北京时间）；在办、超时、在线、覆盖为该时刻实况",

@@ -99,6 +99,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "report.needs_title": ("请填写发生了什么", "Say what happened"),
     "report.needs_place": ("请先在地图上点选位置或选择小区",
                            "Pick a point on the map or a neighborhood first"),
+    "details.original_title": ("原标题", "Original title (Chinese)"),
     "kind.facility": ("设施损坏", "Broken facility"),
     "kind.sanitation": ("环境卫生", "Sanitation"),
     "kind.fire_risk": ("消防隐患", "Fire risk"),

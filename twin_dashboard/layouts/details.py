@@ -17,6 +17,7 @@ from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import datum
 from twin_dashboard.views.charts import category_name, rule_name
 from twin_dashboard.views.tables import kpis
+from twin_dashboard.views.titles import incident_title
 
 Row = tuple[str, Any]  # (catalog key of the label, value: str or component)
 
@@ -178,11 +179,15 @@ def incident_details(data: Mapping[str, Any], lang: str) -> list:
         ("details.status", _vocab("status", data.get("status"), lang)),
         ("details.sla", html.Span(sla)),
     ]
+    written = str(data.get("title") or "")
+    title = incident_title(written, data.get("kind"), "", lang)
+    if title != written and written:  # named in English: the Chinese title is the original
+        rows.insert(0, ("details.original_title", datum(written)))
     history = [html.Li([html.Span(e["ts"], className="when"), " ",
                         _vocab("action", e.get("action"), lang), " ",
                         _vocab("level", e.get("level"), lang) or "", " ",
                         datum(e.get("note") or "")]) for e in data.get("history", [])]
-    return [_head("details.incident", data.get("title") or data["id"], lang,
+    return [_head("details.incident", title or data["id"], lang,
                   f"tone-{data.get('level')}"),
             _rows(rows, lang), *incident_actions(data, lang), html.H3(t("details.history", lang)),
             html.Ol(history, className="history")]

@@ -32,6 +32,7 @@ from twin_dashboard.views._map_columns import (
 )
 from twin_dashboard.views.charts import rule_name
 from twin_dashboard.views.theme import BASE, LEVEL_COLORS, SEVERITY_COLORS, STATE_COLORS, Theme
+from twin_dashboard.views.titles import incident_titles
 
 if TYPE_CHECKING:
     from twin_dashboard.domain.overlays import Overlays
@@ -217,7 +218,8 @@ def alarm_rings(alarms: pd.DataFrame, lang: str) -> LayerDict:
                  radius_min_pixels=6, line_width_min_pixels=2, parameters=ON_TOP)
 
 
-def incident_marks(incidents: pd.DataFrame, theme: Theme, lang: str) -> list[LayerDict]:
+def incident_marks(incidents: pd.DataFrame, theme: Theme, lang: str,
+                   names: Mapping[str, str] | None = None) -> list[LayerDict]:
     """Open incidents coloured by level; reported (not yet dispatched) ones hollow; a breach of
     the SLA adds a wide halo ring (the script pulses it on the wall).
 
@@ -233,7 +235,7 @@ def incident_marks(incidents: pd.DataFrame, theme: Theme, lang: str) -> list[Lay
     place_columns, place_codes = places(incidents)
     data = column_data(len(incidents), {
         "id": incidents["id"].astype(str).tolist(),
-        "title": incidents["title"].fillna("").astype(str).tolist(),
+        "title": incident_titles(incidents, names or {}, lang),
         "lon": rounded(incidents["lon"]), "lat": rounded(incidents["lat"]),
         "look": look, "level": level, "status": status, "breach": breach.astype(np.uint8),
         **place_columns,
@@ -396,8 +398,10 @@ def scope_outline(geometry: Any, theme: Theme) -> LayerDict:
 
 # --- the overlay description of one scope ----------------------------------------------------
 
-def overlay_spec(overlays: Overlays, theme: Theme, lang: str) -> dict[str, Any]:
-    """``MAP_DATA``: the scope's key and its live layers (switched-off layers are absent)."""
+def overlay_spec(overlays: Overlays, theme: Theme, lang: str,
+                 names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``MAP_DATA``: the scope's key and its live layers (switched-off layers are absent);
+    ``names``: neighborhood names in ``lang`` (English incident titles name the place)."""
     found: list[LayerDict] = []
     if overlays.zones is not None:
         found.append(patrol_zones(overlays.zones, theme, lang))
@@ -414,7 +418,7 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str) -> dict[str, Any]:
     if overlays.alarms is not None:
         found.append(alarm_rings(overlays.alarms, lang))
     if overlays.incidents is not None:
-        found.extend(incident_marks(overlays.incidents, theme, lang))
+        found.extend(incident_marks(overlays.incidents, theme, lang, names))
     if overlays.outline is not None:
         found.append(scope_outline(overlays.outline, theme))
     return {"scope": overlays.scope.key, "layers": found}

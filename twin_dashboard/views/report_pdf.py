@@ -80,7 +80,7 @@ def render_pdf(report: Report, lang: str, charts: Sequence[bytes] = ()) -> bytes
 
 def report_title(report: Report, lang: str) -> str:
     place = report.place_name(lang) or (report.district or "")
-    return t("report.title", lang, place=place, kind=t(f"report.{report.period.kind}", lang))
+    return t("report.doc_title", lang, place=place, kind=t(f"report.{report.period.kind}", lang))
 
 
 def _document(report: Report, lang: str) -> FPDF:

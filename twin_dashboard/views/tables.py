@@ -17,6 +17,7 @@ from twin_dashboard.domain.time import LOCAL_TZ, as_utc, as_utc_series
 from twin_dashboard.i18n import TEXT as _CATALOG
 from twin_dashboard.i18n import t
 from twin_dashboard.views.charts import rule_name
+from twin_dashboard.views.titles import incident_titles
 
 TABLE_MAX_ROWS = 1_000  # open incidents first, then the newest closed ones: a browser-sized table
 FLASH_MINUTES = 10  # a critical alarm this new flashes on the wall
@@ -88,7 +89,7 @@ def incident_rows(incidents: pd.DataFrame, names: Mapping[str, str], now: pd.Tim
     due = as_utc_series(frame["sla_due_at"])
     overdue = frame["_open"] & (due < as_utc(now))
     return pd.DataFrame({
-        "id": frame["id"], "title": frame["title"].fillna(""),
+        "id": frame["id"], "title": incident_titles(frame, names, lang),
         "neighborhood": frame["neighborhood_id"].map(names).fillna(""),
         "source": frame["source"].map(lambda s: t(f"source.{s}", lang)),
         "level": frame["level"].map(lambda s: t(f"level.{s}", lang)),
@@ -142,12 +143,13 @@ def _alarm_items(alarms: pd.DataFrame, names: Mapping[str, str], now: pd.Timesta
 
 def _incident_items(incidents: pd.DataFrame, names: Mapping[str, str], now: pd.Timestamp,
                     lang: str) -> list[FeedItem]:
-    return [FeedItem("incident", row.id, row.title or t(f"source.{row.source}", lang),
-                     _place_unless_named(names.get(row.neighborhood_id, ""), row.title),
+    titles = incident_titles(incidents, names, lang)
+    return [FeedItem("incident", row.id, title or t(f"source.{row.source}", lang),
+                     _place_unless_named(names.get(row.neighborhood_id, ""), title),
                      t(f"level.{row.level}", lang),
                      row.level if row.level in LEVELS else "property",
                      ago(row.reported_at, now, lang), as_utc(row.reported_at))
-            for row in incidents.itertuples(index=False)]
+            for row, title in zip(incidents.itertuples(index=False), titles, strict=True)]
 
 
 def _place_unless_named(place: str, title: str | None) -> str:
