@@ -28,6 +28,8 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.live",
     # people and access (issue 8): the admins' audit drawer
     "twin_dashboard.callbacks.audit",
+    # time replay (issue 10): the replay bar, stepping in the browser
+    "twin_dashboard.callbacks.replay",
 )
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from twin_dashboard.i18n import auth as _auth
 from twin_dashboard.i18n import field as _field
 from twin_dashboard.i18n import map as _map
+from twin_dashboard.i18n import replay as _replay
 from twin_dashboard.i18n import screens as _screens
 
 LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 TEXT: dict[str, tuple[str, str]] = {**_screens.TEXT, **_map.TEXT, **_auth.TEXT,
-                                  **_field.TEXT}
+                                  **_field.TEXT, **_replay.TEXT}
 
 
 def lang_of(value: str | None) -> str:
