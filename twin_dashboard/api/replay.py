@@ -38,4 +38,4 @@ def delta(
     now = services.now()
     first = checked_time(start, now) or now
     last = checked_time(end, now) or now
-    return replay_delta(services.store, scope, first, last)
+    return replay_delta(services.store, scope, first, last, services.replay_frames)
