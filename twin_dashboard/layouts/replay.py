@@ -20,7 +20,7 @@ from twin_dashboard.layouts import ids
 
 STEP_MINUTES = 15  # replay minutes per second at 1×
 SPEEDS: tuple[int, ...] = (1, 4, 16)  # 15 min, 1 h, 4 h of replay per second
-MARK_DAYS: tuple[int, ...] = (90, 60, 30, 7, 1)
+MARK_DAYS: tuple[int, ...] = (90, 60, 30)  # the last week is too narrow for more labels
 JS_IDS: dict[str, str] = {
     "bar": ids.REPLAY_BAR, "slider": ids.REPLAY_SLIDER, "play": ids.REPLAY_PLAY,
     "at": ids.REPLAY_AT, "live": ids.REPLAY_LIVE,
@@ -49,7 +49,8 @@ def replay_bar(lang: str) -> html.Div:
             html.Button(t("replay.play", lang), id=ids.REPLAY_PLAY, n_clicks=0, type="button",
                         className="btn btn-ghost replay-play"),
             html.Div(dcc.Slider(id=ids.REPLAY_SLIDER, min=-minutes, max=0, step=5, value=0,
-                                marks=marks, included=False, updatemode="mouseup"),
+                                marks=marks, included=False, updatemode="mouseup",
+                                allow_direct_input=False),
                      className="replay-slider", title=t("replay.title", lang)),
             dcc.RadioItems(id=ids.REPLAY_SPEED, value=1, inline=True,
                            options=[{"label": f"{s}×", "value": s} for s in SPEEDS],
