@@ -17,6 +17,8 @@
  * - The tablet's 确认 / Acknowledge buttons (.ack-btn) post /api/v1/alarms/{id}/ack straight from
  *   here (no Dash round trip, and it works while the callbacks are busy); the server acts as the
  *   signed-in person of the session cookie, and the session's CSRF token goes in X-CSRFToken.
+ * - While the replay bar shows the past (replay.js calls hold(true)), events keep freshness up
+ *   to date but touch neither the map nor Dash; replay.js catches the map up on Back to live.
  * - Only when the page's ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks):
  *   window.twinLive (status(), pause(), resume()) and its .marks (alarm → pixels times, kept only
  *   then) for the browser tests and bench/bench_pixels.py.
@@ -119,6 +121,7 @@
     state.open = true; state.downSince = null;
     clockSample(ev.ts);
     Object.assign(state.sources, ev.sources || {});
+    if (state.held) { judge(); return; }  // replaying: the replayed state stays on screen
     var states = ev.states || {};
     var applied = 0;
     var alarms = ev.alarms || [];
@@ -360,5 +363,10 @@
   }
 
   window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.twin_live = {connect: connect, banner: banner, flash: flash};
+  /** For replay.js: hold map and feed updates while replaying; the server clock offset. */
+  function hold(on) { state.held = Boolean(on); }
+  function offset() { return state.offsetMs; }
+
+  window.dash_clientside.twin_live = {connect: connect, banner: banner, flash: flash,
+                                      hold: hold, offset: offset};
 })();

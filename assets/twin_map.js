@@ -9,7 +9,8 @@
  *   props go through deck.JSONConverter, their `data` (a column envelope) never does, so no data
  *   string is ever evaluated. Unchanged layers keep their instances, and deck.gl skips them.
  * - Clicks go back to Dash with dash_clientside.set_props(ids.MAP_PICK, {data: {layer, id, ...}}).
- * - live.js applies live events with dash_clientside.twin_map.applyDelta.
+ * - live.js applies live events with dash_clientside.twin_map.applyDelta, and replay.js replay
+ *   steps (the same {states, alarms}, plus alarms_gone: ids leaving the alarm layer).
  * - Only when ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks), window.twinMap
  *   exposes status(), project(), pickAt(), rows(), rowsOf(), labels() and applyDelta() for the browser
  *   tests and the benchmarks; the last pick sent to Dash is status().lastPick.
@@ -532,7 +533,7 @@
     var dropped = sparse ? dropNormal(entry, changes) : 0;
     if (added.length || dropped) resetRows(entry, entry.rows.concat(added));
     if (applied) bump(entry);
-    var alarms = applyAlarms(delta.alarms);
+    var alarms = applyAlarms(delta.alarms) + dropAlarms(delta.alarms_gone);
     if (applied || alarms) { state.deltas += applied; updateLayers(); }
     return applied;
   }
@@ -591,6 +592,16 @@
     });
     if (fresh.length) resetRows(entry, entry.rows.concat(fresh));
     return fresh.length;
+  }
+
+  /** Alarms no longer open (a replay step, replay.js) leave the alarm layer. */
+  function dropAlarms(ids) {
+    var entry = state.cache.get("alarms");
+    if (!entry || !ids || !ids.length) return 0;
+    var gone = new Set(ids), n = entry.rows.length;
+    var rows = entry.rows.filter(function (row) { return !gone.has(row.id); });
+    if (rows.length !== n) resetRows(entry, rows);
+    return n - rows.length;
   }
 
   // --- test hooks (ids.CLIENT_CONFIG.test_hooks) -----------------------------------------------

@@ -118,7 +118,8 @@ GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/me", "/api/v1/audit", "/api/v1/openapi.json", "/api/v1/live",
               "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
               "/api/v1/incidents/{inc}", "/api/v1/reports/daily.xlsx",
-              "/api/v1/brain/counts", "/api/v1/brain/people", "/api/v1/brain/gaps"]
+              "/api/v1/brain/counts", "/api/v1/brain/people", "/api/v1/brain/gaps",
+              "/api/v1/replay/delta"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
                "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
@@ -193,7 +194,8 @@ def test_mat006_each_role_in_scope_reads_its_area(world, who):
 @pytest.mark.parametrize("params", [{"subdistrict": "beiwaitan"}, {"neighborhood": "yunfang"}])
 @pytest.mark.parametrize("route", ["/api/v1/summary", "/api/v1/layers/devices",
                                    "/api/v1/alarms", "/api/v1/live",
-                                   "/api/v1/brain/counts", "/api/v1/brain/people"])
+                                   "/api/v1/brain/counts", "/api/v1/brain/people",
+                                   "/api/v1/replay/delta"])
 def test_mat007_another_subdistricts_officer_gets_403_for_a_scope_parameter(world, route,
                                                                              params):
     _, clients, _ = world

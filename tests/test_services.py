@@ -38,6 +38,7 @@ def _summary_via_callback(client: TestClient, subdistrict: str) -> dict:
              "value": {"subdistrict": subdistrict, "neighborhood": None}},
             {"id": ids.CLOCK, "property": "n_intervals", "value": 1},
             {"id": ids.LIVE_FIGURES, "property": "data", "value": None},
+            {"id": ids.REPLAY_AT, "property": "data", "value": None},
         ],
         "changedPropIds": [f"{ids.SELECTION}.data"],
         "state": [],

@@ -22,6 +22,8 @@ import pandas as pd
 from cachetools import LRUCache
 from fastapi import Depends, Request
 
+from twin_dashboard.domain.replay import FrameCache
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -55,6 +57,8 @@ class Services:
     # their own, so the event loop and the threads /healthz runs in stay free under load.
     heavy_reads: asyncio.Semaphore = field(init=False)
     readers: ThreadPoolExecutor = field(init=False)
+    # Replay (issue 10): the last few map frames, so a playing screen's steps share theirs.
+    replay_frames: FrameCache = field(default_factory=FrameCache)
 
     def __post_init__(self) -> None:
         slots = self.settings.max_heavy_reads

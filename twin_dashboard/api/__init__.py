@@ -15,6 +15,7 @@ from twin_dashboard.api import (
     live,
     patrols,
     readings,
+    replay,
     reports,
     summary,
     visits,
@@ -34,6 +35,7 @@ def register_api(server: FastAPI) -> None:
     server.include_router(patrols.router)
     server.include_router(incidents.router)
     server.include_router(live.router)
+    server.include_router(replay.router)
     server.include_router(access.router)
     server.include_router(reports.router)
     server.include_router(brain.router)

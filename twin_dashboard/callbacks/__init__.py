@@ -30,6 +30,8 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.audit",
     # community brain (issue 10): the desk's brain drawer and its choropleth
     "twin_dashboard.callbacks.brain",
+    # time replay (issue 10): the replay bar, stepping in the browser
+    "twin_dashboard.callbacks.replay",
 )
 
 

@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
+from twin_dashboard.callbacks.kpis import shown_time
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.queries import incident_trend, patrol_coverage
 from twin_dashboard.layouts import ids
@@ -25,13 +26,17 @@ def style_of(screen: dict | None, viewport: dict | None) -> view.ChartStyle:
     return view.chart_style(screen_of(screen), (viewport or {}).get("width"), page_lang(screen))
 
 
-def trend_data(services: Services, viewer: Viewer, selection: dict | None) -> pd.DataFrame:
-    return incident_trend(services.store, scope_of(services, viewer, selection), services.now(),
-                          TREND_DAYS)
+def trend_data(services: Services, viewer: Viewer, selection: dict | None,
+               at: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The last month up to now, or up to the replayed moment ``at``."""
+    return incident_trend(services.store, scope_of(services, viewer, selection),
+                          at or services.now(), TREND_DAYS)
 
 
-def coverage_data(services: Services, viewer: Viewer, selection: dict | None) -> pd.DataFrame:
-    return patrol_coverage(services.store, scope_of(services, viewer, selection), services.now())
+def coverage_data(services: Services, viewer: Viewer, selection: dict | None,
+                  at: pd.Timestamp | None = None) -> pd.DataFrame:
+    return patrol_coverage(services.store, scope_of(services, viewer, selection),
+                           at or services.now())
 
 
 SUMMARY_CHARTS: dict[str, Draw] = {
@@ -39,8 +44,7 @@ SUMMARY_CHARTS: dict[str, Draw] = {
     ids.DEVICE_CHART: lambda s, st: view.device_state_figure(s["devices"]["by_category"], st),
     ids.ALARM_CHART: lambda s, st: view.alarm_figure(s["alarms"]["by_rule"], st),
 }
-HISTORY_CHARTS: dict[str, tuple[Callable[[Services, Viewer, dict | None], pd.DataFrame],
-                                 Draw]] = {
+HISTORY_CHARTS: dict[str, tuple[Callable[..., pd.DataFrame], Draw]] = {
     ids.INCIDENT_TREND_CHART: (trend_data, view.incident_trend_figure),
     ids.COVERAGE_CHART: (coverage_data, view.coverage_figure),
 }
@@ -57,8 +61,10 @@ def from_summary(draw: Draw):
 
 def from_store(services: Services, load, draw: Draw):
     """An async callback loading data for the selection in a thread, then drawing it."""
-    async def figure(selection: dict | None, _tick, viewport: dict | None, screen: dict | None):
-        data = await asyncio.to_thread(load, services, viewing(), selection)
+    async def figure(selection: dict | None, _tick, viewport: dict | None, screen: dict | None,
+                     replay_at: str | None = None):
+        at = shown_time(replay_at, services.now())
+        data = await asyncio.to_thread(load, services, viewing(), selection, at)
         return draw(data, style_of(screen, viewport))
     return figure
 
@@ -70,4 +76,5 @@ def register(app: Dash, services: Services) -> None:
     for graph_id, (load, draw) in HISTORY_CHARTS.items():
         app.callback(Output(graph_id, "figure"), Input(ids.SELECTION, "data"),
                      Input(ids.CLOCK, "n_intervals"), Input(ids.VIEWPORT, "data"),
-                     State(ids.SCREEN, "data"))(from_store(services, load, draw))
+                     State(ids.SCREEN, "data"), Input(ids.REPLAY_AT, "data", allow_optional=True),
+                     )(from_store(services, load, draw))

@@ -14,6 +14,7 @@ from dash.exceptions import PreventUpdate
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, viewing
 from twin_dashboard.domain.access import Viewer
+from twin_dashboard.domain.replay import replay_time, summary_at
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import kpi_tile
@@ -21,9 +22,23 @@ from twin_dashboard.services import Services
 from twin_dashboard.views.tables import kpis
 
 
-def summary_of(services: Services, viewer: Viewer, selection: dict | None) -> dict[str, Any]:
+def summary_of(services: Services, viewer: Viewer, selection: dict | None,
+               replay_at: str | None = None) -> dict[str, Any]:
+    """Now, or as the figures stood at ``replay_at`` (the replay bar's ``ids.REPLAY_AT``)."""
     scope = scope_of(services, viewer, selection)
-    return summarize(services.store, scope.store_scope, services.now())
+    now = services.now()
+    at = shown_time(replay_at, now)
+    if at is None:
+        return summarize(services.store, scope.store_scope, now)
+    return summary_at(services.store, scope.store_scope, at)
+
+
+def shown_time(replay_at: str | None, now):
+    """The replayed moment from the browser, or ``None`` (live); a bad one is no update."""
+    try:
+        return replay_time(replay_at, now)
+    except ValueError:
+        raise PreventUpdate from None
 
 
 def show_kpis(summary: dict | None, screen: dict | None) -> list:
@@ -36,10 +51,13 @@ def show_kpis(summary: dict | None, screen: dict | None) -> list:
 def register(app: Dash, services: Services) -> None:
     # Also a few seconds after live events raised or changed alarms (``ids.LIVE_FIGURES``:
     # live.js gathers them, because redrawing every chart per alarm delays the feed's paint).
+    # While replaying (``ids.REPLAY_AT`` set), the figures as they stood then.
     @app.callback(Output(ids.SUMMARY, "data"), Input(ids.SELECTION, "data"),
-                  Input(ids.CLOCK, "n_intervals"), Input(ids.LIVE_FIGURES, "data"))
-    async def refresh_summary(selection: dict | None, _tick, _live) -> dict[str, Any]:
-        return await asyncio.to_thread(summary_of, services, viewing(), selection)
+                  Input(ids.CLOCK, "n_intervals"), Input(ids.LIVE_FIGURES, "data"),
+                  Input(ids.REPLAY_AT, "data", allow_optional=True))
+    async def refresh_summary(selection: dict | None, _tick, _live,
+                              replay_at: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(summary_of, services, viewing(), selection, replay_at)
 
     app.callback(Output(ids.KPI_TILES, "children"), Input(ids.SUMMARY, "data"),
                  State(ids.SCREEN, "data"))(show_kpis)

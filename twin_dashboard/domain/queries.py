@@ -60,10 +60,12 @@ def work_queue(incidents: pd.DataFrame, viewer: Viewer, queue: str,
 
 
 def incident_trend(store: Store, scope: MapScope, now: pd.Timestamp, days: int) -> pd.DataFrame:
-    """Incidents reported per day and source over the last ``days`` days."""
+    """Incidents reported per day and source over the ``days`` days up to ``now`` (a replayed
+    moment leaves out what was reported after it)."""
     incidents = store.read_records("incidents", scope.store_scope)
     since = now - pd.Timedelta(days=days)
-    return incidents_over_time(incidents[as_utc_series(incidents["reported_at"]) >= since])
+    reported = as_utc_series(incidents["reported_at"])
+    return incidents_over_time(incidents[((reported >= since) & (reported <= now)).to_numpy()])
 
 
 def patrol_coverage(store: Store, scope: MapScope, now: pd.Timestamp) -> pd.DataFrame:

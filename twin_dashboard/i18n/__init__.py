@@ -10,6 +10,7 @@ from twin_dashboard.i18n import auth as _auth
 from twin_dashboard.i18n import brain as _brain
 from twin_dashboard.i18n import field as _field
 from twin_dashboard.i18n import map as _map
+from twin_dashboard.i18n import replay as _replay
 from twin_dashboard.i18n import reports as _reports
 from twin_dashboard.i18n import screens as _screens
 
@@ -17,7 +18,8 @@ LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 PARTS: tuple[dict[str, tuple[str, str]], ...] = (
-    _screens.TEXT, _map.TEXT, _auth.TEXT, _field.TEXT, _reports.TEXT, _brain.TEXT)
+    _screens.TEXT, _map.TEXT, _auth.TEXT, _field.TEXT, _reports.TEXT, _brain.TEXT,
+    _replay.TEXT)
 # A key defined by two parts would silently take the last one's text (tests/test_i18n.py).
 TEXT: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.items()}
 

@@ -18,6 +18,7 @@ from twin_dashboard.i18n import t
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.context import UserBadge
 from twin_dashboard.layouts.map_panel import MapPaint, map_panel
+from twin_dashboard.layouts.replay import replay_bar  # noqa: F401  (desk and wall)
 from twin_dashboard.profiles import profile
 from twin_dashboard.views.charts import GRAPH_CONFIG
 from twin_dashboard.views.tables import (

@@ -18,7 +18,8 @@ def layout(ctx: ScreenContext) -> html.Div:
     tools = [c.selectors(lang, ctx.places.subdistricts, neighborhoods, ctx.selection)]
     grid = html.Main([
         html.Div(c.kpi_strip(lang), className="area-kpis"),
-        html.Div([c.map_slot(ctx.screen, lang, ctx.paint), brain.open_button(lang)],
+        html.Div([c.map_slot(ctx.screen, lang, ctx.paint), brain.open_button(lang),
+                  c.replay_bar(lang)],
                  className="area-map"),
         html.Div([c.details_panel(lang),
                   c.funnel_card(lang), c.report_card(lang)],

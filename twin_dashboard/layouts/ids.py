@@ -173,3 +173,13 @@ BRAIN_PEOPLE = "brain-people"
 def brain_gap(key: str) -> dict[str, str]:
     """Id of a policy-gap button (``domain.brain.POLICY_GAPS``)."""
     return {"type": BRAIN_GAP, "key": key}
+
+
+# --- time replay (issue 10): the replay bar on the desk and the wall (components.replay_bar) ---
+REPLAY_BAR = "replay-bar"  # html.Div: banner, slider, play/pause, speed, back to live
+REPLAY_SLIDER = "replay-slider"  # dcc.Slider: minutes before now (0: live), last 90 days
+REPLAY_PLAY = "replay-play"  # html.Button: play / pause
+REPLAY_SPEED = "replay-speed"  # dcc.RadioItems: replay minutes per second
+REPLAY_LIVE = "replay-live"  # html.Button: back to live
+REPLAY_AT = "replay-at"  # dcc.Store: ISO time shown, or None when live (KPIs, charts read it)
+REPLAY_CONFIG = "replay-config"  # dcc.Store: what assets/replay.js needs (ids, texts, window)

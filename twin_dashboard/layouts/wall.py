@@ -16,7 +16,8 @@ def layout(ctx: ScreenContext) -> html.Div:
         c.devices_card(lang),
         c.chart_card(ids.INCIDENT_TREND_CHART, "chart.trend", lang),
     ], className="col col-left")
-    center = html.Div([c.kpi_strip(lang), c.map_slot(ctx.screen, lang, ctx.paint)],
+    center = html.Div([c.kpi_strip(lang), c.map_slot(ctx.screen, lang, ctx.paint),
+                       c.replay_bar(lang)],
                       className="col col-center")
     right = html.Div([
         c.feed_panel(lang),

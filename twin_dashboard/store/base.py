@@ -148,6 +148,15 @@ class Store(Protocol):
         """Replace one person's ``;``-separated tags (community brain); returns the old tags,
         ``None`` when there is no such person."""
 
+    # --- replay (issue 10): reads bounded in time ---
+    def read_until(self, table: str, columns: list[str] | tuple[str, ...], until: int,
+                   scope: Scope = ALL, column: str = "raised_at") -> pd.DataFrame:
+        """Columns of a record table, rows whose time ``column`` is at or before ``until``."""
+
+    def history_until(self, table: str, until: int, scope: Scope = ALL,
+                      changed_after: int | None = None) -> pd.DataFrame:
+        """``incident_events`` / ``readings`` rows at or before ``until`` within ``scope``."""
+
     # --- bookkeeping ---
     def is_empty(self) -> bool:
         """True when no layer has been loaded yet (so serve seeds it)."""

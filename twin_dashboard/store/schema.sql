@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS alarms (
     lon REAL, lat REAL
 );
 CREATE INDEX IF NOT EXISTS alarms_scope ON alarms (status, subdistrict_id, neighborhood_id);
+CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);  -- replay: what existed at a time
 
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, kind TEXT, title TEXT,
@@ -109,6 +110,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     assignee TEXT, accepted_at INTEGER, started_at INTEGER, verified_at INTEGER, reopened INTEGER
 );
 CREATE INDEX IF NOT EXISTS incidents_scope ON incidents (status, subdistrict_id, neighborhood_id);
+CREATE INDEX IF NOT EXISTS incidents_reported ON incidents (reported_at);  -- replay
 
 -- Every step of an incident's closed loop: who did what, when, at which level.
 CREATE TABLE IF NOT EXISTS incident_events (

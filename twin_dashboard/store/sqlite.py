@@ -46,6 +46,12 @@ from twin_dashboard.store.base import (
 )
 
 BATCH_ROWS = 5_000  # rows per executemany: bounded memory, few round trips
+# History tables for replay: (their key column, the scoped parent table, its key, the parent's
+# time after which a row may have changed).
+_HISTORY: dict[str, tuple[str, str, str, str]] = {
+    "incident_events": ("incident_id", "incidents", "id", "reported_at"),
+    "readings": ("device_id", "device_status", "device_id", "last_seen"),
+}
 
 
 def sqlite_path(url: str) -> str:
@@ -193,6 +199,40 @@ class SQLiteStore:
             raise StoreError(f"{table}: no column(s) {', '.join(unknown)} to read")
         sql, params = _select(table, list(columns), scope_cols, scope, where)
         return _decode_times(self._query(sql, params))
+
+    # --- replay (issue 10): reads bounded in time ---
+    def read_until(self, table: str, columns: list[str] | tuple[str, ...], until: int,
+                   scope: Scope = ALL, column: str = "raised_at") -> pd.DataFrame:
+        """Some plain columns of a scoped record table, rows whose ``column`` (a time) is at or
+        before ``until`` (epoch seconds): what existed at a moment (domain/replay.py)."""
+        known = set(_record_columns(table)) - {"geom"}
+        unknown = [c for c in columns if c not in known]
+        if column not in known or column not in TIME_COLUMNS:
+            unknown.append(column)
+        if unknown:
+            raise StoreError(f"{table}: no column(s) {', '.join(unknown)} to read")
+        sql, params = _select(table, list(columns), _record_scope(_record_columns(table)),
+                              scope, None)
+        sql += (" AND " if " WHERE " in sql else " WHERE ") + f"{column} <= ?"
+        return _decode_times(self._query(sql, [*params, int(until)]))
+
+    def history_until(self, table: str, until: int, scope: Scope = ALL,
+                      changed_after: int | None = None) -> pd.DataFrame:
+        """Rows of a history table (``incident_events`` or ``readings``) at or before ``until``
+        whose incident / device is in ``scope``; with ``changed_after``, only those of devices
+        last seen (incidents reported) after it: the others' stored row is still their state."""
+        child, parent, key, moved = _HISTORY[table]
+        columns = [c for c in _record_columns(table) if c not in ("note", "actor", "gateway",
+                                                                    "received_at")]
+        sql, params = _select(parent, ["p." + key], _record_scope(_record_columns(parent)),
+                              scope, None)
+        sql = sql.replace(f"FROM {parent}", f"FROM {parent} p", 1)
+        if changed_after is not None:
+            sql += (" AND " if " WHERE " in sql else " WHERE ") + f"p.{moved} > ?"
+            params.append(int(changed_after))
+        query = (f"SELECT {', '.join('c.' + c for c in columns)} FROM {table} c "
+                 f"WHERE c.ts <= ? AND c.{child} IN ({sql})")
+        return _decode_times(self._query(query, [int(until), *params]))
 
     # --- bookkeeping ---
     def is_empty(self) -> bool:
