@@ -147,7 +147,10 @@ def test_rep004_period_figures_equal_direct_counts_in_the_store(world):
     assert report.alarms["ack_median_min"] == 20.0
     assert report.alarms["by_rule"] == {"smoke": 2, "gas": 1}
     assert report.visits["visit"] == (1, 0) and report.visit_findings_failed == 2
-    assert report.summary == _get(world, "boss", "/api/v1/summary").json()
+    # the snapshot is the summary as it stood when the day ended
+    assert report.as_of == period.end
+    assert report.summary == _get(world, "boss", "/api/v1/summary",
+                                  at=report.as_of.isoformat()).json()
     assert {z["zone_id"] for z in report.zones} == {"z1", "z2"}
     assert {c["name"] for c in report.chiefs} == {"p-gov", "p-com", "p-gov2", "p-com2"}
     # every open incident past its deadline, longest first, named
@@ -161,8 +164,8 @@ def test_rep005_a_neighborhood_report_counts_only_its_rows(world):
     report = build_report(services.store, Scope(None, frozenset({"far"})),
                           report_period("daily", DAY, T0), T0)
     assert report.received == (2, 0) and report.place_name("zh") == "远处"
-    assert report.summary == _get(world, "boss", "/api/v1/summary",
-                                  neighborhood="far").json()
+    assert report.summary == _get(world, "boss", "/api/v1/summary", neighborhood="far",
+                                  at=report.as_of.isoformat()).json()
 
 
 def test_rep006_the_narrative_is_written_from_the_figures_in_both_languages(world):
@@ -199,9 +202,9 @@ def test_rep007_each_pdf_shows_the_summarys_figures(world, kind):
     assert b"/FontFile3" in body  # the CJK font's CFF outlines are embedded
     assert body.count(b"/Subtype /Image") >= 3  # the charts
     text = _pdf_text(body)
-    summary = _get(world, "duty", "/api/v1/summary").json()
     report = build_report(services_of_app(world[0]).store, Scope(frozenset({"beiwaitan"})),
                           report_period(kind, DAY, T0), T0)
+    summary = _get(world, "duty", "/api/v1/summary", at=report.as_of.isoformat()).json()
     assert "北外滩" in text and ("日报" if kind == "daily" else "周报") in text
     tiles = re.search(r"受理事件\s+在办事件\s+超时事件\s+未处置告警\s+设备在线率\s+巡查覆盖率\s+"
                       r"(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)%\s+([\d.]+)%", text)
@@ -227,7 +230,9 @@ def test_rep008_each_xlsx_holds_the_summarys_figures_as_numbers(world, kind, lan
                     scope="subdistrict:beiwaitan", lang=lang)
     assert response.status_code == 200, response.text
     book = load_workbook(BytesIO(response.content))
-    summary = _get(world, "boss", "/api/v1/summary", subdistrict="beiwaitan").json()
+    as_of = min(report_period(kind, DAY, T0).until, T0)  # the period's end, or now
+    summary = _get(world, "boss", "/api/v1/summary", subdistrict="beiwaitan",
+                   at=as_of.isoformat()).json()
     first = book.worksheets[0]
     values = {first.cell(r, 1).value: first.cell(r, 2).value for r in range(6, 18)}
     label = {"zh": ("在办事件", "超时事件", "未处置告警", "设备在线率", "巡查覆盖率"),

@@ -122,8 +122,10 @@ def incidents_at(incidents: pd.DataFrame, events: pd.DataFrame,
     status = steps.groupby("incident_id")["action"].last().map(STATUS_AFTER)
     level = past.dropna(subset=["level"]).groupby("incident_id")["level"].last()
     fallback = _status_from_times(rows, at)
-    rows["status"] = rows["id"].map(status).fillna(fallback).to_numpy()
-    rows["level"] = rows["id"].map(level).fillna(rows["level"]).to_numpy()
+    # dicts, and object columns: an empty history maps to all-None, not to a float column
+    rows["status"] = rows["id"].map(status.to_dict()).astype(object).fillna(fallback).to_numpy()
+    rows["level"] = (rows["id"].map(level.to_dict()).astype(object)
+                     .fillna(rows["level"].astype(object)).to_numpy())
     rows["sla_due_at"] = _deadline_at(rows, events, past, at)
     for column in INCIDENT_TIMES:
         if column in rows:

@@ -1,7 +1,8 @@
 """Smart reports 智能报告: the figures of a daily or weekly report for one scope, as data.
 
-A report is two kinds of figure. The *snapshot* is :func:`summary.summarize` at the moment the
-report is made — the very dict ``GET /api/v1/summary`` answers, so a report can never disagree
+A report is two kinds of figure. The *snapshot* is :func:`summary.summarize` as it stood at the
+period's end (:func:`replay.summary_at`; at the moment the report is made for a period still
+running) — the very dict ``GET /api/v1/summary?at=`` answers, so a report can never disagree
 with the screens. The *period* figures count what happened between the period's start and its
 end (or now, for a period still running), beside the period before: incidents received by
 source, level and status; SLA breaches with the worst named; alarms by rule and how fast they
@@ -25,6 +26,7 @@ from twin_dashboard.domain.devices import current_states
 from twin_dashboard.domain.incidents import resolution_funnel, sla_breaches
 from twin_dashboard.domain.patrols import chief_board, zone_board
 from twin_dashboard.domain.places import Places
+from twin_dashboard.domain.replay import summary_at
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.domain.time import HOUR, LOCAL_TZ, as_utc, as_utc_series
 from twin_dashboard.domain.tracks import patrol_lengths, staff_names
@@ -70,7 +72,7 @@ class Report:
     places: Places  # names of the scope's places (zh, with the data's English)
     district: str | None  # the district's name from the data
     as_of: pd.Timestamp  # when the snapshot was taken
-    summary: dict[str, Any]  # summarize(store, scope, as_of): GET /api/v1/summary verbatim
+    summary: dict[str, Any]  # GET /api/v1/summary?at=as_of verbatim
     received: tuple[int, int]  # incidents received (this period, previous period)
     by_source: dict[str, tuple[int, int]]
     by_level: dict[str, tuple[int, int]]
@@ -138,9 +140,10 @@ def parse_scope(text: str | None) -> tuple[str | None, str | None]:
 
 
 def build_report(store: Store, scope: Scope, period: Period, now: pd.Timestamp) -> Report:
-    """Every figure of a report of ``period`` over ``scope``, judged at ``now``."""
-    at = as_utc(now)
-    summary = summarize(store, scope, at)
+    """Every figure of a report of ``period`` over ``scope``: the snapshot as it stood at the
+    period's end (``summary?at=``; now, for a period still running)."""
+    at = min(as_utc(period.until), as_utc(now))
+    summary = summarize(store, scope, at) if at >= as_utc(now) else summary_at(store, scope, at)
     incidents = store.read_columns("incidents", (
         "id", "title", "source", "level", "status", "reported_at", "sla_due_at",
         "neighborhood_id"), scope)
