@@ -246,3 +246,24 @@ def test_rep010_a_step_with_200_changes_fits_the_live_budget(tmp_path):
     assert len(step["states"]) == 200 and set(step["states"].values()) == {"fault"}
     size = len(json.dumps(step, separators=(",", ":")).encode())
     assert size <= 10_000, size
+
+
+def test_rep011_the_feed_and_the_incident_table_follow_the_replayed_moment(world):
+    from twin_dashboard.callbacks.feed import feed_panel
+    from twin_dashboard.callbacks.incidents import rows
+    from twin_dashboard.domain.access import Viewer
+
+    services, officer = world.services, Viewer("officer", "officer", subdistricts=("beiwaitan",))
+    assert [r["status"] for r in rows(services, officer, {}, "en")] == ["Closed"]
+    at_10 = rows(services, officer, {}, "en", replay_at=at(10).isoformat())
+    assert [(r["id"], r["status"], r["title"]) for r in at_10] == [
+        (world.inc, "Dispatched", "Leak · 云舫")]  # (the fixture's places have no English)
+    assert rows(services, officer, {}, "en", replay_at=at(-1).isoformat()) == []
+    _, waiting_now = feed_panel(services, officer, {}, "desk", "en")
+    _, waiting_at_10 = feed_panel(services, officer, {}, "desk", "en",
+                                  replay_at=at(10).isoformat())
+    _, waiting_at_31 = feed_panel(services, officer, {}, "desk", "en",
+                                  replay_at=at(31).isoformat())
+    # the smoke alarm was open at +10 min and acknowledged at +30 (no longer waiting); mh-1
+    # went into alarm at +240 and is open now
+    assert (waiting_at_10, waiting_at_31, waiting_now) == ("1", "0", "1")

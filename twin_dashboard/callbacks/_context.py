@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+from dash.exceptions import PreventUpdate
+
 from twin_dashboard.auth.context import viewing
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import MapScope
+from twin_dashboard.domain.replay import StoreAt, replay_time
 from twin_dashboard.i18n import lang_of
 from twin_dashboard.profiles import SCREENS
 from twin_dashboard.services import Services
@@ -36,3 +40,14 @@ def page_lang(screen: Mapping[str, Any] | None) -> str:
 def screen_of(screen: Mapping[str, Any] | None) -> str:
     name = (screen or {}).get("screen")
     return name if name in SCREENS else "desk"
+
+
+def store_at(services: Services, replay_at: str | None) -> tuple[Any, pd.Timestamp]:
+    """The store and the moment a list reads: live, or as it stood at the replay bar's
+    ``replay_at`` (a read-only view); a bad time from the browser is no update."""
+    now = services.now()
+    try:
+        at = replay_time(replay_at, now)
+    except ValueError:
+        raise PreventUpdate from None
+    return (services.store, now) if at is None else (StoreAt(services.store, at), at)

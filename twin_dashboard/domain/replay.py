@@ -60,7 +60,8 @@ INCIDENT_TIMES: tuple[str, ...] = ("dispatched_at", "accepted_at", "started_at",
                                    "verified_at", "closed_at")
 ALARM_TIMES: tuple[str, ...] = ("acked_at", "escalated_at", "closed_at")
 INCIDENT_COLUMNS: tuple[str, ...] = (
-    "id", "source", "kind", "subdistrict_id", "neighborhood_id", "level", "status",
+    "id", "source", "kind", "title", "assignee", "subdistrict_id", "neighborhood_id", "level",
+    "status",
     "reported_at", "sla_due_at", "lon", "lat", *INCIDENT_TIMES)
 ALARM_COLUMNS: tuple[str, ...] = (
     "id", "device_id", "household_id", "subdistrict_id", "neighborhood_id", "rule", "severity",
@@ -237,6 +238,15 @@ class StoreAt:
             values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
             frame = frame[frame[column].isin(values)]
         return frame[list(columns)].reset_index(drop=True)
+
+    def read_records(self, table: str, scope: Scope = ALL,
+                     where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Whole rows as they stood (incidents and alarms: the columns replay keeps), for the
+        feed and the incident table while replaying."""
+        kept = {"incidents": INCIDENT_COLUMNS, "alarms": ALARM_COLUMNS}.get(table)
+        if kept is None:
+            return self.store.read_records(table, scope, where=where)
+        return self.read_columns(table, kept, scope, where)
 
     def read_layer(self, layer: str, scope: Scope = ALL, **page: Any) -> Any:
         return self.store.read_layer(layer, scope, **page)
