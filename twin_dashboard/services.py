@@ -22,6 +22,8 @@ import pandas as pd
 from cachetools import LRUCache
 from fastapi import Depends, Request
 
+from twin_dashboard.domain.search import Searcher
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -55,8 +57,12 @@ class Services:
     # their own, so the event loop and the threads /healthz runs in stay free under load.
     heavy_reads: asyncio.Semaphore = field(init=False)
     readers: ThreadPoolExecutor = field(init=False)
+    # The search box's index (domain/search.py): rebuilt with the geography, incidents kept
+    # for seconds.
+    search: Searcher = field(init=False)
 
     def __post_init__(self) -> None:
+        self.search = Searcher(self.store, self.atlas)
         slots = self.settings.max_heavy_reads
         self.heavy_reads = asyncio.Semaphore(slots)
         self.readers = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="heavy-read")

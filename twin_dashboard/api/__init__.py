@@ -14,6 +14,7 @@ from twin_dashboard.api import (
     live,
     patrols,
     readings,
+    search,
     summary,
     visits,
 )
@@ -33,6 +34,7 @@ def register_api(server: FastAPI) -> None:
     server.include_router(incidents.router)
     server.include_router(live.router)
     server.include_router(access.router)
+    server.include_router(search.router)
     server.add_exception_handler(StoreUnavailable, store_unavailable)
     server.add_exception_handler(incidents.Refused, incidents.refused)
 
