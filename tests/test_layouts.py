@@ -31,7 +31,8 @@ FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL, ids.ALARM_A
                                           ids.INCIDENT_ACTION, ids.INCIDENT_NOTE,
                                           ids.INCIDENT_LEVEL, ids.REPORT_TITLE, ids.REPORT_KIND,
                                           ids.REPORT_SOURCE, ids.REPORT_SUBMIT, ids.VISIT_OPEN,
-                                          ids.VISIT_ITEM, ids.VISIT_NOTE, ids.VISIT_SUBMIT})
+                                          ids.VISIT_ITEM, ids.VISIT_NOTE, ids.VISIT_SUBMIT,
+                                          ids.SEARCH_HIT})
 # Pages are built as an admin: the header shows the user, the desk the audit drawer.
 ADMIN = UserBadge("admin-1", "admin", admin=True, acts=True)
 

@@ -28,6 +28,8 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.live",
     # people and access (issue 8): the admins' audit drawer
     "twin_dashboard.callbacks.audit",
+    # search (issue 10): the search box on desk and tablet
+    "twin_dashboard.callbacks.search",
 )
 
 

@@ -250,11 +250,18 @@ def _pair(*parts: tuple[str | None, str | None]) -> tuple[str, str]:
     return _joined(*(p[0] for p in parts)), _joined(*(p[1] for p in parts))
 
 
+def _has(frame: Any, *columns: str) -> bool:
+    """Whether a layer read has rows and these columns (an empty layer may have neither)."""
+    return len(frame) > 0 and all(c in frame for c in columns)
+
+
 def _area_entries(geo_layers: Mapping[str, Any], places: Places) -> list[Entry]:
     en = places.in_lang("en")
     out: list[Entry] = []
     for kind, layer in (("subdistrict", "subdistricts"), ("neighborhood", "neighborhoods")):
         frame = geo_layers[layer]
+        if not _has(frame, "id", "name"):
+            continue
         points = shapely.point_on_surface(frame.geometry.to_numpy())
         for row, point, bounds in zip(frame.to_dict("records"), points,
                                       frame.geometry.bounds.to_numpy(), strict=True):
@@ -268,6 +275,8 @@ def _area_entries(geo_layers: Mapping[str, Any], places: Places) -> list[Entry]:
 
 
 def _zone_entries(zones: Any, places: Places) -> list[Entry]:
+    if not _has(zones, "id", "name"):
+        return []
     en = places.in_lang("en")
     points = shapely.point_on_surface(zones.geometry.to_numpy())
     return [Entry("zone", r["id"], (r["name"], r["name"]),
@@ -280,6 +289,8 @@ def _zone_entries(zones: Any, places: Places) -> list[Entry]:
 
 def _road_entries(roads: Any, places: Places) -> list[Entry]:
     """One entry per road name and subdistrict (a road is drawn as many segments)."""
+    if not _has(roads, "name", "subdistrict_id"):
+        return []
     en = places.in_lang("en")
     named = roads[roads["name"].map(lambda n: bool(_text(n)))]
     out = []
@@ -298,7 +309,8 @@ def _address_entries(store: Store, buildings: Any, places: Places) -> list[Entry
     en = places.in_lang("en")
     rows = store.read_columns("addresses", ["id", "address", "subdistrict_id",
                                             "neighborhood_id", "building_id", "lon", "lat"])
-    names = dict(zip(buildings["id"], buildings["name"], strict=True))
+    names = (dict(zip(buildings["id"], buildings["name"], strict=True))
+             if _has(buildings, "id", "name") else {})
     out = []
     for r in rows.sort_values("id").to_dict("records"):
         nbh, bld = _text(r["neighborhood_id"]), _text(r["building_id"])

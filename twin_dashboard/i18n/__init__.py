@@ -10,12 +10,13 @@ from twin_dashboard.i18n import auth as _auth
 from twin_dashboard.i18n import field as _field
 from twin_dashboard.i18n import map as _map
 from twin_dashboard.i18n import screens as _screens
+from twin_dashboard.i18n import search as _search
 
 LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 TEXT: dict[str, tuple[str, str]] = {**_screens.TEXT, **_map.TEXT, **_auth.TEXT,
-                                  **_field.TEXT}
+                                  **_field.TEXT, **_search.TEXT}
 
 
 def lang_of(value: str | None) -> str:

@@ -151,3 +151,14 @@ STALE_BANNER = "stale-banner"  # the "data stale" banner, shown while the stream
 STALE_REASON = "stale-reason"  # the banner's line saying which, filled by live.js
 ALARM_FLASH = "alarm-flash"  # the wall's banner for a new critical alarm (rule and place only)
 INBOX_COUNT = "inbox-count"  # count badge on the feed card (the tablet's inbox)
+
+# The search box (layouts/components.py search_box, callbacks/search.py)
+SEARCH_INPUT = "search-input"  # dcc.Input: the query, type-ahead; Enter picks the first result
+SEARCH_RESULTS = "search-results"  # the list of results under the box
+SEARCH_PICK = "search-pick"  # dcc.Store: the chosen result, rechecked on the server
+SEARCH_HIT = "search-hit"
+
+
+def search_hit(kind: str, hit_id: str) -> dict[str, str]:
+    """One result's row in the list."""
+    return {"type": SEARCH_HIT, "kind": kind, "id": hit_id}
