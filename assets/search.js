@@ -6,8 +6,8 @@
   "use strict";
   document.addEventListener("keydown", function (event) {
     var input = event.target;
-    if (event.key !== "Escape" || !input || !input.classList ||
-        !input.classList.contains("search-input") || !input.id) return;
+    if (event.key !== "Escape" || !input || !input.closest || !input.closest(".search") ||
+        input.tagName !== "INPUT" || !input.id) return;
     event.preventDefault();
     input.value = "";
     if (window.dash_clientside && window.dash_clientside.set_props) {

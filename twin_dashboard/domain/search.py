@@ -312,7 +312,7 @@ def _address_entries(store: Store, buildings: Any, places: Places) -> list[Entry
     names = (dict(zip(buildings["id"], buildings["name"], strict=True))
              if _has(buildings, "id", "name") else {})
     out = []
-    for r in rows.sort_values("id").to_dict("records"):
+    for r in rows.sort_values("id").astype(object).to_dict("records"):  # not Arrow: 3x faster
         nbh, bld = _text(r["neighborhood_id"]), _text(r["building_id"])
         out.append(Entry("address", r["id"], (r["address"], r["address"]),
                          _pair((names.get(bld), names.get(bld)), _name(places, en, nbh)),
@@ -327,7 +327,7 @@ def _device_entries(store: Store, places: Places) -> list[Entry]:
     rows = store.read_columns("devices", ["id", "name", "category", "subdistrict_id",
                                           "neighborhood_id", "household_id", "lon", "lat"])
     out = []
-    for r in rows.sort_values("id").to_dict("records"):
+    for r in rows.sort_values("id").astype(object).to_dict("records"):  # not Arrow: 3x faster
         nbh = _text(r["neighborhood_id"])
         out.append(Entry("device", r["id"], (r["id"], r["id"]),
                          _pair((_text(r["name"]), _text(r["name"])), _name(places, en, nbh)),
