@@ -360,6 +360,30 @@
     }, GLANCE_FLY_MS + (holdMs || GLANCE_HOLD_MS));
   }
 
+  /** A chosen search result ({lon, lat} or {bounds}): fly to it now, and again instead of the
+   * scope's camera when the selection the result set brings one within FOCUS_MS. */
+  var FOCUS_ZOOM = 17, FOCUS_MS = 4000, FOCUS_FLY_MS = 1200;
+
+  function focus(where) {
+    if (!where || (!where.bounds && (typeof where.lon !== "number" ||
+                                      typeof where.lat !== "number"))) return;
+    state.focus = {where: where, until: Date.now() + FOCUS_MS};
+    flyToFocus();
+  }
+
+  function flyToFocus() {
+    if (!state.deck || !state.focus) return;
+    var where = state.focus.where, base = state.view || {pitch: 0, bearing: 0};
+    var target = where.bounds
+      ? fitted(Object.assign({}, base, {bounds: where.bounds, outline: null, bearings: null}))
+      : Object.assign(fitted(base), {longitude: where.lon, latitude: where.lat,
+                                     zoom: Math.max(fitted(base).zoom, FOCUS_ZOOM)});
+    target.transitionDuration = FOCUS_FLY_MS;
+    target.transitionInterpolator = new window.deck.FlyToInterpolator({speed: 1.6});
+    state.zoom = target.zoom;
+    state.deck.setProps({initialViewState: target});
+  }
+
   // --- events ---------------------------------------------------------------------------------
 
   function fill(template, row) {
@@ -500,7 +524,11 @@
         // The same camera sent again (a selection re-sent unchanged) must not move the map.
         var same = state.view && sameView(state.view, view);
         state.view = view;
-        if (!same) flyTo(view, !fresh);
+        if (!same && state.focus && Date.now() < state.focus.until && !fresh) {
+          flyToFocus();
+        } else if (!same) {
+          flyTo(view, !fresh);
+        }
       }
       updateLayers();
     } catch (error) {
@@ -617,6 +645,7 @@
                         zoom: viewport.zoom, pitch: viewport.pitch, bearing: viewport.bearing}
         : null,
       lastPick: state.lastPick, error: state.error, glance: state.glance || null,
+      focus: state.focus ? state.focus.where : null,
       deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt
     };
   }
@@ -681,6 +710,8 @@
     extra: function (extra) { state.extra = extra || null; updateLayers(); },
     applyDelta: applyDelta,  // for live.js, not a callback
     glance: glance,  // for live.js: the wall looks at a new critical alarm
+    /** ids.SEARCH_PICK: fly to the chosen result (callbacks/search.py). */
+    focus: function (pick) { focus(pick && pick.focus); },
     rowsOf: rowsOf  // the wire format's reader, not a callback (tests hold their mirror to it)
   };
 })();

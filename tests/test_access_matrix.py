@@ -119,7 +119,7 @@ GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
               "/api/v1/incidents/{inc}", "/api/v1/reports/daily.xlsx",
               "/api/v1/brain/counts", "/api/v1/brain/people", "/api/v1/brain/gaps",
-              "/api/v1/replay/delta"]
+              "/api/v1/replay/delta", "/api/v1/search?q=h1"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
                "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
@@ -130,7 +130,7 @@ PUT_ROUTES = ["/api/v1/people/p-cadre/tags"]
 def test_mat001_every_api_route_is_in_the_matrix(world):
     app, _, _ = world
     paths = set(app.server.openapi()["paths"]) - {"/api/v1/readings", "/healthz"}  # gateways
-    listed = {p.replace("{near}", "{alarm_id}").replace("p-cadre", "{person_id}")
+    listed = {p.split("?")[0].replace("{near}", "{alarm_id}").replace("p-cadre", "{person_id}")
               .replace("/devices", "/{layer}").replace("{inc}", "{incident_id}")
               .replace("/daily.xlsx", "/{kind}.{fmt}")
               for p in GET_ROUTES + POST_ROUTES + PUT_ROUTES}
@@ -332,7 +332,9 @@ SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
           f"{ids.DETAILS_PANEL}.children", ".._pages_content.children..._pages_store.data..",
-          f"{ids.SCOPE_TITLE}.children", ROAD_CHIEF_BOARD]
+          f"{ids.SCOPE_TITLE}.children", ROAD_CHIEF_BOARD,
+          f"{ids.SEARCH_RESULTS}.children", f"..{ids.SEARCH_PICK}.data...{ids.SEARCH_RESULTS}"
+          ".children"]
 
 
 def test_mat012_every_callback_reading_the_store_is_checked_below(world):
@@ -626,3 +628,45 @@ def test_mat025_only_an_admin_changes_tags(world):
     for who in ACCOUNTS:
         answer = clients[who].put("/api/v1/people/p-duty2/tags", json={"tags": []})
         assert answer.status_code == (200 if who == "admin" else 403), (who, answer.text)
+
+
+def _search_pick_output(app) -> str:
+    return next(k for k in app.callback_map if k.startswith(f"..{ids.SEARCH_PICK}.data"))
+
+
+def test_mat027_the_search_box_finds_and_opens_only_what_is_in_the_scope(world):
+    app, clients, _ = world
+    typed = f"{ids.SEARCH_RESULTS}.children"
+    query = {(ids.SCREEN, "data"): {**SCREEN, "lang": "en"}}
+    for q in ("h1-smoke", "云舫", "北外滩", "yunfang"):
+        mine = _call(clients["officer"], app, typed, _values({**query,
+                                                             (ids.SEARCH_INPUT, "value"): q}))
+        assert mine.status_code == 200 and "No matches" not in mine.text, q
+        theirs = _call(clients["officer2"], app, typed,
+                       _values({**query, (ids.SEARCH_INPUT, "value"): q})).text
+        assert "No matches" in theirs and "h1-smoke" not in theirs, q
+    # Enter picks the first result the caller may see; a forged row of another scope is refused
+    pick = _search_pick_output(app)
+    entered = _call(clients["officer"], app, pick, _values({
+        (ids.SEARCH_INPUT, "n_submit"): 1, (ids.SEARCH_INPUT, "value"): "h1-smoke"}))
+    chosen = entered.json()["response"][ids.SEARCH_PICK]["data"]
+    assert chosen["open"]["id"] == "h1-smoke" and chosen["select"]["neighborhood"] == "yunfang"
+    assert _call(clients["officer2"], app, pick, _values({
+        (ids.SEARCH_INPUT, "n_submit"): 1, (ids.SEARCH_INPUT, "value"): "h1-smoke"})
+    ).status_code == 204
+    # a forged pick in the browser's store moves nothing and opens nothing out of scope
+    forged = _values({(ids.SEARCH_PICK, "data"): {
+        "select": {"subdistrict": "beiwaitan", "neighborhood": "yunfang"},
+        "open": {"layer": "devices", "id": "h1-smoke"}},
+        (ids.SELECTION, "data"): {"subdistrict": "ouyanglu", "neighborhood": None},
+        (ids.SCREEN, "data"): {**SCREEN, "lang": "en"}})
+    moved = _call(clients["officer2"], app, f"{ids.SELECTION}.data", forged,
+                  f"{ids.SEARCH_PICK}.data")
+    assert moved.status_code == 204 or "yunfang" not in moved.text
+    opened = _call(clients["officer2"], app, f"{ids.DETAILS_PANEL}.children", forged,
+                   f"{ids.SEARCH_PICK}.data").text
+    assert "not found" in opened.lower()
+    own = _call(clients["officer"], app, f"{ids.SELECTION}.data", forged,
+                f"{ids.SEARCH_PICK}.data").json()
+    assert own["response"][ids.SELECTION]["data"] == {"subdistrict": "beiwaitan",
+                                                      "neighborhood": "yunfang"}

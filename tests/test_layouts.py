@@ -33,7 +33,8 @@ FILLED_LATER: frozenset[str] = frozenset({ids.FEED_ITEM, ids.REVEAL, ids.ALARM_A
                                           ids.REPORT_SOURCE, ids.REPORT_SUBMIT, ids.VISIT_OPEN,
                                           ids.VISIT_ITEM, ids.VISIT_NOTE, ids.VISIT_SUBMIT,
                                           # pattern ids; the people list (roles with residents)
-                                          ids.BRAIN_GAP, ids.BRAIN_PEOPLE})
+                                          ids.BRAIN_GAP, ids.BRAIN_PEOPLE,
+                                          ids.SEARCH_HIT})
 # Pages are built as an admin: the header shows the user, the desk the audit drawer.
 ADMIN = UserBadge("admin-1", "admin", admin=True, acts=True)
 

@@ -23,6 +23,7 @@ from cachetools import LRUCache
 from fastapi import Depends, Request
 
 from twin_dashboard.domain.replay import FrameCache
+from twin_dashboard.domain.search import Searcher
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -59,8 +60,12 @@ class Services:
     readers: ThreadPoolExecutor = field(init=False)
     # Replay (issue 10): the last few map frames, so a playing screen's steps share theirs.
     replay_frames: FrameCache = field(default_factory=FrameCache)
+    # The search box's index (domain/search.py): rebuilt with the geography, incidents kept
+    # for seconds.
+    search: Searcher = field(init=False)
 
     def __post_init__(self) -> None:
+        self.search = Searcher(self.store, self.atlas)
         slots = self.settings.max_heavy_reads
         self.heavy_reads = asyncio.Semaphore(slots)
         self.readers = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="heavy-read")

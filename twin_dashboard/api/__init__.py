@@ -17,6 +17,7 @@ from twin_dashboard.api import (
     readings,
     replay,
     reports,
+    search,
     summary,
     visits,
 )
@@ -39,6 +40,7 @@ def register_api(server: FastAPI) -> None:
     server.include_router(access.router)
     server.include_router(reports.router)
     server.include_router(brain.router)
+    server.include_router(search.router)
     server.add_exception_handler(StoreUnavailable, store_unavailable)
     server.add_exception_handler(incidents.Refused, incidents.refused)
 

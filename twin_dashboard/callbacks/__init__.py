@@ -32,6 +32,8 @@ FEATURES: tuple[str, ...] = (
     "twin_dashboard.callbacks.brain",
     # time replay (issue 10): the replay bar, stepping in the browser
     "twin_dashboard.callbacks.replay",
+    # search (issue 10): the search box on desk and tablet
+    "twin_dashboard.callbacks.search",
 )
 
 

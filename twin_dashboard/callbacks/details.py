@@ -1,4 +1,5 @@
-"""Click-to-details: a map pick (ids.MAP_PICK), a feed item or an incident row → the panel.
+"""Click-to-details: a map pick (ids.MAP_PICK), a feed item, an incident row or a search result
+(ids.SEARCH_PICK) → the panel.
 
 The object is gathered by ``domain/details.py`` (which decides what the signed-in viewer may see:
 an object outside their scope is "not found") and drawn by ``layouts/details.py``. Each view of
@@ -57,9 +58,12 @@ def render(services: Services, viewer: Viewer, pick: Pick, screen: dict | None) 
     return view.not_found(lang) if data is None else DRAW[pick["layer"]](data, lang)
 
 
-def picked(pick: dict | None, cell: dict | None) -> dict | None:
-    """What was picked, from whichever input fired: map, incident row or feed item."""
+def picked(pick: dict | None, cell: dict | None, found: dict | None = None) -> dict | None:
+    """What was picked, from whichever input fired: map, incident row, feed item or a
+    search result (what it opens, if anything)."""
     trigger = ctx.triggered_id
+    if trigger == ids.SEARCH_PICK:
+        return (found or {}).get("open")
     if trigger == ids.INCIDENT_TABLE and cell and cell.get("rowId"):
         return {"layer": "incidents", "id": cell["rowId"]}
     if isinstance(trigger, dict) and trigger.get("type") == ids.OPEN_HOUSEHOLD:
@@ -79,10 +83,11 @@ def register(app: Dash, services: Services) -> None:
                   Input(ids.INCIDENT_TABLE, "cellClicked", allow_optional=True),
                   Input(ids.feed_item(ALL, ALL), "n_clicks"),
                   Input(ids.open_household(ALL), "n_clicks"),
+                  Input(ids.SEARCH_PICK, "data", allow_optional=True),
                   State(ids.SCREEN, "data"), prevent_initial_call=True)
     async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,
-                           _homes: list | None, screen: dict | None) -> list:
-        pick = picked(pick, cell)
+                           _homes: list | None, found: dict | None, screen: dict | None) -> list:
+        pick = picked(pick, cell, found)
         if not pick:
             raise PreventUpdate
         return await asyncio.to_thread(render, services, viewing(), pick, screen)

@@ -1,4 +1,5 @@
-"""What the screens look at: selectors, map picks and the wall's rotation → ids.SELECTION.
+"""What the screens look at: selectors, map picks, search results and the wall's rotation →
+ids.SELECTION.
 
 Every other screen callback reads ids.SELECTION, so selecting a subdistrict or neighborhood
 filters everything at once; each reader narrows it to the signed-in viewer's scope again, and
@@ -39,6 +40,9 @@ def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: s
     elif trigger == ids.ROTATE_TIMER:
         new = found.clean(_next_in(screen.get("subdistricts", []), current.get("subdistrict")),
                           None)
+    elif trigger == ids.SEARCH_PICK and pick:  # a search result: its place (callbacks/search)
+        chosen = pick.get("select") or {}
+        new = found.clean(chosen.get("subdistrict"), chosen.get("neighborhood"))
     elif trigger == ids.MAP_PICK and pick and profile(screen.get("screen")).selectors:
         kind = PICK_SELECTS.get(pick.get("layer", ""))
         if kind is None:
@@ -136,10 +140,12 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.NEIGHBORHOOD_SELECT, "value", **optional),
         Input(ids.MAP_PICK, "data", **optional),
         Input(ids.ROTATE_TIMER, "n_intervals", **optional),
+        Input(ids.SEARCH_PICK, "data", **optional),
         State(ids.SELECTION, "data"), State(ids.SCREEN, "data"),
         prevent_initial_call=True,
-    )(lambda sub, nbh, pick, _tick, current, screen: select(places(), sub, nbh, pick, current,
-                                                            screen))
+    )(lambda sub, nbh, pick, _tick, found, current, screen: select(
+        places(), sub, nbh, found if ctx.triggered_id == ids.SEARCH_PICK else pick, current,
+        screen))
     app.callback(
         Output(ids.SCOPE_TITLE, "children"), Input(ids.SELECTION, "data"),
         State(ids.SCREEN, "data"), prevent_initial_call=True,

@@ -13,13 +13,14 @@ from twin_dashboard.i18n import map as _map
 from twin_dashboard.i18n import replay as _replay
 from twin_dashboard.i18n import reports as _reports
 from twin_dashboard.i18n import screens as _screens
+from twin_dashboard.i18n import search as _search
 
 LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 PARTS: tuple[dict[str, tuple[str, str]], ...] = (
     _screens.TEXT, _map.TEXT, _auth.TEXT, _field.TEXT, _reports.TEXT, _brain.TEXT,
-    _replay.TEXT)
+    _replay.TEXT, _search.TEXT)
 # A key defined by two parts would silently take the last one's text (tests/test_i18n.py).
 TEXT: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.items()}
 

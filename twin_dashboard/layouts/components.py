@@ -318,6 +318,39 @@ def selectors(lang: str, subdistricts: dict[str, str], neighborhoods: dict[str, 
     ], className="selectors")
 
 
+# A result's kind badge: the words the screens already use for that kind, else search.kind.*.
+SEARCH_KIND_KEYS: dict[str, str] = {"subdistrict": "select.subdistrict",
+                                    "address": "details.address", "incident": "feed.incident"}
+SEARCH_DEBOUNCE_S = 0.25  # type-ahead: a query after a quarter second's pause, not per key
+
+
+def search_box(lang: str) -> html.Div:
+    """One search box (desk and tablet headers): type-ahead results under it; choosing one sets
+    the selection and opens its details (callbacks/search.py); Esc clears (assets/search.js)."""
+    return html.Div([
+        html.Label(t("search.label", lang), htmlFor=ids.SEARCH_INPUT, className="search-name"),
+        dcc.Input(id=ids.SEARCH_INPUT, type="search", debounce=SEARCH_DEBOUNCE_S, n_submit=0,
+                  placeholder=t("search.placeholder", lang), autoComplete="off",
+                  className="search-input"),
+        html.Div(id=ids.SEARCH_RESULTS, className="search-results", role="listbox"),
+        dcc.Store(id=ids.SEARCH_PICK),
+    ], className="search", role="search")
+
+
+def search_results(results: Sequence[dict], lang: str, asked: bool = True) -> list:
+    """The rows of the results list: kind badge, label and secondary line (data, as is)."""
+    if not results:
+        return [html.P(t("search.none", lang), className="search-none muted")] if asked else []
+    return [html.Button([
+        html.Span(t(SEARCH_KIND_KEYS.get(r["kind"], f"search.kind.{r['kind']}"), lang),
+                  className=f"search-kind search-kind-{r['kind']}"),
+        html.Span([datum(r["label"], className="search-label"),
+                   datum(r["secondary"], className="search-secondary")],
+                  className="search-text"),
+    ], id=ids.search_hit(r["kind"], r["id"]), n_clicks=0, type="button",
+        className="search-hit", role="option") for r in results]
+
+
 def map_slot(screen: str, lang: str, paint: MapPaint | None) -> html.Div:
     """The map panel (``layouts/map_panel.py``) in a sized slot."""
     return html.Div(map_panel(screen, lang, paint), className="map-slot")

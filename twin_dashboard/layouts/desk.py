@@ -15,7 +15,8 @@ def layout(ctx: ScreenContext) -> html.Div:
     road-chief board."""
     lang, sub = ctx.lang, ctx.selection.get("subdistrict")
     neighborhoods = {n: ctx.places.neighborhoods[n] for n in ctx.places.children(sub)}
-    tools = [c.selectors(lang, ctx.places.subdistricts, neighborhoods, ctx.selection)]
+    tools = [c.selectors(lang, ctx.places.subdistricts, neighborhoods, ctx.selection),
+             c.search_box(lang)]
     grid = html.Main([
         html.Div(c.kpi_strip(lang), className="area-kpis"),
         html.Div([c.map_slot(ctx.screen, lang, ctx.paint), brain.open_button(lang),

@@ -183,3 +183,15 @@ REPLAY_SPEED = "replay-speed"  # dcc.RadioItems: replay minutes per second
 REPLAY_LIVE = "replay-live"  # html.Button: back to live
 REPLAY_AT = "replay-at"  # dcc.Store: ISO time shown, or None when live (KPIs, charts read it)
 REPLAY_CONFIG = "replay-config"  # dcc.Store: what assets/replay.js needs (ids, texts, window)
+
+
+# The search box (layouts/components.py search_box, callbacks/search.py)
+SEARCH_INPUT = "search-input"  # dcc.Input: the query, type-ahead; Enter picks the first result
+SEARCH_RESULTS = "search-results"  # the list of results under the box
+SEARCH_PICK = "search-pick"  # dcc.Store: the chosen result, rechecked on the server
+SEARCH_HIT = "search-hit"
+
+
+def search_hit(kind: str, hit_id: str) -> dict[str, str]:
+    """One result's row in the list."""
+    return {"type": SEARCH_HIT, "kind": kind, "id": hit_id}

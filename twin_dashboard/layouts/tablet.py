@@ -12,7 +12,7 @@ from twin_dashboard.layouts.context import ScreenContext
 def layout(ctx: ScreenContext) -> html.Div:
     """Lists beside the map in landscape; lists above the map in portrait (tablet.css)."""
     lang = ctx.lang
-    head = c.header(ctx.screen, lang, ctx.scope_name, user=ctx.user)
+    head = c.header(ctx.screen, lang, ctx.scope_name, [c.search_box(lang)], ctx.user)
     lists = html.Div([c.feed_panel(lang, "feed.inbox", "inbox"), c.details_panel(lang)],
                      className="tablet-lists")
     # The figures count the whole area; the inbox holds only what was sent to the signed-in person.
