@@ -89,6 +89,7 @@ SAME_TEXT_ON_PURPOSE: tuple[frozenset[str], ...] = tuple(frozenset(keys) for key
     # a role of a signed-in person, a handling level, a person in the details panel
     {"level.property", "role.property"},
     {"check.stairwell_clutter", "kind.clutter"},  # a checklist item, the incident it files
+    {"report.device", "search.kind.device"},  # a report's column, a kind of search result
     {"details.buddy", "role.buddy"},
     {"audit.col.reason", "reveal.reason"},  # the audit's column, the reason form's field
     # a table column, a row of the details panel
