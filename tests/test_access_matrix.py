@@ -344,7 +344,8 @@ def test_mat012_every_callback_reading_the_store_is_checked_below(world):
             f"{ids.FRESHNESS}.children"}  # the browser's own summary; source times
     pure |= {f"{ids.BRAIN_PANEL}.hidden", BRAIN_PICKERS}  # the drawer; a gap's tags
     assert {_plain(o) for o in _server_callbacks(app)} == (set(SCOPED) | pure | {AUDIT_DRAWER}
-                                                           | {BRAIN_COUNTS, BRAIN_PEOPLE})
+                                                           | {BRAIN_COUNTS, BRAIN_PEOPLE}
+                                                           | {BRAIN_TAGS})
 
 
 AUDIT_DRAWER = f"..{ids.AUDIT_PANEL}.hidden...{ids.AUDIT_GRID}.rowData.."
@@ -670,3 +671,34 @@ def test_mat027_the_search_box_finds_and_opens_only_what_is_in_the_scope(world):
                 f"{ids.SEARCH_PICK}.data").json()
     assert own["response"][ids.SELECTION]["data"] == {"subdistrict": "beiwaitan",
                                                       "neighborhood": "yunfang"}
+
+
+BRAIN_TAGS = f"..{ids.BRAIN_TAG_VALUE}.value...{ids.BRAIN_TAG_MSG}.children.."
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_mat028_only_an_admin_loads_and_saves_tags_on_the_desk(world, who):
+    app, clients, _ = world
+    store = services_of_app(app).store
+    load = _values({(ids.BRAIN_TAG_LOAD, "n_clicks"): 1, (ids.BRAIN_TAG_PERSON, "value"): "p-duty2",
+                    (ids.BRAIN_TAG_VALUE, "value"): []})
+    loaded = _call(clients[who], app, BRAIN_TAGS, load, f"{ids.BRAIN_TAG_LOAD}.n_clicks")
+    if who != "admin":
+        assert loaded.status_code == 204, who
+        saved = _call(clients[who], app, BRAIN_TAGS, {**load, (ids.BRAIN_TAG_VALUE, "value"):
+                                                      ["低保"]}, f"{ids.BRAIN_TAG_SAVE}.n_clicks")
+        assert saved.status_code == 204, who
+        assert "低保" not in str(store.read_records("people", where={"id": "p-duty2"})["tags"]
+                                .iloc[0])
+        return
+    assert loaded.json()["response"][ids.BRAIN_TAG_VALUE]["value"] == []
+    save = {**load, (ids.BRAIN_TAG_VALUE, "value"): ["低保", "助餐补贴"]}
+    saved = _call(clients[who], app, BRAIN_TAGS, save, f"{ids.BRAIN_TAG_SAVE}.n_clicks").json()
+    assert saved["response"][ids.BRAIN_TAG_VALUE]["value"] == ["低保", "助餐补贴"]
+    assert store.read_records("people", where={"id": "p-duty2"})["tags"].iloc[0] == "低保;助餐补贴"
+    entry = [e for e in audit.entries(store) if e["action"] == "person.tags"][-1]
+    assert (entry["actor"], entry["subject"]) == ("admin", "p-duty2") and "低保" in entry["detail"]
+    bad = {**load, (ids.BRAIN_TAG_PERSON, "value"): "nobody", (ids.BRAIN_TAG_VALUE, "value"): []}
+    text = _call(clients[who], app, BRAIN_TAGS, bad, f"{ids.BRAIN_TAG_SAVE}.n_clicks").text
+    assert "nobody" in text
+    store.set_person_tags("p-duty2", "")  # as it was, for the other tests of the module

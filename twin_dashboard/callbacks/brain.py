@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
@@ -111,6 +111,37 @@ def fill_pickers(_gaps: list, _clear: int) -> tuple[list, list, list]:
     return list(query.all), list(query.any), list(query.none)
 
 
+def edit_tags(services: Services, viewer: Viewer, person: str | None, tags: Any,
+              screen: dict | None) -> tuple[list, str]:
+    """An admin's tag editor: 读取 loads a person's tags, 保存 replaces them (checked and
+    audited by ``brain.set_tags``); anyone else gets no update."""
+    if not viewer.spec.admin:
+        raise PreventUpdate
+    lang, person = page_lang(screen), (person or "").strip()
+    if not person:
+        raise PreventUpdate
+    if ctx.triggered_id == ids.BRAIN_TAG_SAVE:
+        try:
+            old, new = brain.set_tags(services.store, person, tags or [], viewer.name,
+                                      services.now())
+        except KeyError:
+            return no_update, t("brain.tags.unknown", lang, person=person)
+        except ValueError as err:
+            return no_update, str(err)
+        def listed(tags: list[str]) -> str:
+            names = [t(f"tag.{tag}", lang) for tag in tags]
+            return ("、" if lang == "zh" else ", ").join(names) or t("brain.tags.none", lang)
+
+        return new, t("brain.tags.saved", lang, person=person, old=listed(old), new=listed(new))
+    found = services.store.read_records("people", where={"id": person})
+    if found.empty:
+        return [], t("brain.tags.unknown", lang, person=person)
+    row = found.iloc[0]
+    tags_now = [x for x in str(row["tags"] or "").split(brain.TAG_SEPARATOR) if x]
+    role = row["role"] if isinstance(row["role"], str) and row["role"] else "—"
+    return tags_now, t("brain.tags.loaded", lang, person=person, role=role, n=len(tags_now))
+
+
 def toggle(_open: int, _close: int) -> bool:
     return ctx.triggered_id != ids.BRAIN_OPEN
 
@@ -139,6 +170,13 @@ def register(app: Dash, services: Services) -> None:
     async def brain_people(selection, all_, any_, not_, screen):
         return await asyncio.to_thread(show_people, services, viewing(), selection, all_,
                                        any_, not_, screen)
+
+    @app.callback(Output(ids.BRAIN_TAG_VALUE, "value"), Output(ids.BRAIN_TAG_MSG, "children"),
+                  Input(ids.BRAIN_TAG_LOAD, "n_clicks"), Input(ids.BRAIN_TAG_SAVE, "n_clicks"),
+                  State(ids.BRAIN_TAG_PERSON, "value"), State(ids.BRAIN_TAG_VALUE, "value"),
+                  State(ids.SCREEN, "data"), prevent_initial_call=True)
+    async def brain_tags(_load, _save, person, tags, screen):
+        return await asyncio.to_thread(edit_tags, services, viewing(), person, tags, screen)
 
     # The choropleth joins the map's overlays in the browser (assets/twin_map.js).
     app.clientside_callback(ClientsideFunction("twin_map", "extra"),

@@ -31,8 +31,27 @@ def _picker(component_id: str, label_key: str, lang: str) -> html.Label:
                       className="brain-field")
 
 
-def brain_panel(lang: str, lists_people: bool) -> html.Aside:
-    """The drawer, hidden until opened; ``lists_people``: the role may see residents at all."""
+def tag_editor(lang: str) -> html.Div:
+    """An admin's tag management: a person by id (admins see no names), their tags, save."""
+    return html.Div([
+        html.Div(t("brain.tags.title", lang), className="brain-section"),
+        html.Div([dcc.Input(id=ids.BRAIN_TAG_PERSON, type="text", maxLength=64, debounce=True,
+                            placeholder=t("brain.tags.person", lang), className="brain-person"),
+                  html.Button(t("brain.tags.load", lang), id=ids.BRAIN_TAG_LOAD, n_clicks=0,
+                              type="button", className="btn btn-ghost")], className="brain-row"),
+        dcc.Dropdown(id=ids.BRAIN_TAG_VALUE, options=tag_options(lang), value=[], multi=True,
+                     placeholder=t("brain.pick", lang), labels=dropdown_labels(lang),
+                     className="select brain-tags"),
+        html.Div([html.Div(id=ids.BRAIN_TAG_MSG, className="brain-note", role="status"),
+                  html.Button(t("brain.tags.save", lang), id=ids.BRAIN_TAG_SAVE, n_clicks=0,
+                              type="button", className="btn btn-primary brain-clear")],
+                 className="brain-row"),
+    ], className="brain-tag-editor")
+
+
+def brain_panel(lang: str, lists_people: bool, admin: bool = False) -> html.Aside:
+    """The drawer, hidden until opened; ``lists_people``: the role may see residents at all;
+    ``admin``: with the tag editor (the server checks the role again on each use)."""
     head = html.Div([html.H2(t("brain.open", lang)),
                      html.Button(t("brain.close", lang), id=ids.BRAIN_CLOSE, n_clicks=0,
                                  type="button", className="btn btn-ghost")],
@@ -65,6 +84,8 @@ def brain_panel(lang: str, lists_people: bool) -> html.Aside:
     if lists_people:
         results += [html.Div(t("brain.people", lang), className="brain-section"),
                     html.Div(id=ids.BRAIN_PEOPLE, className="brain-people")]
+    if admin:
+        results.append(tag_editor(lang))
     return html.Aside([head, html.Div([query, *results], className="brain-body"),
                        dcc.Store(id=ids.BRAIN_MAP)],
                       id=ids.BRAIN_PANEL, className="brain-panel card", hidden=True,

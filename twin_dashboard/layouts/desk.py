@@ -35,7 +35,8 @@ def layout(ctx: ScreenContext) -> html.Div:
         html.Div(c.road_chief_board(lang), className="area-board"),
     ], className="desk-grid")
     admin = [c.audit_panel(lang)] if ctx.user and ctx.user.admin else []
-    drawer = brain.brain_panel(lang, bool(ctx.user) and ROLES[ctx.user.role].personal != "never")
+    drawer = brain.brain_panel(lang, bool(ctx.user) and ROLES[ctx.user.role].personal != "never",
+                               admin=bool(ctx.user and ctx.user.admin))
     return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user), grid, *admin,
                      drawer],
                     className="layout layout-desk")

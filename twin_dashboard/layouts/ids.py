@@ -168,6 +168,11 @@ BRAIN_TOTAL = "brain-total"
 BRAIN_LEGEND = "brain-legend"
 BRAIN_CHART = "brain-chart"
 BRAIN_PEOPLE = "brain-people"
+BRAIN_TAG_PERSON = "brain-tag-person"  # an admin's tag editor: dcc.Input, a person's id
+BRAIN_TAG_LOAD = "brain-tag-load"
+BRAIN_TAG_VALUE = "brain-tag-value"  # dcc.Dropdown (multi): the person's tags
+BRAIN_TAG_SAVE = "brain-tag-save"
+BRAIN_TAG_MSG = "brain-tag-msg"
 
 
 def brain_gap(key: str) -> dict[str, str]:
