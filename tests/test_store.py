@@ -1,4 +1,5 @@
-"""The SQLite store: layers and records round-trip, scopes filter, failed writes change nothing."""
+"""The store on both engines (SQLite, PostGIS): layers and records round-trip, scopes filter,
+failed writes change nothing."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from twin_dashboard.store.base import Scope, StoreError, open_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+def store(store_url):
+    s = open_store(store_url)
     yield s
     s.close()
 
