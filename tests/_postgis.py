@@ -15,11 +15,13 @@ import glob
 import itertools
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,3 +155,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = cluster.new_database()
     yield url
     cluster.drop_database(url)
+
+
+def raw_connection(store) -> tuple[Any, type[Exception]]:
+    """A plain DB-API connection to a store's database (autocommit) and the error its driver
+    raises, to prove what the database itself refuses whatever the app's code does."""
+    if store.url.startswith("sqlite:"):
+        return sqlite3.connect(store.path, isolation_level=None), sqlite3.DatabaseError
+    import psycopg
+
+    return psycopg.connect(store.url, autocommit=True), psycopg.DatabaseError
