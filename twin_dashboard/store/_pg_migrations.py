@@ -31,14 +31,27 @@ def versions() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def applied(conn: psycopg.Connection) -> set[int]:
+    """The versions a database has (none when it is new)."""
+    if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+        return set()
+    return {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+
+
 def migrate(conn: psycopg.Connection) -> list[str]:
-    """Apply the versions this database still needs in one transaction; returns their names."""
+    """Apply the versions this database still needs in one transaction; returns their names.
+
+    Nothing is written when nothing is needed, so a read-only database of the current version
+    opens fine (as a read-only SQLite file does).
+    """
+    if {number for number, _, _ in versions()} <= applied(conn):
+        return []
     with conn.transaction():
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
                      "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-        have = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+        have = applied(conn)  # asked again under the lock: another process may have done it
         done = []
         for number, name, sql in versions():
             if number in have:

@@ -1,0 +1,102 @@
+"""What only the PostGIS store has: a versioned schema applied all or nothing, geometry columns
+with GiST indexes, an audit that refuses TRUNCATE too, and a server that cannot be reached or
+written named as :class:`StoreUnavailable` (the SQLite half of these is test_migrations.py and
+test_store_unavailable.py; everything the two share runs on both in test_store.py and others)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from shapely.geometry import box
+
+from tests._live_fixtures import load_district
+from tests._postgis import raw_connection
+from twin_dashboard.store import _pg_migrations
+from twin_dashboard.store.base import StoreUnavailable, open_store
+from twin_dashboard.testing import free_port
+
+
+@pytest.fixture
+def pg_url(postgis_cluster):
+    url = postgis_cluster.new_database()
+    yield url
+    postgis_cluster.drop_database(url)
+
+
+def _one(url: str, sql: str, params: tuple = ()) -> object:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def test_pg001_the_schema_is_versioned_and_opening_again_changes_nothing(pg_url):
+    open_store(pg_url).close()
+    versions = [v for v, _, _ in _pg_migrations.versions()]
+    assert _one(pg_url, "SELECT array_agg(version ORDER BY version) FROM schema_version") \
+        == versions
+    store = open_store(pg_url)
+    assert _pg_migrations.migrate(store._conn()) == []
+    store.close()
+
+
+def test_pg002_a_failing_version_leaves_the_database_as_it_was(postgis_cluster, monkeypatch):
+    url = postgis_cluster.url("postgres").rsplit("/", 1)[0] + "/fresh_failing"
+    postgis_cluster._admin("CREATE DATABASE fresh_failing")  # no schema yet
+    shipped = _pg_migrations.versions()
+    broken = (*shipped, (len(shipped) + 1, "broken", "CREATE TABLE later (x int); SELECT 1/0"))
+    monkeypatch.setattr(_pg_migrations, "versions", lambda: list(broken))
+    try:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            open_store(url)
+        assert _one(url, "SELECT to_regclass('devices') IS NULL")  # not even version 1
+        assert _one(url, "SELECT to_regclass('later') IS NULL")
+        monkeypatch.setattr(_pg_migrations, "versions", lambda: shipped)
+        open_store(url).close()
+        assert _one(url, "SELECT to_regclass('devices') IS NOT NULL")
+    finally:
+        postgis_cluster.drop_database(url)
+
+
+def test_pg003_geometry_is_postgis_in_epsg4326_with_gist_indexes(pg_url):
+    store = open_store(pg_url)
+    load_district(store)
+    assert _one(pg_url, "SELECT DISTINCT ST_SRID(geom) FROM devices") == 4326
+    assert _one(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'devices_geom' "
+                        "AND indexdef LIKE '%%USING gist%%'") == 1
+    untyped = _one(pg_url, "SELECT count(*) FROM geometry_columns WHERE srid <> 4326")
+    assert untyped == 0
+    inside = _one(pg_url, "SELECT count(*) FROM devices WHERE ST_Intersects(geom, "
+                          "ST_GeomFromText(%s, 4326))", (box(121.0, 31.0, 122.0, 32.0).wkt,))
+    assert inside == store.count("devices") > 0
+    store.close()
+
+
+def test_pg004_the_audit_refuses_truncate_as_well(pg_url):
+    store = open_store(pg_url)
+    store.accounts.append_audit({"ts": 1, "actor": "a", "action": "login"})
+    conn, refused = raw_connection(store)
+    with pytest.raises(refused, match="append-only"):
+        conn.execute("TRUNCATE audit")
+    conn.close()
+    assert [r["action"] for r in store.accounts.read_audit()] == ["login"]
+    store.close()
+
+
+def test_pg005_a_server_that_cannot_be_reached_is_unavailable_by_name():
+    url = f"postgresql://twin:secret@127.0.0.1:{free_port()}/twin"
+    with pytest.raises(StoreUnavailable) as err:
+        open_store(url)
+    assert "127.0.0.1" in str(err.value) and "secret" not in str(err.value)
+
+
+def test_pg006_a_read_only_database_fails_the_write_probe(pg_url, postgis_cluster):
+    store = open_store(pg_url)
+    store.check_writable()
+    store.close()
+    postgis_cluster._admin(f"ALTER DATABASE {pg_url.rsplit('/', 1)[1]} "
+                           "SET default_transaction_read_only = on")
+    store = open_store(pg_url)
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        store.check_writable()
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        store.set_meta("k", "v")
+    store.close()
