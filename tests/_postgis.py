@@ -47,7 +47,8 @@ def _bindir() -> Path:
 class Cluster:
     """A running throwaway server; :meth:`new_database` gives each test its own database."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable  # fsync on, as in production (benchmarks); off for the tests
         self.bindir = _bindir()
         self.as_root = os.geteuid() == 0
         self.folder = Path(tempfile.mkdtemp(prefix="twin-pg-"))
@@ -77,7 +78,8 @@ class Cluster:
             self.proc = subprocess.Popen(
                 [*self._run_as(), str(self.bindir / "postgres"), "-D", str(data),
                  "-p", str(self.port), "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1",
-                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+                 *([] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                            "-c", "full_page_writes=off"])],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready(log)
         self._make_template()

@@ -21,7 +21,7 @@ READING_TYPES = ("text", "text", "bigint", "text", "double precision", "double p
 _READING_INSERT = (
     "INSERT INTO readings (reading_id, device_id, ts, event, value, battery, received_at, "
     "gateway) SELECT * FROM unnest("
-    + ", ".join(f"%s::{t}[]" for t in READING_TYPES)
+    + ", ".join(f"%b::{t}[]" for t in READING_TYPES)
     + ") ON CONFLICT DO NOTHING RETURNING gateway, reading_id"
 )
 _EVENT_INSERT = ("INSERT INTO incident_events (incident_id, ts, action, level, actor, note) "
@@ -32,16 +32,30 @@ def _marks(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
-def _upsert(table: str, columns: Sequence[str], keep: Sequence[str] = ()) -> str:
+def _unnest_upsert(table: str, columns: Sequence[str], types: Sequence[str],
+                   keep: Sequence[str] = ()) -> str:
+    """An UPSERT of many rows in one statement: one array parameter per column."""
     sets = ", ".join(f"{c} = excluded.{c}" for c in columns[1:] if c not in keep)
-    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(len(columns))}) "
+    arrays = ", ".join(f"%b::{t}[]" for t in types)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
             f"ON CONFLICT ({columns[0]}) DO UPDATE SET {sets}")
 
 
-_STATUS_UPSERT = _upsert("device_status",
-                         (*STATUS_LIVE_COLUMNS, "subdistrict_id", "neighborhood_id"),
-                         keep=("subdistrict_id", "neighborhood_id"))
-_REGISTERS_UPSERT = _upsert("device_registers", ("device_id", *REGISTER_COLUMNS))
+_STATUS_UPSERT = _unnest_upsert(
+    "device_status", (*STATUS_LIVE_COLUMNS, "subdistrict_id", "neighborhood_id"),
+    ("text", "text", "bigint", "bigint", "text", "double precision", "double precision",
+     "text", "text"),
+    keep=("subdistrict_id", "neighborhood_id"))
+_REGISTERS_UPSERT = _unnest_upsert("device_registers", ("device_id", *REGISTER_COLUMNS),
+                                   ("text", *["bigint"] * len(REGISTER_COLUMNS)))
+
+
+def _columns(rows: Sequence[tuple]) -> list[list]:
+    """Rows as one list per column, the last row of each key (first column) kept: one
+    statement may not upsert a row twice, and the last one is what a row-by-row upsert leaves.
+    In key order, so that two workers lock the same devices in the same order."""
+    last = {row[0]: row for row in rows}
+    return [list(c) for c in zip(*(last[k] for k in sorted(last)), strict=True)]
 
 
 def geometry_value(name: str) -> str:
@@ -79,13 +93,11 @@ class PostGISLiveTx:
 
     def save_live(self, rows: Sequence[tuple], scopes: Sequence[tuple[str, str]],
                   registers: Sequence[tuple]) -> None:
-        # In key order: two workers upserting the same devices then lock them in the same order.
-        status = sorted((*row, *scope) for row, scope in zip(rows, scopes, strict=True))
-        with self.conn.cursor() as cursor:
-            if status:
-                cursor.executemany(_STATUS_UPSERT, status)
-            if registers:
-                cursor.executemany(_REGISTERS_UPSERT, sorted(registers))
+        status = [(*row, *scope) for row, scope in zip(rows, scopes, strict=True)]
+        if status:
+            self.conn.execute(_STATUS_UPSERT, _columns(status))
+        if registers:
+            self.conn.execute(_REGISTERS_UPSERT, _columns(registers))
 
     def add_alarms(self, alarms: Sequence[dict[str, Any]]) -> list[str]:
         sql = (f"INSERT INTO alarms ({', '.join(ALARM_COLUMNS)}) "
