@@ -121,7 +121,7 @@ class Cluster:
     def new_database(self) -> str:
         """A fresh database with PostGIS and the schema, empty; its URL."""
         name = f"t{next(self._names)}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY WAL_LOG")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
