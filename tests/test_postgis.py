@@ -100,3 +100,31 @@ def test_pg006_a_read_only_database_fails_the_write_probe(pg_url, postgis_cluste
     with pytest.raises(StoreUnavailable, match="read-only"):
         store.set_meta("k", "v")
     store.close()
+
+
+def test_pg007_reads_give_the_same_frames_as_sqlite(pg_url, tmp_path):
+    """Same values, dtypes, UTC times and EPSG:4326 geometry from both engines."""
+    import pandas as pd
+
+    from tests._live_fixtures import add_other_neighborhood
+
+    stores = [open_store(f"sqlite:///{tmp_path / 'same.db'}"), open_store(pg_url)]
+    for store in stores:
+        load_district(store)
+        add_other_neighborhood(store)
+    lite, pg = stores
+
+    def same(read) -> None:
+        a, b = read(lite), read(pg)
+        keys = [c for c in a.columns if c not in ("geometry", "props")]  # rows in any order
+        pd.testing.assert_frame_equal(a.sort_values(keys, ignore_index=True),
+                                      b.sort_values(keys, ignore_index=True))
+
+    same(lambda s: s.read_layer("devices"))
+    same(lambda s: s.read_layer("neighborhoods"))
+    same(lambda s: s.read_records("people", where={"role": ["cadre", "buddy"]}))
+    same(lambda s: s.read_columns("devices", ["id", "category", "installed_at", "lon"]))
+    same(lambda s: s.household_activity())
+    assert pg.read_layer("devices").crs.to_epsg() == 4326
+    for store in stores:
+        store.close()
