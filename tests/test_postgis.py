@@ -128,3 +128,27 @@ def test_pg007_reads_give_the_same_frames_as_sqlite(pg_url, tmp_path):
     assert pg.read_layer("devices").crs.to_epsg() == 4326
     for store in stores:
         store.close()
+
+
+@pytest.mark.slow
+def test_pg008_the_demo_district_seeds_and_serves_from_postgis(pg_url, demo):
+    """The app on PostGIS end to end: seeded from geodata/, signed in, read through the API."""
+    from fastapi.testclient import TestClient
+
+    from twin_dashboard.app import create_app, services_of_app
+    from twin_dashboard.config import Settings
+    from twin_dashboard.testing import add_user, sign_in
+
+    app = create_app(Settings(db_url=pg_url, simulate=False))
+    store = services_of_app(app).store
+    for table in ("devices", "buildings", "incidents", "patrols", "people"):
+        assert store.count(table) == demo.store.count(table) > 0, table
+    add_user(store, "boss", "commander")
+    with TestClient(app.server, base_url="http://localhost") as client:
+        sign_in(client, "boss")
+        assert client.get("/healthz").status_code == 200
+        page = client.get("/api/v1/layers/devices?limit=3")
+        assert page.status_code == 200 and len(page.json()["features"]) == 3
+        summary = client.get("/api/v1/summary")
+        assert summary.status_code == 200, summary.text
+    services_of_app(app).close()

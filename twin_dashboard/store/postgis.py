@@ -311,8 +311,20 @@ def _copy(conn: psycopg.Connection, table: str, columns: list[str],
         rows = _with_srid(list(rows), columns.index("geom"))
     with conn.cursor() as cursor, cursor.copy(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:  # NaN means missing (SQLite binds it as NULL): so it does here
-            copy.write_row([None if isinstance(v, float) and v != v else v for v in row])
+        for row in rows:
+            copy.write_row([_copy_value(v) for v in row])
+
+
+def _copy_value(value: Any) -> Any:
+    """A value as SQLite would store it: NaN is NULL, and a whole float (an integer column
+    that pandas made float to hold a missing value) is an integer — as text, ``3`` is both a
+    valid bigint and a valid double precision."""
+    if isinstance(value, float):
+        if value != value:
+            return None
+        if value.is_integer():
+            return int(value)
+    return value
 
 
 def _with_srid(rows: list[tuple], at: int) -> Iterator[tuple]:
