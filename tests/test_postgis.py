@@ -28,28 +28,32 @@ def _one(url: str, sql: str, params: tuple = ()) -> object:
         return conn.execute(sql, params).fetchone()[0]
 
 
-def test_pg001_the_schema_is_versioned_and_opening_again_changes_nothing(pg_url):
+def test_pg001_alembic_brings_a_new_database_to_the_head_and_then_does_nothing(pg_url):
     open_store(pg_url).close()
-    versions = [v for v, _, _ in _pg_migrations.versions()]
-    assert _one(pg_url, "SELECT array_agg(version ORDER BY version) FROM schema_version") \
-        == versions
+    assert _one(pg_url, "SELECT version_num FROM alembic_version") == _pg_migrations.head()
     store = open_store(pg_url)
-    assert _pg_migrations.migrate(store._conn()) == []
+    assert _pg_migrations.migrate(store._conn(), pg_url) == []
     store.close()
 
 
-def test_pg002_a_failing_version_leaves_the_database_as_it_was(postgis_cluster, monkeypatch):
-    url = postgis_cluster.url("postgres").rsplit("/", 1)[0] + "/fresh_failing"
+def test_pg002_a_failing_revision_leaves_the_database_as_it_was(postgis_cluster, monkeypatch):
+    url = postgis_cluster.url("fresh_failing")
     postgis_cluster._admin("CREATE DATABASE fresh_failing")  # no schema yet
-    shipped = _pg_migrations.versions()
-    broken = (*shipped, (len(shipped) + 1, "broken", "CREATE TABLE later (x int); SELECT 1/0"))
-    monkeypatch.setattr(_pg_migrations, "versions", lambda: list(broken))
+    real = _pg_migrations.run_sql
+
+    def failing(revision: str) -> None:
+        real(revision)
+        from alembic import op
+
+        op.execute("SELECT 1/0")
+
+    monkeypatch.setattr(_pg_migrations, "run_sql", failing)
     try:
         with pytest.raises(psycopg.errors.DivisionByZero):
             open_store(url)
-        assert _one(url, "SELECT to_regclass('devices') IS NULL")  # not even version 1
-        assert _one(url, "SELECT to_regclass('later') IS NULL")
-        monkeypatch.setattr(_pg_migrations, "versions", lambda: shipped)
+        assert _one(url, "SELECT to_regclass('devices') IS NULL")  # not half a schema
+        assert _one(url, "SELECT to_regclass('alembic_version') IS NULL")
+        monkeypatch.setattr(_pg_migrations, "run_sql", real)
         open_store(url).close()
         assert _one(url, "SELECT to_regclass('devices') IS NOT NULL")
     finally:

@@ -1,9 +1,11 @@
-"""The PostGIS store's schema as numbered versions, each applied once and all or nothing.
+"""The PostGIS store's schema, migrated with Alembic: all pending revisions in one transaction.
 
-``postgis_schema/NNNN_name.sql`` are the versions in order; ``schema_version`` records which ones
-a database has. Opening a store applies the missing ones in one transaction, holding an advisory
-lock so that workers starting together do not race: a failure leaves the database at its old
-version. A new version is a new file — a file once released is never edited.
+Revisions live in ``store/postgis_migrations/versions/`` (``alembic revision`` makes a new one
+from ``script.py.mako``); each runs the SQL of ``store/postgis_schema/<revision>_*.sql``, as
+there are no ORM models to autogenerate from. Opening a store upgrades to the head in one
+transaction holding an advisory lock (``env.py``), so workers starting together do not race and
+a failure leaves the database at its old revision. Nothing is written when the database is at
+the head already, so a read-only one opens fine (as a read-only SQLite file does).
 """
 
 from __future__ import annotations
@@ -14,52 +16,71 @@ from importlib import resources
 import psycopg
 
 log = logging.getLogger(__name__)
-SCHEMA_PACKAGE = "twin_dashboard.store"
-SCHEMA_FOLDER = "postgis_schema"
+PACKAGE = "twin_dashboard.store"
 # Any fixed number: the key of the advisory lock that serialises migrations across processes.
 MIGRATION_LOCK = 0x7477696E  # "twin"
 
 
-def versions() -> list[tuple[int, str, str]]:
-    """(number, name, SQL) of every schema version shipped, in order."""
-    folder = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER)
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            number, _, name = entry.name.removesuffix(".sql").partition("_")
-            found.append((int(number), name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+def _config(connection: object = None):  # -> alembic.config.Config (imported when needed)
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location",
+                           str(resources.files(PACKAGE).joinpath("postgis_migrations")))
+    config.attributes["connection"] = connection
+    return config
 
 
-def applied(conn: psycopg.Connection) -> set[int]:
-    """The versions a database has (none when it is new)."""
-    if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
-        return set()
-    return {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+def head() -> str:
+    """The newest revision shipped."""
+    from alembic.script import ScriptDirectory
+
+    found = ScriptDirectory.from_config(_config()).get_current_head()
+    assert found is not None, "store/postgis_migrations has no revision"
+    return found
 
 
-def migrate(conn: psycopg.Connection) -> list[str]:
-    """Apply the versions this database still needs in one transaction; returns their names.
+def current(conn: psycopg.Connection) -> str | None:
+    """The revision a database is at (``None``: a new database)."""
+    if conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is None:
+        return None
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
 
-    Nothing is written when nothing is needed, so a read-only database of the current version
-    opens fine (as a read-only SQLite file does).
-    """
-    if {number for number, _, _ in versions()} <= applied(conn):
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://…`` as SQLAlchemy names the psycopg 3 driver."""
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def migrate(conn: psycopg.Connection, url: str) -> list[str]:
+    """Upgrade the database of ``url`` to the head; returns ``[old → new]`` or ``[]``."""
+    before, target = current(conn), head()
+    if before == target:
         return []
-    with conn.transaction():
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, "
-                     "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-        have = applied(conn)  # asked again under the lock: another process may have done it
-        done = []
-        for number, name, sql in versions():
-            if number in have:
-                continue
-            conn.execute(sql)  # type: ignore[arg-type]  # our own file: trusted SQL
-            conn.execute("INSERT INTO schema_version (version, name) VALUES (%s, %s)",
-                         (number, name))
-            done.append(f"{number:04d}_{name}")
-    for name in done:
-        log.info("store migrated: %s", name)
-    return done
+    import sqlalchemy
+    from alembic import command
+    from sqlalchemy.pool import NullPool
+
+    engine = sqlalchemy.create_engine(sqlalchemy_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), "head")
+    except sqlalchemy.exc.DBAPIError as err:
+        raise err.orig from err  # psycopg's own error, as the rest of the store raises
+    finally:
+        engine.dispose()
+    done = f"{before or 'empty'} → {target}"
+    log.info("store migrated: %s", done)
+    return [done]
+
+
+def run_sql(revision: str) -> None:
+    """Run ``postgis_schema/<revision>_*.sql`` in the migration's connection (a revision's
+    ``upgrade``): one script, several statements, PostgreSQL's dialect as written."""
+    from alembic import op
+
+    folder = resources.files(PACKAGE).joinpath("postgis_schema")
+    (script,) = [f for f in folder.iterdir() if f.name.startswith(f"{revision}_")]
+    driver = op.get_bind().connection.driver_connection
+    driver.execute(script.read_text(encoding="utf-8"))

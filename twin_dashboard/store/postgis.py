@@ -5,8 +5,9 @@ It keeps the SQLite store's values exactly — times as epoch seconds, ``props``
 same row encoding (shared from ``sqlite.py``) — so reads give the same frames on both engines;
 what differs is the engine's: geometry is a PostGIS ``geometry`` in EPSG:4326 with a GiST index,
 scopes and ``where`` filters are SQL conditions, whole-table writes are ``COPY``, the schema is
-versioned (store/_pg_migrations.py) and the audit table's triggers refuse UPDATE, DELETE and
-TRUNCATE. One connection per thread; PostgreSQL, not a file lock, lets several processes write.
+migrated with Alembic (store/_pg_migrations.py) and the audit table's triggers refuse UPDATE,
+DELETE and TRUNCATE. One connection per thread; PostgreSQL, not a file lock, lets several
+processes write.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class PostGISStore:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         with self._write_lock, conditions(url):
-            migrate(self._conn())
+            migrate(self._conn(), url)
         self.accounts = SQLiteAccounts(lambda: QmarkConnection(self._conn()),
                                        self._qmark_transaction, psycopg.IntegrityError)
 

@@ -1,7 +1,11 @@
 -- Version 1 of the PostGIS store's schema: the tables of schema.sql (the SQLite store) in
--- PostgreSQL's dialect. Applied once, in one transaction, by store/_pg_migrations.py.
+-- PostgreSQL's dialect. Applied by the Alembic revision 0001 (store/postgis_migrations/), in
+-- the one transaction of store/_pg_migrations.py. A released file is never edited: a change
+-- is a new revision.
 -- Times stay integer epoch seconds (bigint) and props JSON text, so that both stores read back
 -- the same values; geometry is a PostGIS geometry in EPSG:4326 with a GiST index.
+
+CREATE EXTENSION IF NOT EXISTS postgis;
 
 CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE sources (name text PRIMARY KEY, updated_at bigint NOT NULL, detail text);
@@ -173,8 +177,8 @@ CREATE TABLE audit (
 CREATE INDEX audit_ts ON audit (ts);
 CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'audit is append-only: its rows cannot be %',
-        CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END;
+    RAISE EXCEPTION USING MESSAGE = 'audit is append-only: its rows cannot be '
+        || CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END;
 END $$;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     FOR EACH ROW EXECUTE FUNCTION audit_refuse();
