@@ -70,3 +70,15 @@ class QmarkConnection:
 def _marks(sql: str) -> str:
     """``?`` → ``%s`` (our SQL has no literal ``?`` or ``%``)."""
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+def copy_value(value: Any) -> Any:
+    """A value for COPY as SQLite would store it: NaN is NULL, and a whole float (an integer
+    column that pandas made float to hold a missing value) is an integer — as text, ``3`` is
+    both a valid bigint and a valid double precision."""
+    if isinstance(value, float):
+        if value != value:
+            return None
+        if value.is_integer():
+            return int(value)
+    return value

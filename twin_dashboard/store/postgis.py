@@ -29,7 +29,13 @@ from psycopg import errors
 from twin_dashboard.geo.layers import LAYERS, layer_spec
 from twin_dashboard.store._live_postgis import BACKFILL_REGISTERS_SQL, PostGISLiveTx
 from twin_dashboard.store._live_sqlite import HOUSEHOLD_ACTIVITY_SQL
-from twin_dashboard.store._pg import QmarkConnection, conditions, connect, redacted
+from twin_dashboard.store._pg import (
+    QmarkConnection,
+    conditions,
+    connect,
+    copy_value,
+    redacted,
+)
 from twin_dashboard.store._pg_migrations import migrate
 from twin_dashboard.store.accounts import SQLiteAccounts
 from twin_dashboard.store.base import (
@@ -313,19 +319,7 @@ def _copy(conn: psycopg.Connection, table: str, columns: list[str],
     with conn.cursor() as cursor, cursor.copy(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_copy_value(v) for v in row])
-
-
-def _copy_value(value: Any) -> Any:
-    """A value as SQLite would store it: NaN is NULL, and a whole float (an integer column
-    that pandas made float to hold a missing value) is an integer — as text, ``3`` is both a
-    valid bigint and a valid double precision."""
-    if isinstance(value, float):
-        if value != value:
-            return None
-        if value.is_integer():
-            return int(value)
-    return value
+            copy.write_row([copy_value(v) for v in row])
 
 
 def _with_srid(rows: list[tuple], at: int) -> Iterator[tuple]:
