@@ -52,8 +52,8 @@ def make_readings(n: int, devices: int, prefix: str) -> list[dict]:
     return out
 
 
-def setup_db(folder: Path, devices: int) -> tuple[str, str]:
-    db_url = f"sqlite:///{folder / 'bench.db'}"
+def setup_db(folder: Path, devices: int, db_url: str | None = None) -> tuple[str, str]:
+    db_url = db_url or f"sqlite:///{folder / 'bench.db'}"
     store = open_store(db_url)
     load_district(store, extra_devices=devices)
     token = create_token(store, "bench")
@@ -72,8 +72,9 @@ def wait_http(url: str) -> None:
     raise RuntimeError("server did not start")
 
 
-def bench_http(folder: Path, args: argparse.Namespace) -> float:
-    db_url, token = setup_db(folder / "http", args.devices)
+def bench_http(folder: Path, args: argparse.Namespace, db_url: str | None = None) -> float:
+    """``db_url``: another store than a SQLite file in ``folder`` (bench_ingest_postgis.py)."""
+    db_url, token = setup_db(folder / "http", args.devices, db_url)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "twin_dashboard", "serve", "--no-simulate",
                                "--port", str(port), "--db", db_url], start_new_session=True,
@@ -102,7 +103,8 @@ def bench_http(folder: Path, args: argparse.Namespace) -> float:
     stored = open_store(db_url).count("readings")
     assert accepted == stored == len(readings), (accepted, stored, len(readings))
     rate = len(readings) / elapsed
-    print(f"HTTP  {len(readings):>8,} readings in batches of {args.batch:,}: "
+    engine = db_url.split(":", 1)[0]
+    print(f"HTTP  {engine:<10} {len(readings):>8,} readings in batches of {args.batch:,}: "
           f"{elapsed:6.2f} s  {rate:>9,.0f} readings/s  stored {stored:,} (nothing lost)")
     return rate
 

@@ -3,13 +3,12 @@ the account commands and the demo accounts."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from tests._live_fixtures import add_other_neighborhood, load_district
+from tests._postgis import raw_connection
 from twin_dashboard.cli import main
 from twin_dashboard.domain import audit, sessions
 from twin_dashboard.domain.access import OutOfScope, Viewer
@@ -35,8 +34,8 @@ PLACES = Places({"beiwaitan": "北外滩", "ouyanglu": "欧阳路"},
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path}/acc.db")
+def store(store_url):
+    s = open_store(store_url)
     load_district(s)
     add_other_neighborhood(s)
     yield s
@@ -218,10 +217,10 @@ def test_acc011_a_commanders_reason_holds_for_a_while_and_is_audited(store):
 
 def test_acc012_the_audit_is_append_only(store):
     audit.record(store, T0, "c1", "login", "c1", ip="10.0.0.1")
-    conn = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    conn, refused = raw_connection(store)
+    with pytest.raises(refused, match="append-only"):
         conn.execute("UPDATE audit SET actor = 'someone else'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(refused, match="append-only"):
         conn.execute("DELETE FROM audit")
     conn.close()
     rows = audit.entries(store)

@@ -64,8 +64,8 @@ def killer(server: Server, done: threading.Event, kills: list[float]) -> None:
         server.start()
 
 
-def test_exactly_n_stored_across_sigkills(tmp_path):
-    db_url = f"sqlite:///{tmp_path / 'd.db'}"
+def test_exactly_n_stored_across_sigkills(store_url):
+    db_url = store_url
     store = open_store(db_url)
     load_district(store)
     token = create_token(store, "gw")

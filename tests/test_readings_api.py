@@ -16,8 +16,8 @@ URL = "/api/v1/readings"
 
 
 @pytest.fixture
-def api(tmp_path):
-    app = create_app(Settings(db_url=f"sqlite:///{tmp_path}/t.db", simulate=False), seed=False)
+def api(store_url):
+    app = create_app(Settings(db_url=store_url, simulate=False), seed=False)
     store = services_of_app(app).store
     load_district(store)
     token = create_token(store, "gw-test")

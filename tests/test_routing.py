@@ -30,8 +30,8 @@ class Recorder:
 
 
 @pytest.fixture
-def live(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+def live(store_url):
+    store = open_store(store_url)
     load_district(store)
     clock, recorder = FixedClock(T0), Recorder()
     yield store, Ingestor(store, clock=clock, notifier=recorder), clock, recorder

@@ -88,8 +88,8 @@ def write_tiny_geodata(folder: Path, counts: dict[str, int] | None = None) -> Pa
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 't.db'}")
+def store(store_url):
+    s = open_store(store_url)
     yield s
     s.close()
 

@@ -1,4 +1,5 @@
-"""The SQLite store: layers and records round-trip, scopes filter, failed writes change nothing."""
+"""The store on both engines (SQLite, PostGIS): layers and records round-trip, scopes filter,
+failed writes change nothing."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from twin_dashboard.store.base import Scope, StoreError, open_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+def store(store_url):
+    s = open_store(store_url)
     yield s
     s.close()
 
@@ -95,3 +96,25 @@ def test_meta_and_sources(store):
     assert store.get_meta("seeded_at") == "x"
     store.touch_source("sensors", pd.Timestamp("2026-01-01T00:00Z"))
     assert store.sources().loc[0, "updated_at"] == pd.Timestamp("2026-01-01T00:00Z")
+
+
+def test_live_tx_is_all_or_nothing_and_the_first_reading_wins(store):
+    first = ("r1", "d1", 100, "heartbeat", None, 0.9, 101, "gw")
+    again = ("r1", "d2", 200, "open", None, 0.5, 201, "gw")  # same key: a resend
+    elsewhere = ("r1", "d1", 300, None, 4.5, None, 301, "gw2")  # ids are per gateway
+    status = ("d1", "normal", 100, 300, "heartbeat", 4.5, 0.9)
+    with pytest.raises(RuntimeError, match="fails"), store.live_tx() as tx:
+        assert tx.new_readings([first]) == [first]
+        tx.save_live([status], [("s1", "a")], [("d1", *[None] * 9, 1)])
+        raise RuntimeError("the batch fails after its writes")
+    assert store.count("readings") == 0 and store.count("device_status") == 0
+    with store.live_tx() as tx:
+        assert tx.new_readings([first, again, elsewhere]) == [first, elsewhere]
+        assert tx.new_readings([again]) == []
+        tx.save_live([status], [("s1", "a")], [("d1", *[None] * 9, 1)])
+        assert set(tx.load_live(["d1", "nowhere"])) == {"d1"}
+        assert tx.load_live(["d1"])["d1"][:7] == status and tx.load_live(["d1"])["d1"][-1] == 1
+    back = store.read_records("readings").sort_values("gateway", ignore_index=True)
+    assert list(back["device_id"]) == ["d1", "d1"]
+    assert back.loc[1, "ts"] == pd.Timestamp(300, unit="s", tz="UTC")
+    assert list(store.read_records("device_status", Scope.of("s1"))["device_id"]) == ["d1"]

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
+from tests._postgis import raw_connection
 from twin_dashboard.domain.tokens import create_token, hash_token, revoke_token, verify_token
 from twin_dashboard.store.base import open_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 't.db'}")
+def store(store_url):
+    s = open_store(store_url)
     yield s
     s.close()
 
 
-def test_token_is_stored_hashed_and_verifies(store, tmp_path):
+def test_token_is_stored_hashed_and_verifies(store):
     token = create_token(store, "gw-1")
     assert token.startswith("twg_") and len(token) > 40
-    rows = sqlite3.connect(tmp_path / "t.db").execute(
-        "SELECT name, token_hash FROM gateway_tokens").fetchall()
+    conn, _ = raw_connection(store)
+    rows = [tuple(r) for r in conn.execute("SELECT name, token_hash FROM gateway_tokens")]
+    conn.close()
     assert rows == [("gw-1", hash_token(token))]
     assert token not in repr(rows)
     assert verify_token(store, token) == "gw-1"

@@ -18,8 +18,7 @@ from twin_dashboard.domain.tracks import (
     roads_passed,
     track_length_m,
 )
-from twin_dashboard.store.base import Scope
-from twin_dashboard.store.sqlite import SQLiteStore
+from twin_dashboard.store.base import Scope, open_store
 
 ROAD_FRAME = gpd.GeoDataFrame({"id": list(ROADS)}, geometry=[LineString(c) for c in
                                                               ROADS.values()], crs="EPSG:4326")
@@ -59,8 +58,8 @@ def test_trk004_inside_the_district_or_within_200_m():
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = SQLiteStore(f"sqlite:///{tmp_path}/t.db")
+def store(store_url):
+    store = open_store(store_url)
     load_field(store)
     yield store
     store.close()

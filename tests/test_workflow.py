@@ -182,8 +182,8 @@ NEIGHBORHOODS = gpd.GeoDataFrame(
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+def store(store_url):
+    store = open_store(store_url)
     load_district(store)
     yield store
     store.close()

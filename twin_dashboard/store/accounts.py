@@ -27,8 +27,10 @@ class SQLiteAccounts:
     """The account tables of one SQLite store (``SQLiteStore.accounts``)."""
 
     def __init__(self, conn: Callable[[], sqlite3.Connection],
-                 transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]) -> None:
-        self._conn, self._tx = conn, transaction
+                 transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+                 integrity_error: type[Exception] = sqlite3.IntegrityError) -> None:
+        # The PostGIS store passes connections that take the same ``?`` SQL (store/_pg.py).
+        self._conn, self._tx, self._integrity = conn, transaction, integrity_error
 
     # --- users ---
     def add_user(self, row: Mapping[str, Any]) -> None:
@@ -36,7 +38,7 @@ class SQLiteAccounts:
         try:
             with self._tx() as conn:
                 _insert(conn, "users", USER_COLUMNS, row)
-        except sqlite3.IntegrityError:
+        except self._integrity:
             raise StoreError(f"user {row['name']!r} already exists") from None
 
     def user(self, name: str) -> dict[str, Any] | None:
@@ -110,8 +112,10 @@ class SQLiteAccounts:
 
     def save_failure(self, key: str, count: int, at: int, locked_until: int | None) -> None:
         with self._tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO login_failures (key, count, last_at, "
-                         "locked_until) VALUES (?, ?, ?, ?)", (key, count, at, locked_until))
+            conn.execute("INSERT INTO login_failures (key, count, last_at, locked_until) "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET count = "
+                         "excluded.count, last_at = excluded.last_at, locked_until = "
+                         "excluded.locked_until", (key, count, at, locked_until))
 
     def clear_failures(self, keys: list[str]) -> None:
         with self._tx() as conn:

@@ -222,6 +222,12 @@ def open_store(url: str) -> Store:
 
         return SQLiteStore(url)
     if url.startswith(("postgresql:", "postgres:")):
-        raise StoreError("the PostgreSQL/PostGIS store is not built yet: use a sqlite:/// URL")
+        try:
+            from twin_dashboard.store.postgis import PostGISStore
+        except ImportError as err:  # psycopg is the optional extra ``postgis``
+            raise StoreError(f"the PostgreSQL/PostGIS store needs psycopg ({err}): "
+                             "pip install 'twin-dashboard[postgis]'") from None
+
+        return PostGISStore(url)
     raise StoreError(f"unsupported database URL {url!r}: expected sqlite:///… or postgresql://…")
 

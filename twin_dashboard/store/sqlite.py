@@ -363,8 +363,10 @@ def _record_columns(table: str) -> tuple[str, ...]:
 
 
 def _select(table: str, names: list[str], scope_cols: tuple[str | None, str | None],
-            scope: Scope, where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
-    """A SELECT with the scope's and ``where``'s conditions as bound parameters."""
+            scope: Scope, where: Mapping[str, Any] | None, *, mark: str = "?",
+            false: str = "0") -> tuple[str, list[Any]]:
+    """A SELECT with the scope's and ``where``'s conditions as bound parameters (``mark`` and
+    ``false`` in the engine's dialect: the PostGIS store shares this)."""
     clauses: list[str] = []
     params: list[Any] = []
     conditions: list[tuple[str, Any]] = []
@@ -379,7 +381,7 @@ def _select(table: str, names: list[str], scope_cols: tuple[str | None, str | No
         conditions.append((column, value))
     for column, value in conditions:
         values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-        clauses.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
+        clauses.append(f"{column} IN ({', '.join([mark] * len(values))})" if values else false)
         params.extend(values)
     sql = f"SELECT {', '.join(names)} FROM {table}"
     if clauses:
