@@ -200,9 +200,10 @@
     return clicks;
   }
 
-  function speed(value) {
+  /** The speed chosen; the output (the radio group's class) is given back unchanged. */
+  function speed(value, config) {
     state.speed = Number(value) || 1;
-    return "replay-speed";
+    return (config || state.config || {}).speed_class || "";
   }
 
   function backToLive(clicks) {

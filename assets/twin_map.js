@@ -536,6 +536,16 @@
     }
   }
 
+  function replaceLayers(fresh) {
+    if (!fresh || !state.data || fresh.scope !== state.data.scope) return;
+    var ids = new Set(((fresh.layers) || []).map(function (l) { return l.id; }));
+    var kept = (state.data.layers || []).filter(function (l) {
+      return !ids.has(l.id) && !/^incident/.test(l.id);
+    });
+    state.data = Object.assign({}, state.data, {layers: kept.concat(fresh.layers || [])});
+    updateLayers();
+  }
+
   /** Apply an event ({states, alarms}) to the device and open-alarm layers; only what changed
    * is recomputed. At district scope the device layer is sparse (alarm/fault only): a device
    * entering alarm/fault is added at its alarm's position, one returning to normal dropped. */
@@ -705,6 +715,9 @@
       return data && data.scope ? data.scope : "";
     },
     delta: function (delta) { applyDelta(delta); },
+    /** ids.MAP_INCIDENTS: the scope's incident layers anew (after a step or an SLA breach);
+     * they take the place of those of MAP_DATA, the other layers stay as they are. */
+    incidents: function (fresh) { replaceLayers(fresh); },
     /** Layers of a feature of one screen beside the scope's overlays (the desk's 社区大脑
      * choropleth: {key, layers}); an empty list takes them off the map. */
     extra: function (extra) { state.extra = extra || null; updateLayers(); },

@@ -328,6 +328,7 @@ def test_mat011_every_server_callback_answers_only_a_signed_in_caller(world):
 
 ROAD_CHIEF_BOARD = f"..{ids.ZONE_BOARD}.rowData...{ids.CHIEF_BOARD}.rowData.."
 SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
+          f"{ids.MAP_INCIDENTS}.data",
           f"{ids.INCIDENT_TABLE}.rowData", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
@@ -561,9 +562,9 @@ def test_mat020_who_records_visits_inspections_and_patrols(world, who):
     assert client.get("/api/v1/patrols").status_code == 200
 
 
-def test_mat026_the_map_redraws_for_an_event_that_moved_an_incident_only(world):
+def test_mat026_the_maps_incidents_are_redrawn_for_an_event_that_moved_one_only(world):
     app, clients, objects = world
-    output = f"{ids.MAP_DATA}.data"
+    output = f"{ids.MAP_INCIDENTS}.data"
     trigger = f"{ids.LIVE_EVENT}.data"
     alarms_only = _values({(ids.LIVE_EVENT, "data"): {"seq": 1, "alarms": [{"id": "a"}],
                                                      "incidents": []}})
@@ -572,8 +573,13 @@ def test_mat026_the_map_redraws_for_an_event_that_moved_an_incident_only(world):
         {"id": objects["inc"], "action": "breached"}]}})
     redrawn = _call(clients["officer"], app, output, moved, trigger)
     assert redrawn.status_code == 200
-    layers = redrawn.json()["response"][ids.MAP_DATA]["data"]["layers"]
-    assert "incidents" in [lay["id"] for lay in layers]
+    layers = redrawn.json()["response"][ids.MAP_INCIDENTS]["data"]["layers"]
+    drawn_ids = {lay["id"] for lay in layers}
+    assert {"incident_halo", "incidents"} <= drawn_ids
+    assert not drawn_ids & {"devices", "device_columns", "alarms"}  # they go by deltas
+    far = _call(clients["officer2"], app, output, moved, trigger).json()
+    drawn = far["response"][ids.MAP_INCIDENTS]["data"]["layers"]
+    assert objects["inc"] not in str(drawn)  # another subdistrict's officer: not theirs
 # --- 社区大脑 (issue 10) ----------------------------------------------------------------------
 
 BRAIN_COUNTS = (f"..{ids.BRAIN_MAP}.data...{ids.BRAIN_CHART}.figure...{ids.BRAIN_TOTAL}"

@@ -31,7 +31,8 @@ def bad_dbs(tmp_path) -> dict[str, tuple[str, str]]:
     text = tmp_path / "notes.txt"
     text.write_text("hello, not a database\n")
     return {
-        "postgres": ("postgresql://db.example/twin", "PostgreSQL/PostGIS store is not built"),
+        # nothing listens on port 1: refused at once, the URL named (no password in it)
+        "postgres": ("postgresql://127.0.0.1:1/twin", "connection failed"),
         "other scheme": ("mysql://db.example/twin", "unsupported database URL"),
         "folder": (f"sqlite:///{tmp_path}", f"{tmp_path} is a folder, not a database file"),
         "text file": (f"sqlite:///{text}", "is not a SQLite database (it begins b'hello"),

@@ -60,7 +60,8 @@ def test_js004_every_page_carries_the_config_and_the_scripts_read_it() -> None:
     register_all(app, None)  # type: ignore[arg-type]  # registering reads no services
     readers = {c["output"] for c in app._callback_list
                if {"id": ids.CLIENT_CONFIG, "property": "data"} in c["state"]}
-    assert readers == {f"{ids.TWIN_MAP}.data-scope", f"{ids.STALE_BANNER}.data-stream"}
+    assert readers == {f"{ids.TWIN_MAP}.data-scope", f"{ids.STALE_BANNER}.data-stream",
+                       f"{ids.REPLAY_BAR}.data-scope"}
 
 
 def _client_config(page) -> dict:

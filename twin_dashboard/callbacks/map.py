@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx
+from dash import ClientsideFunction, Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
@@ -66,16 +66,11 @@ def first_paint(services: Services, scope: MapScope, screen: str, lang: str) -> 
 
 
 def register(app: Dash, services: Services) -> None:
-    # Incidents move by people's steps and by SLA breaches (live/sla.py): an event that moved
-    # one redraws the overlays (rare, unlike device states, which go by MAP_DELTA).
     @app.callback(Output(ids.MAP_DATA, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_LAYERS, "value", allow_optional=True),
                   Input(ids.MAP_TRACK_DAYS, "value", allow_optional=True),
-                  Input(ids.LIVE_EVENT, "data", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
-    async def update_map_data(selection, layers, track_days, event, screen):
-        if ctx.triggered_id == ids.LIVE_EVENT and not (event or {}).get("incidents"):
-            raise PreventUpdate
+    async def update_map_data(selection, layers, track_days, screen):
         scope = scope_of(services, viewing(), selection)
         return await asyncio.to_thread(map_data, services, scope, layers, screen_of(screen),
                                        page_lang(screen), track_days)
@@ -87,6 +82,20 @@ def register(app: Dash, services: Services) -> None:
         scope = scope_of(services, viewing(), selection)
         return await asyncio.to_thread(map_view, services, scope, mode, screen_of(screen))
 
+    # Incidents move by people's steps and by SLA breaches (live/sla.py): an event that moved
+    # one redraws the incident layers alone; the device layer keeps going by its deltas (a
+    # whole MAP_DATA computed before a delta and arriving after it would undo that delta).
+    @app.callback(Output(ids.MAP_INCIDENTS, "data"), Input(ids.LIVE_EVENT, "data"),
+                  State(ids.SELECTION, "data"), State(ids.MAP_LAYERS, "value", allow_optional=True),
+                  State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
+    async def update_map_incidents(event, selection, layers, screen):
+        if not (event or {}).get("incidents") or (layers is not None and
+                                                  "incidents" not in layers):
+            raise PreventUpdate
+        scope = scope_of(services, viewing(), selection)
+        return await asyncio.to_thread(map_data, services, scope, ["incidents"],
+                                       screen_of(screen), page_lang(screen))
+
     # The browser side (assets/twin_map.js) draws in place. `render` has an output (the scope,
     # as an attribute) because Dash runs no-output callbacks only on changes, never for a newly
     # rendered page, and the map must be drawn when a page is (re-)rendered. CLIENT_CONFIG tells
@@ -96,3 +105,5 @@ def register(app: Dash, services: Services) -> None:
                             Input(ids.MAP_SPEC, "data"), Input(ids.MAP_DATA, "data"),
                             Input(ids.MAP_VIEW, "data"), State(ids.CLIENT_CONFIG, "data"))
     app.clientside_callback(ClientsideFunction("twin_map", "delta"), Input(ids.MAP_DELTA, "data"))
+    app.clientside_callback(ClientsideFunction("twin_map", "incidents"),
+                            Input(ids.MAP_INCIDENTS, "data"))

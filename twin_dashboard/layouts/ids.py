@@ -17,6 +17,7 @@ MAP_SPEC = "map-spec"  # dcc.Store: static deck description (layers that change 
 MAP_DATA = "map-data"  # dcc.Store: overlay data (devices, incidents, zones) for the scope
 MAP_VIEW = "map-view"  # dcc.Store: camera target {longitude, latitude, zoom, pitch, bearing}
 MAP_DELTA = "map-delta"  # dcc.Store: small live changes {device_id: state}
+MAP_INCIDENTS = "map-incidents"  # dcc.Store: the scope's incident layers, anew after a step
 MAP_PICK = "map-pick"  # dcc.Store: what the user clicked {layer, id, ...}
 MAP_LAYERS = "map-layers"  # dcc.Checklist of overlay toggles
 MAP_MODE = "map-mode"  # 2D/3D switch (desk)

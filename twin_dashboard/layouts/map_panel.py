@@ -49,6 +49,7 @@ def map_panel(screen: str, lang: str, paint: MapPaint | None) -> html.Div:
         dcc.Store(id=ids.MAP_DATA, data=paint.data),
         dcc.Store(id=ids.MAP_VIEW, data=paint.view),
         dcc.Store(id=ids.MAP_DELTA),
+        dcc.Store(id=ids.MAP_INCIDENTS),
         dcc.Store(id=ids.MAP_PICK),
         *_controls(screen, lang),
         legend(lang, screen),

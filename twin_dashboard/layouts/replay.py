@@ -27,11 +27,15 @@ JS_IDS: dict[str, str] = {
 }
 
 
+SPEED_CLASS = "replay-speed"  # the speed choice's class, given back by the script's callback
+
+
 def replay_config(lang: str) -> dict[str, Any]:
     """The data of ``ids.REPLAY_CONFIG``: what assets/replay.js needs, no element id in it."""
     keys = ("banner", "live_badge", "play", "pause", "failed")
     return {"ids": dict(JS_IDS), "days": REPLAY_DAYS, "step_minutes": STEP_MINUTES,
-            "lang": lang, "text": {k: t(f"replay.{k}", lang) for k in keys}}
+            "lang": lang, "text": {k: t(f"replay.{k}", lang) for k in keys},
+            "speed_class": SPEED_CLASS}
 
 
 def replay_bar(lang: str) -> html.Div:
@@ -54,7 +58,7 @@ def replay_bar(lang: str) -> html.Div:
                      className="replay-slider", title=t("replay.title", lang)),
             dcc.RadioItems(id=ids.REPLAY_SPEED, value=1, inline=True,
                            options=[{"label": f"{s}×", "value": s} for s in SPEEDS],
-                           className="replay-speed", inputClassName="replay-speed-input"),
+                           className=SPEED_CLASS, inputClassName="replay-speed-input"),
             html.Button(t("replay.back", lang), id=ids.REPLAY_LIVE, n_clicks=0, type="button",
                         className="btn btn-primary replay-live"),
         ], className="replay-controls"),
