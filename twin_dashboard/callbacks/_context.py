@@ -42,12 +42,18 @@ def screen_of(screen: Mapping[str, Any] | None) -> str:
     return name if name in SCREENS else "desk"
 
 
-def store_at(services: Services, replay_at: str | None) -> tuple[Any, pd.Timestamp]:
-    """The store and the moment a list reads: live, or as it stood at the replay bar's
-    ``replay_at`` (a read-only view); a bad time from the browser is no update."""
-    now = services.now()
+def replayed(replay_at: str | None, now: pd.Timestamp) -> pd.Timestamp | None:
+    """The moment the replay bar shows (``ids.REPLAY_AT``), or ``None`` when live; a bad time
+    from the browser is no update."""
     try:
-        at = replay_time(replay_at, now)
+        return replay_time(replay_at, now)
     except ValueError:
         raise PreventUpdate from None
+
+
+def store_at(services: Services, replay_at: str | None) -> tuple[Any, pd.Timestamp]:
+    """The store and the moment a list reads: live, or as it stood at the replay bar's
+    ``replay_at`` (a read-only view)."""
+    now = services.now()
+    at = replayed(replay_at, now)
     return (services.store, now) if at is None else (StoreAt(services.store, at), at)

@@ -10,8 +10,7 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, scope_of, screen_of, viewing
-from twin_dashboard.callbacks.kpis import shown_time
+from twin_dashboard.callbacks._context import page_lang, replayed, scope_of, screen_of, viewing
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.queries import incident_trend, patrol_coverage
 from twin_dashboard.layouts import ids
@@ -63,7 +62,7 @@ def from_store(services: Services, load, draw: Draw):
     """An async callback loading data for the selection in a thread, then drawing it."""
     async def figure(selection: dict | None, _tick, viewport: dict | None, screen: dict | None,
                      replay_at: str | None = None):
-        at = shown_time(replay_at, services.now())
+        at = replayed(replay_at, services.now())
         data = await asyncio.to_thread(load, services, viewing(), selection, at)
         return draw(data, style_of(screen, viewport))
     return figure

@@ -12,9 +12,9 @@ from typing import Any
 from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from twin_dashboard.callbacks._context import page_lang, scope_of, viewing
+from twin_dashboard.callbacks._context import page_lang, replayed, scope_of, viewing
 from twin_dashboard.domain.access import Viewer
-from twin_dashboard.domain.replay import replay_time, summary_at
+from twin_dashboard.domain.replay import summary_at
 from twin_dashboard.domain.summary import summarize
 from twin_dashboard.layouts import ids
 from twin_dashboard.layouts.components import kpi_tile
@@ -27,18 +27,10 @@ def summary_of(services: Services, viewer: Viewer, selection: dict | None,
     """Now, or as the figures stood at ``replay_at`` (the replay bar's ``ids.REPLAY_AT``)."""
     scope = scope_of(services, viewer, selection)
     now = services.now()
-    at = shown_time(replay_at, now)
+    at = replayed(replay_at, now)
     if at is None:
         return summarize(services.store, scope.store_scope, now)
     return summary_at(services.store, scope.store_scope, at)
-
-
-def shown_time(replay_at: str | None, now):
-    """The replayed moment from the browser, or ``None`` (live); a bad one is no update."""
-    try:
-        return replay_time(replay_at, now)
-    except ValueError:
-        raise PreventUpdate from None
 
 
 def show_kpis(summary: dict | None, screen: dict | None) -> list:

@@ -15,6 +15,7 @@ import pandas as pd
 from cachetools import Cache, TTLCache
 
 from twin_dashboard.catalog import OPEN_STATUSES
+from twin_dashboard.domain._cached import cached
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
 from twin_dashboard.domain.overlays import (
     DEFAULT_OVERLAYS,
@@ -108,10 +109,4 @@ class Atlas:
             zone_coverage(geo.layers["patrol_zones"], self.store.read_records("patrols"), now)))
 
     def _cached(self, cache: Cache, key: Hashable, compute: Callable[[], T]) -> T:
-        """``cache[key]``, computed once under the lock when missing or expired."""
-        with self._lock:
-            try:
-                return cache[key]
-            except KeyError:
-                value = cache[key] = compute()
-                return value
+        return cached(self._lock, cache, key, compute)

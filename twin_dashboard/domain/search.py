@@ -33,6 +33,7 @@ from cachetools import Cache, TTLCache
 from pypinyin import Style, lazy_pinyin
 
 from twin_dashboard.domain import audit
+from twin_dashboard.domain._cached import cached
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.atlas import Atlas
 from twin_dashboard.domain.masking import mask_address
@@ -500,12 +501,7 @@ class Searcher:
         return index.search(incident_id, viewer)
 
     def _cached(self, cache: Cache, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            try:
-                return cache[key]
-            except KeyError:
-                value = cache[key] = compute()
-                return value
+        return cached(self._lock, cache, key, compute)
 
 
 def labels_in(results: Sequence[Mapping[str, Any]], lang: str) -> list[dict[str, Any]]:
