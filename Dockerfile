@@ -17,7 +17,7 @@ COPY pyproject.toml README.md ./
 COPY twin_dashboard ./twin_dashboard
 COPY assets ./assets
 COPY geodata ./geodata
-RUN pip install --no-cache-dir ".[postgis]" && rm -rf /src
+RUN pip install --no-cache-dir ".[postgis,redis]" && rm -rf /src
 
 WORKDIR /app
 VOLUME ["/data"]

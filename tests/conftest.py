@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests._postgis import postgis_cluster, store_url  # noqa: F401 - fixtures for all tests
+from tests._redis import redis_server, redis_url  # noqa: F401 - fixtures for all tests
 from tests._realdata import REALDATA
 
 

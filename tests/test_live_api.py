@@ -307,10 +307,10 @@ def test_sse008_hub_merges_a_burst_and_resumes_by_id(tmp_path):
         # Time itself is under test: two pacing intervals pass, and still at most two events.
         time.sleep(live_feed.MIN_INTERVAL_S * 2)
         assert 1 <= hub.seq <= 2
-        assert hub.missed_since(hub.event_id(0)) == list(hub.ring)
+        assert hub.missed_since(hub.event_id(0)) == list(hub.bus.ring)
         assert hub.missed_since(hub.event_id(hub.seq)) == []
         assert hub.missed_since("other-1") is None and hub.missed_since(None) is None
-        merged = live_feed.merge(e.payload(Scope()) for e in hub.ring)
+        merged = live_feed.merge(e.payload(Scope()) for e in hub.bus.ring)
         assert merged["states"]["mh-1"] == "fault" and len(merged["states"]) == 21
     finally:
         hub.stop()

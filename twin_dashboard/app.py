@@ -24,6 +24,7 @@ from twin_dashboard.domain.atlas import Atlas
 from twin_dashboard.domain.ingest import Ingestor
 from twin_dashboard.domain.time import utc_now
 from twin_dashboard.i18n import t
+from twin_dashboard.live.bus import open_bus
 from twin_dashboard.live.hub import LiveHub
 from twin_dashboard.services import Services, ServicesMiddleware
 from twin_dashboard.store.base import StoreUnavailable, open_store
@@ -44,7 +45,7 @@ def build_services(settings: Settings, *, seed: bool = True,
             log.info("seeded an empty store: %s", report)
     return Services(settings=settings, store=store, atlas=Atlas(store),
                     ingestor=Ingestor(store, clock=clock, max_age=settings.max_reading_age),
-                    hub=LiveHub(store, clock),
+                    hub=LiveHub(store, clock, open_bus(settings.bus_url)),
                     clock=clock)
 
 

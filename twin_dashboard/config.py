@@ -55,3 +55,6 @@ class Settings:
     # serve --schedule HH:MM: write the district's reports daily then (live/reports.py)
     report_at: str | None = None
     reports_dir: Path | None = None  # where scheduled reports go (None: <data folder>/reports)
+    # serve --bus redis://HOST:PORT/N: live events shared by every worker (live/bus.py)
+    bus_url: str | None = None
+    workers: int = 1  # serve --workers N: processes serving (N > 1 needs bus_url and PostGIS)

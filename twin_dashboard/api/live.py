@@ -43,7 +43,8 @@ EVENT_DOC = ("One JSON object per event: seq, ts, states {device_id: state}, ala
              "raised_at}], sources {name: updated_at}; optional updates [{id, status, action, "
              "actor, at, …}], incidents [{id, status, level, action, actor, at, subdistrict_id, "
              "neighborhood_id, sla_due_at}] (an incident reported or moved along its "
-             "workflow) and reset (true: reload the view). Event ids are '<boot>-<seq>'.")
+             "workflow) and reset (true: reload the view). Event ids are '<boot>-<seq>', boot "
+             "being the bus's generation (with --bus: shared by every worker).")
 _EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -64,9 +65,11 @@ async def live(
                                      neighborhood)
     hub = services.hub.start(services.ingestor)
     _hook_exit_signals(hub)
-    client, missed = hub.connect(scope, last_event_id)
+    # In a thread: with --bus the catch-up is a round trip to Redis.
+    client, missed = await run_in_threadpool(hub.connect, scope, last_event_id,
+                                             asyncio.get_running_loop())
     if missed is None:  # a new screen, or one that cannot catch up: everything from now on
-        first: dict[str, Any] | None = await run_in_threadpool(hub.snapshot)
+        first: dict[str, Any] | None = await run_in_threadpool(hub.snapshot, client.after)
         if last_event_id:
             first["reset"] = True  # type: ignore[index]
     else:

@@ -28,12 +28,24 @@ def notifier_from_env() -> Notifier:
 
 
 def start_background(services: Services) -> Callable[[], None]:
-    """Start what ``services.settings`` asks for; returns a function stopping all of it."""
+    """Start what ``services.settings`` asks for; returns a function stopping all of it.
+
+    Every worker sends its own notices and publishes its own live events; the rest runs in the
+    one worker the bus chooses (with ``--bus``: whoever holds Redis's leader key)."""
     ingestor = services.ingestor
     outbox = NoticeOutbox(services.store, notifier_from_env()).start()
     ingestor.notifier, ingestor.deliver = outbox.notifier, outbox.put
     services.hub.start(ingestor)  # buffer live events from start-up, not from the first screen
-    stops = [outbox.stop, start_ticker(ingestor, TICK_S),
+    # Jobs that must run once however many workers serve: in one of them (the bus decides).
+    stops = [outbox.stop, services.hub.bus.lead(lambda: _once_only(services))]
+    return lambda: _stop_all(stops)
+
+
+def _once_only(services: Services) -> Callable[[], None]:
+    """The rules ticker, SLA watch, simulator, report schedule and MQTT subscriber; returns a
+    function stopping them."""
+    ingestor = services.ingestor
+    stops = [start_ticker(ingestor, TICK_S),
              start_every(SlaWatch(services).tick, SLA_WATCH_S, "SLA watch")]
     if services.settings.simulate:
         from twin_dashboard.live.simulate import start_simulator
@@ -47,12 +59,12 @@ def start_background(services: Services) -> Callable[[], None]:
 
         stops.append(MqttIngest(services.settings.mqtt_url, ingestor,
                                 max_bytes=services.settings.max_batch_bytes).start().stop)
+    return lambda: _stop_all(stops)
 
-    def stop_all() -> None:
-        for stop in reversed(stops):
-            stop()
 
-    return stop_all
+def _stop_all(stops: list[Callable[[], None]]) -> None:
+    for stop in reversed(stops):
+        stop()
 
 
 def _report_schedule(services: Services) -> Callable[[], None]:

@@ -4,14 +4,15 @@ Ingest calls its listeners from worker threads right after a commit, so the hub'
 puts the delta on a queue and returns: a slow or stuck screen can never hold up ingest. One
 dispatcher thread per hub drains that queue at most ``1 / MIN_INTERVAL_S`` times a second
 (leading edge: a lone change goes out at once), merges what arrived into one :class:`FeedEvent`
-(later states win), keeps it in a ring buffer for reconnecting screens, and hands it to every
-connected :class:`Client`'s asyncio queue with ``loop.call_soon_threadsafe``. A client whose
-bounded queue overflows is dropped; its browser reconnects with ``Last-Event-ID`` and catches up
-from the ring (or is told to reload, ``reset``).
+(later states win) and publishes it on the bus (live/bus.py): in process, or through Redis to
+every worker. Each event the bus delivers — this worker's or another's — goes to every connected
+:class:`Client`'s asyncio queue with ``loop.call_soon_threadsafe``. A client whose bounded queue
+overflows is dropped; its browser reconnects with ``Last-Event-ID`` and catches up from the
+bus's ring (or is told to reload, ``reset``).
 
-Event ids are ``<boot>-<seq>``: ``boot`` changes with each server start, so an id from before a
-restart is recognised as unusable instead of silently matching a new, unrelated ``seq``.
-"""
+Event ids are ``<boot>-<seq>``: ``boot`` is the bus's generation (a server start in process, the
+Redis stream's otherwise), so an id from before a restart is recognised as unusable instead of
+silently matching a new, unrelated ``seq``."""
 
 from __future__ import annotations
 
@@ -20,24 +21,23 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from twin_dashboard.domain.ingest import Ingestor, LiveDelta
+from twin_dashboard.live.bus import RING_SIZE, Bus, LocalBus
+from twin_dashboard.live.events import FeedEvent, Place, in_scope
 from twin_dashboard.store.base import Scope, Store
 
 log = logging.getLogger(__name__)
+__all__ = ["RING_SIZE", "FeedEvent", "LiveHub", "in_scope", "is_empty", "merge"]
 MIN_INTERVAL_S = 0.25  # at most ~4 events a second reach a screen; states in between merge
-RING_SIZE = 512  # events kept for reconnecting screens (~2 min at the full rate)
 CLIENT_QUEUE = 64  # events waiting for one screen; beyond that it is too slow and is dropped
 DEVICE_RELOAD_S = 5.0  # an unknown device id rereads the device places at most this often
 ALARM_FIELDS: tuple[str, ...] = ("id", "rule", "severity", "device_id", "household_id",
                                  "subdistrict_id", "neighborhood_id", "lon", "lat", "raised_at")
-Place = tuple[str | None, str | None]  # (subdistrict_id, neighborhood_id)
 
 
 def iso(value: Any) -> str | None:
@@ -47,48 +47,6 @@ def iso(value: Any) -> str | None:
     if isinstance(value, int | float):
         return pd.Timestamp(int(value), unit="s", tz="UTC").isoformat()
     return pd.Timestamp(value).tz_convert("UTC").isoformat()
-
-
-def in_scope(scope: Scope, place: Place) -> bool:
-    """True when a thing at ``place`` is visible within ``scope``."""
-    sub, nbh = place
-    return ((scope.subdistrict_ids is None or sub in scope.subdistrict_ids)
-            and (scope.neighborhood_ids is None or nbh in scope.neighborhood_ids))
-
-
-@dataclass(frozen=True)
-class FeedEvent:
-    """One moment of change for everybody; :meth:`payload` cuts it to one screen's scope."""
-
-    seq: int
-    ts: str
-    states: dict[Place, dict[str, str]]  # grouped by place, so scoping is a few dict merges
-    alarms: list[dict[str, Any]]  # ALARM_FIELDS, raised_at in ISO
-    sources: dict[str, str]  # data source -> updated_at (ISO), only those that moved
-    updates: list[dict[str, Any]] = field(default_factory=list)  # alarm status changes
-    incidents: list[dict[str, Any]] = field(default_factory=list)  # incident workflow steps
-
-    def payload(self, scope: Scope) -> dict[str, Any]:
-        """The event as a screen of ``scope`` receives it (JSON-ready)."""
-        states: dict[str, str] = {}
-        for place, group in self.states.items():
-            if in_scope(scope, place):
-                states.update(group)
-        out: dict[str, Any] = {
-            "seq": self.seq, "ts": self.ts, "states": states,
-            "alarms": [a for a in self.alarms if in_scope(scope, _place(a))],
-            "sources": dict(self.sources)}
-        updates = [u for u in self.updates if in_scope(scope, _place(u))]
-        if updates:
-            out["updates"] = updates
-        incidents = [i for i in self.incidents if in_scope(scope, _place(i))]
-        if incidents:
-            out["incidents"] = incidents
-        return out
-
-
-def _place(record: dict[str, Any]) -> Place:
-    return record.get("subdistrict_id"), record.get("neighborhood_id")
 
 
 def merge(payloads: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
@@ -124,6 +82,7 @@ class Client:
         self.queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue(maxsize)
         self.closed = False
         self.dropped = False
+        self.after = 0  # seq the screen has (by catch-up or snapshot): older events are skipped
 
     def offer(self, event: FeedEvent) -> None:
         """Queue an event (in the loop's thread); a full queue drops this client."""
@@ -181,14 +140,14 @@ class DevicePlaces:
 
 
 class LiveHub:
-    """Subscribes to ingest once and fans each merged change out to every connected screen."""
+    """Subscribes to ingest once, publishes each merged change on the bus, and fans what the bus
+    delivers out to every connected screen."""
 
-    def __init__(self, store: Store, clock: Callable[[], pd.Timestamp]) -> None:
+    def __init__(self, store: Store, clock: Callable[[], pd.Timestamp],
+                 bus: Bus | None = None) -> None:
         self.store, self.clock = store, clock
+        self.bus: Bus = bus if bus is not None else LocalBus()
         self.exit_hooked = False  # SIGTERM/SIGINT chained to end the streams (api/live.py)
-        self.boot = format(time.time_ns() // 1_000_000, "x")
-        self.seq = 0
-        self.ring: deque[FeedEvent] = deque(maxlen=RING_SIZE)
         self.clients: set[Client] = set()
         self.places = DevicePlaces(store)
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -197,6 +156,14 @@ class LiveHub:
         self._stop = threading.Event()
         self._unsubscribe: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def boot(self) -> str:
+        return self.bus.boot
+
+    @property
+    def seq(self) -> int:
+        return self.bus.seq
 
     # --- life cycle ---
     @property
@@ -210,16 +177,18 @@ class LiveHub:
                 return self
             self._unsubscribe = ingestor.add_listener(self._inbox.put)
             self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
+        self.bus.start(self._deliver, self.close_all)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Unsubscribe, stop the dispatcher and end every open stream."""
+        """Unsubscribe, stop the dispatcher and the bus, and end every open stream."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self._stop.set()
         self._inbox.put(None)
+        self.bus.stop()
         self.close_all()
 
     def close_all(self) -> None:
@@ -230,30 +199,22 @@ class LiveHub:
             _call_in_loop(client, client.close)
 
     # --- screens ---
-    def connect(self, scope: Scope,
-                last_event_id: str | None) -> tuple[Client, list[FeedEvent] | None]:
-        """Register a screen (call in its event loop); returns it and the events it missed,
-        ``None`` when ``last_event_id`` is absent or can no longer be caught up."""
-        client = Client(scope, asyncio.get_running_loop())
+    def connect(self, scope: Scope, last_event_id: str | None,
+                loop: asyncio.AbstractEventLoop | None = None,
+                ) -> tuple[Client, list[FeedEvent] | None]:
+        """Register a screen (in its event loop, or any thread given ``loop``); returns it and
+        the events it missed, ``None`` when ``last_event_id`` is absent or can no longer be
+        caught up. Events up to the moment of connecting come from here, later ones by the
+        bus, and none twice (``client.after``)."""
+        client = Client(scope, loop or asyncio.get_running_loop())
         with self._lock:
             self.clients.add(client)
-            return client, self.missed_since(last_event_id)
+            missed, client.after = self.bus.missed_since(last_event_id)
+        return client, missed
 
     def missed_since(self, last_event_id: str | None) -> list[FeedEvent] | None:
-        """Ring events after ``last_event_id``; ``None`` when the gap cannot be filled."""
-        seq = self.parse_id(last_event_id)
-        if seq is None:
-            return None
-        if seq == self.seq:
-            return []
-        if seq > self.seq or not self.ring or self.ring[0].seq > seq + 1:
-            return None
-        return [e for e in self.ring if e.seq > seq]
-
-    def parse_id(self, last_event_id: str | None) -> int | None:
-        """The seq of an event id of this server run; ``None`` for anything else."""
-        boot, _, seq = (last_event_id or "").strip().partition("-")
-        return int(seq) if boot == self.boot and seq.isdigit() else None
+        """Events after ``last_event_id``; ``None`` when the gap cannot be filled."""
+        return self.bus.missed_since(last_event_id)[0]
 
     def event_id(self, seq: int) -> str:
         return f"{self.boot}-{seq}"
@@ -262,12 +223,13 @@ class LiveHub:
         with self._lock:
             self.clients.discard(client)
 
-    def snapshot(self) -> dict[str, Any]:
-        """A first payload for a screen that cannot catch up: current seq and every source."""
+    def snapshot(self, seq: int | None = None) -> dict[str, Any]:
+        """A first payload for a screen that cannot catch up: ``seq`` (default: the latest)
+        and every source."""
         sources = {row.name: iso(row.updated_at)
                    for row in self.store.sources().itertuples(index=False)}
-        return {"seq": self.seq, "ts": iso(self.clock()), "states": {}, "alarms": [],
-                "sources": sources}
+        return {"seq": self.seq if seq is None else seq, "ts": iso(self.clock()), "states": {},
+                "alarms": [], "sources": sources}
 
     def publish_update(self, update: dict[str, Any]) -> None:
         """An alarm's status changed by a person (ack, escalate, close, incident); dropped while
@@ -338,13 +300,12 @@ class LiveHub:
         return moved
 
     def _publish(self, event: FeedEvent) -> None:
-        """Number the event, keep it, hand it out (numbering and keeping under the lock, so a
-        screen connecting meanwhile sees each event either in the ring or in its queue)."""
+        self.bus.publish(event)
+
+    def _deliver(self, event: FeedEvent) -> None:
+        """Hand a numbered event to every screen that does not have it yet (the bus's thread)."""
         with self._lock:
-            self.seq += 1
-            event = replace(event, seq=self.seq)
-            self.ring.append(event)
-            clients = list(self.clients)
+            clients = [c for c in self.clients if event.seq > c.after]
         for client in clients:
             if not _call_in_loop(client, client.offer, event):
                 self.disconnect(client)
