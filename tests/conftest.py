@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests._postgis import postgis_cluster, store_url  # noqa: F401 - fixtures for all tests
-from tests._redis import redis_server, redis_url  # noqa: F401 - fixtures for all tests
 from tests._realdata import REALDATA
+from tests._redis import redis_server, redis_url  # noqa: F401 - fixtures for all tests
 
 
 @pytest.fixture(scope="session")

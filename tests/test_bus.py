@@ -11,7 +11,7 @@ import pytest
 
 from twin_dashboard.live import bus as live_bus
 from twin_dashboard.live.events import FeedEvent, decode, encode
-from twin_dashboard.testing import wait_until
+from twin_dashboard.testing import free_port, wait_until
 
 WAIT_S = 5.0
 
@@ -158,5 +158,7 @@ def test_bus007_once_only_jobs_run_in_one_worker_and_move_when_it_stops(redis_ur
 
 def test_bus008_open_bus_refuses_what_is_not_redis():
     assert isinstance(live_bus.open_bus(None), live_bus.LocalBus)
-    with pytest.raises(ValueError, match="redis://"):
+    with pytest.raises(live_bus.BusUnavailable, match="redis://"):
         live_bus.open_bus("http://localhost:6379/0")
+    with pytest.raises(live_bus.BusUnavailable, match="cannot use the bus at redis://127.0.0.1"):
+        live_bus.open_bus(f"redis://:secret@127.0.0.1:{free_port()}/0")

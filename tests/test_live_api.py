@@ -33,11 +33,13 @@ _ids = count()
 class Server:
     """``python -m twin_dashboard serve --no-simulate`` over a small two-neighborhood district."""
 
-    def __init__(self, db_url: str, token: str, people: dict[str, str]) -> None:
+    def __init__(self, db_url: str, token: str, people: dict[str, str],
+                 *options: str) -> None:
         port = free_port()
         self.url, self.token = f"http://127.0.0.1:{port}", token
         self.people = people  # person (or "reader", a commander) -> personal API token
-        self.proc = subprocess.Popen(serve_command(db_url, port), stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([*serve_command(db_url, port), *options],
+                                     stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             wait_healthy(self.url, self.proc)
@@ -62,7 +64,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the whole group: workers too
             self.proc.wait()
 
 
@@ -132,8 +134,8 @@ class Stream:
         self._thread.join(5)
 
 
-def make_district(tmp: object) -> tuple[str, str, dict[str, str]]:
-    db_url = f"sqlite:///{tmp}/live.db"
+def make_district(tmp: object, db_url: str | None = None) -> tuple[str, str, dict[str, str]]:
+    db_url = db_url or f"sqlite:///{tmp}/live.db"
     store = open_store(db_url)
     load_district(store)
     add_other_neighborhood(store)

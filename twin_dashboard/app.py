@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
+import json
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import dash
 import pandas as pd
@@ -137,8 +144,12 @@ def _demo_users(services: Services, settings: Settings) -> None:
 
 
 def run(settings: Settings) -> None:
-    """``twin-dashboard serve``: build the app and serve it with uvicorn."""
+    """``twin-dashboard serve``: build the app and serve it with uvicorn (``settings.workers``
+    processes: see :func:`run_workers`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if settings.workers > 1:
+        run_workers(settings)
+        return
     app = create_app(settings)
     services = services_of_app(app)
     warn_if_unwritable(services)
@@ -149,9 +160,77 @@ def run(settings: Settings) -> None:
 
     stop_background = start_background(services)  # rules ticker, simulator, MQTT as configured
     try:
-        uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
-                    timeout_graceful_shutdown=5,  # open event streams must not hold exit
-                    ws_max_size=settings.max_request_bytes)  # Dash's /_dash-ws-callback too
+        uvicorn.run(app.server, **_uvicorn_options(settings))
     finally:
         stop_background()
         services.close()
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    return {"host": settings.host, "port": settings.port, "log_level": "warning",
+            "timeout_graceful_shutdown": 5,  # open event streams must not hold exit
+            "ws_max_size": settings.max_request_bytes}  # Dash's /_dash-ws-callback too
+
+
+# --- several workers (serve --workers N) ---
+SETTINGS_ENV = "TWIN_DASHBOARD_SERVE_SETTINGS"  # the parent's settings, for each worker
+
+
+def run_workers(settings: Settings) -> None:
+    """``serve --workers N``: the store is made ready here once (migrated, seeded, demo
+    accounts), then uvicorn starts N processes, each building its app with
+    :func:`worker_app`; the bus carries live events between them and picks the one that runs
+    the once-only jobs."""
+    services = build_services(settings)
+    try:
+        warn_if_unwritable(services)
+        _demo_users(services, settings)
+    finally:
+        services.close()
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    log.info("serving on http://%s:%s with %d workers, bus %s", settings.host, settings.port,
+             settings.workers, services.hub.bus)
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=settings.workers,
+                **_uvicorn_options(settings))
+
+
+def worker_app() -> FastAPI:
+    """One worker's ASGI app (uvicorn's factory): its own services, its background started
+    and stopped with the worker's lifespan."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = settings_from_json(os.environ[SETTINGS_ENV])
+    app = create_app(settings, seed=False)
+    services = services_of_app(app)
+    server: FastAPI = app.server
+    inner = server.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(asgi: Any) -> AsyncIterator[Any]:
+        from twin_dashboard.live.background import start_background
+
+        async with inner(asgi) as state:
+            stop_background = start_background(services)
+            try:
+                yield state
+            finally:
+                stop_background()
+                services.close()
+
+    server.router.lifespan_context = lifespan
+    return server
+
+
+def settings_to_json(settings: Settings) -> str:
+    """``settings`` as JSON text (paths as text, durations in seconds)."""
+    raw = dataclasses.asdict(settings)
+    raw["max_reading_age"] = settings.max_reading_age.total_seconds()
+    return json.dumps(raw, default=str)
+
+
+def settings_from_json(text: str) -> Settings:
+    raw = json.loads(text)
+    raw["geodata_dir"] = Path(raw["geodata_dir"])
+    raw["reports_dir"] = Path(raw["reports_dir"]) if raw["reports_dir"] else None
+    raw["max_reading_age"] = timedelta(seconds=raw["max_reading_age"])
+    raw["allowed_hosts"] = tuple(raw["allowed_hosts"])
+    return Settings(**raw)

@@ -78,13 +78,20 @@ def main() -> None:
 @click.option("--schedule", "report_at", default=None, metavar="HH:MM",
               help="write the district's daily report (and on Mondays the weekly) as PDF and "
                    "XLSX into <data folder>/reports at this time every day")
+@click.option("--bus", "bus_url", default=None, metavar="URL",
+              help="share live events between workers and servers through Redis: "
+                   "redis://HOST:PORT/N (default: in process)")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="server processes; more than 1 needs --bus and a PostgreSQL --db")
 @click.option("--test-hooks", is_flag=True, hidden=True,
               help="pages expose window.twinMap / window.twinLive (browser tests, benchmarks)")
 def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
           mqtt_url: str | None, max_age_days: float, allowed_hosts: tuple[str, ...],
-          demo_users: bool, report_at: str | None, test_hooks: bool) -> None:
+          demo_users: bool, report_at: str | None, bus_url: str | None, workers: int,
+          test_hooks: bool) -> None:
     """Serve the dashboard, its API and health endpoint."""
     from twin_dashboard.app import run
+    from twin_dashboard.live.bus import BusUnavailable
     from twin_dashboard.live.reports import parse_at
     from twin_dashboard.store.lock import StoreLocked, server_lock
 
@@ -92,7 +99,8 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
                         host=host, port=port, mqtt_url=mqtt_url,
                         max_reading_age=timedelta(days=max_age_days), test_hooks=test_hooks,
                         allowed_hosts=allowed_hosts, demo_users=demo_users,
-                        report_at=report_at)
+                        report_at=report_at, bus_url=bus_url, workers=workers)
+    _check_workers(settings)
     if report_at:
         try:
             parse_at(report_at)
@@ -103,9 +111,20 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
         with server_lock(settings.db_url, f"pid {os.getpid()}, http://{host}:{port}, "
                                           f"since {since}"):
             run(settings)
-    except StoreLocked as err:
+    except (StoreLocked, BusUnavailable) as err:
         click.echo(f"serve refused: {err}", err=True)
         sys.exit(2)
+
+
+def _check_workers(settings: Settings) -> None:
+    """Several workers need a bus between them and a store all of them can write."""
+    if settings.workers > 1 and not settings.bus_url:
+        raise click.BadParameter(f"--workers {settings.workers} needs --bus redis://HOST:PORT/N:"
+                                 " without it each worker's screens see only its own changes")
+    if settings.workers > 1 and not settings.db_url.startswith(("postgresql:", "postgres:")):
+        raise click.BadParameter(f"--workers {settings.workers} needs a PostgreSQL --db "
+                                 "(postgresql://USER@HOST:PORT/DB): one SQLite file takes one "
+                                 "server")
 
 
 @main.command("import")

@@ -84,6 +84,11 @@ class Bus(Protocol):
         ...
 
 
+class BusUnavailable(RuntimeError):
+    """The bus of ``--bus`` cannot be used (a bad URL, Redis unreachable); the message says
+    which and why."""
+
+
 def parse_id(last_event_id: str | None, boot: str) -> int | None:
     """The seq of an event id of generation ``boot``; ``None`` for anything else."""
     head, _, seq = (last_event_id or "").strip().partition("-")
@@ -100,7 +105,7 @@ def open_bus(url: str | None) -> Bus:
     if not url:
         return LocalBus()
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"--bus {url!r}: expected redis://HOST:PORT/N")
+        raise BusUnavailable(f"--bus {url!r}: expected redis://HOST:PORT/N")
     return RedisBus(url)
 
 
@@ -184,7 +189,11 @@ class RedisBus:
         self._append = self.redis.register_script(_APPEND)
         self._renew = self.redis.register_script(_RENEW)
         self._release = self.redis.register_script(_RELEASE)
-        self.boot = self._generation()
+        try:
+            self.boot = self._generation()
+        except redis.RedisError as err:
+            self.redis.close()
+            raise BusUnavailable(f"cannot use the bus at {self!r}: {err}") from err
         self.seq = 0
         self.leading = False
         self._deliver: Deliver | None = None
@@ -193,8 +202,8 @@ class RedisBus:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"RedisBus({self.url.rpartition('@')[2]!r})"
+    def __repr__(self) -> str:  # the URL without a password
+        return f"redis://{self.url.partition('://')[2].rpartition('@')[2]}"
 
     def _generation(self) -> str:
         gen, _ = self._append(keys=[self.gen_key, self.stream], args=[new_boot(), self.ring, ""])
