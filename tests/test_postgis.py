@@ -32,7 +32,8 @@ def test_pg001_alembic_brings_a_new_database_to_the_head_and_then_does_nothing(p
     open_store(pg_url).close()
     assert _one(pg_url, "SELECT version_num FROM alembic_version") == _pg_migrations.head()
     store = open_store(pg_url)
-    assert _pg_migrations.migrate(store._conn(), pg_url) == []
+    with store._borrow() as conn:  # a connection of the store's pool
+        assert _pg_migrations.migrate(conn, pg_url) == []
     store.close()
 
 

@@ -6,8 +6,9 @@ same row encoding (shared from ``sqlite.py``) — so reads give the same frames 
 what differs is the engine's: geometry is a PostGIS ``geometry`` in EPSG:4326 with a GiST index,
 scopes and ``where`` filters are SQL conditions, whole-table writes are ``COPY``, the schema is
 migrated with Alembic (store/_pg_migrations.py) and the audit table's triggers refuse UPDATE,
-DELETE and TRUNCATE. One connection per thread; PostgreSQL, not a file lock, lets several
-processes write.
+DELETE and TRUNCATE. Connections come from a pool (psycopg_pool), one borrowed per statement
+or transaction, so that many threads and workers share a bounded number; PostgreSQL, not a file
+lock, lets several processes write.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from twin_dashboard.geo.layers import LAYERS, layer_spec
 from twin_dashboard.store._live_postgis import BACKFILL_REGISTERS_SQL, PostGISLiveTx
 from twin_dashboard.store._live_sqlite import HOUSEHOLD_ACTIVITY_SQL
 from twin_dashboard.store._pg import (
+    PooledQmark,
     QmarkConnection,
     conditions,
     connect,
     copy_value,
+    open_pool,
     redacted,
 )
 from twin_dashboard.store._pg_migrations import migrate
@@ -67,29 +70,31 @@ class PostGISStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._local = threading.local()
         self._write_lock = threading.Lock()
-        with self._write_lock, conditions(url):
-            migrate(self._conn(), url)
-        self.accounts = SQLiteAccounts(lambda: QmarkConnection(self._conn()),
+        first = connect(url)  # a server that cannot be reached is named here, at once
+        try:
+            with self._write_lock, conditions(url):
+                migrate(first, url)
+        finally:
+            first.close()
+        self._pool = open_pool(url)
+        self.accounts = SQLiteAccounts(lambda: PooledQmark(self._borrow),
                                        self._qmark_transaction, psycopg.IntegrityError)
 
     def __repr__(self) -> str:
         return f"PostGISStore({redacted(self.url)!r})"
 
     # --- connections ---
-    def _conn(self) -> psycopg.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:  # a restarted server: connect again
-            conn = connect(self.url)
-            self._local.conn = conn
-        return conn
+    @contextmanager
+    def _borrow(self) -> Iterator[psycopg.Connection]:
+        """A connection of the pool for one statement or transaction."""
+        with conditions(self.url), self._pool.connection() as conn:
+            yield conn
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
         """All or nothing: a failure anywhere inside rolls every statement back."""
-        conn = self._conn()
-        with self._write_lock, conditions(self.url), conn.transaction():
+        with self._write_lock, self._borrow() as conn, conn.transaction():
             yield conn
 
     @contextmanager
@@ -99,8 +104,7 @@ class PostGISStore:
 
     def check_writable(self) -> None:
         """Write a row and roll it back; a row another writer holds counts as writable."""
-        conn = self._conn()
-        with conditions(self.url):
+        with self._borrow() as conn:
             if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
                 raise StoreUnavailable(f"the server is a read-only standby ({redacted(self.url)})")
             try:
@@ -112,10 +116,7 @@ class PostGISStore:
                 return
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._pool.close()
 
     # --- layers ---
     def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
@@ -262,8 +263,8 @@ class PostGISStore:
             return cursor.rowcount > 0
 
     def active_token_hashes(self) -> dict[str, str]:
-        with conditions(self.url):
-            rows = self._conn().execute(
+        with self._borrow() as conn:
+            rows = conn.execute(
                 "SELECT name, token_hash FROM gateway_tokens WHERE revoked_at IS NULL")
             return dict(rows.fetchall())
 
@@ -290,14 +291,14 @@ class PostGISStore:
             raise StoreError(f"{table}: {reason}; nothing was changed") from err
 
     def _query(self, sql: str, params: list[Any]) -> pd.DataFrame:
-        with conditions(self.url):
-            cursor = self._conn().execute(sql, params)
+        with self._borrow() as conn:
+            cursor = conn.execute(sql, params)
             names = [d.name for d in cursor.description or ()]
             return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
 
     def _one(self, sql: str, params: list[Any]) -> Any:
-        with conditions(self.url):
-            row = self._conn().execute(sql, params).fetchone()
+        with self._borrow() as conn:
+            row = conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
     def _fingerprint(self, table: str) -> str:
