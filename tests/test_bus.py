@@ -162,3 +162,33 @@ def test_bus008_open_bus_refuses_what_is_not_redis():
         live_bus.open_bus("http://localhost:6379/0")
     with pytest.raises(live_bus.BusUnavailable, match="cannot use the bus at redis://127.0.0.1"):
         live_bus.open_bus(f"redis://:secret@127.0.0.1:{free_port()}/0")
+
+
+def test_bus009_a_restarted_empty_redis_resets_screens_and_the_feed_goes_on(monkeypatch):
+    from tests._redis import RedisServer
+
+    monkeypatch.setattr(live_bus, "RETRY_S", 0.1)
+    first = RedisServer().start()
+    bus, heard = live_bus.RedisBus(first.url()), Heard()
+    bus.start(heard.deliver, heard.reset)
+    second = None
+    try:
+        bus.publish(_event({"mh-1": "fault"}))
+        wait_until(lambda: heard.seqs() == [1], WAIT_S)
+        old_boot = bus.boot
+        first.stop()  # Redis goes away: publishing logs and drops, nothing raises
+        bus.publish(_event({"mh-1": "lost"}))
+        time.sleep(0.002)
+        second = RedisServer()
+        second.port = first.port  # back on the same address, without its data
+        second.start()
+        bus.publish(_event({"mh-1": "normal"}))
+        wait_until(lambda: heard.resets == 1 and heard.seqs() == [1, 1], WAIT_S)
+        assert bus.boot != old_boot
+        assert heard.events[-1].states[("bw", "yf")] == {"mh-1": "normal"}
+        assert bus.missed_since(f"{old_boot}-1")[0] is None
+    finally:
+        bus.stop()
+        first.stop()
+        if second is not None:
+            second.stop()

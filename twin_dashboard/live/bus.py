@@ -228,8 +228,8 @@ class RedisBus:
         try:
             self._append(keys=[self.gen_key, self.stream],
                          args=[new_boot(), self.ring, encode(event)])
-        except Exception:  # Redis away: this moment is lost for other workers' screens
-            log.exception("publishing a live event on %r failed", self)
+        except Exception as err:  # Redis away: this moment is lost for every screen
+            log.warning("publishing a live event on %r failed: %s", self, err)
 
     def missed_since(self, last_event_id: str | None) -> tuple[list[FeedEvent] | None, int]:
         try:
@@ -269,10 +269,10 @@ class RedisBus:
                     self.seq = _seq_of(stream_id)
                     if self._deliver is not None:
                         self._deliver(decode(self.seq, fields[b"e"]))
-            except Exception:  # Redis away or a bad entry: try again, from where we were
+            except Exception as err:  # Redis away or a bad entry: again, from where we were
                 if self._stop.is_set():
                     return
-                log.exception("reading live events from %r failed", self)
+                log.warning("reading live events from %r failed (%s): retrying", self, err)
                 self._stop.wait(RETRY_S)
 
     def _catch_up(self) -> str:
@@ -308,8 +308,8 @@ class RedisBus:
                         held_until = time.monotonic() + LEADER_TTL_S
                     else:
                         held_until = 0.0
-                except Exception:
-                    log.exception("the leader key on %r", self)
+                except Exception as err:  # Redis away: the jobs stop once the key expires
+                    log.warning("the leader key on %r: %s", self, err)
                 if stop_jobs is not None and time.monotonic() >= held_until:
                     log.warning("this worker lost the leader key: stopping its jobs")
                     stop_jobs()
