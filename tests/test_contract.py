@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOOKS = Path(__file__).with_name("contract_hooks.py")
 ST = Path(sys.executable).with_name("st")  # schemathesis's command line, in the venv
 SEED = 12
-MAX_EXAMPLES = 12  # per operation and phase: the whole run fits in ~3 minutes on 2 cores
+MAX_EXAMPLES = 10  # per operation and phase: the whole run fits in ~3 minutes on 2 cores
 # A report renders charts into a PDF: seconds each, longer than the default 10 s limit under
 # a loaded CI machine's two cores; fewer cases, and a minute each.
 SLOW_OPERATIONS = {"/api/v1/reports/{kind}.{fmt}": 3}
