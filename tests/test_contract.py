@@ -33,7 +33,6 @@ from twin_dashboard.testing import add_user, free_port, serve_command, sign_in, 
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 HOOKS = Path(__file__).with_name("contract_hooks.py")
 ST = Path(sys.executable).with_name("st")  # schemathesis's command line, in the venv
 SEED = 12
@@ -123,8 +122,11 @@ def write_config(served: Served, folder: Path) -> Path:
         "max-stream-events = 1",  # the live stream's first event comes at once; it never ends
         "request-timeout = 30",
         f"headers = {_toml(served.commander)}",
+        "[cache]",
+        "enabled = false",  # every run from the seed alone: no replay of an earlier run's cases
         "[generation]",
         f"max-examples = {MAX_EXAMPLES}",
+        'database = ":memory:"',
         "with-security-parameters = false",  # the callers' own credentials, not generated ones
         "[phases.stateful]",
         f"max-steps = {STEPS}",
@@ -151,7 +153,7 @@ def run_schemathesis(base_url: str, config: Path, *options: str,
                f"{base_url}/api/v1/openapi.json", "--checks", "all",
                "--phases", "examples,coverage,fuzzing,stateful", "--no-color",
                "--output-truncate", "false", *options]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run(command, cwd=config.parent, capture_output=True, text=True,
                           timeout=timeout_s, check=False)
 
 
