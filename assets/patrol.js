@@ -77,7 +77,10 @@
                               body: JSON.stringify(body)})
       .then(function (response) {
         return response.json().then(function (answer) {
-          if (!response.ok) throw new Error(answer.detail || String(response.status));
+          // detail: a sentence, or (a body the schema refuses) FastAPI's list of field errors
+          var why = Array.isArray(answer.detail)
+            ? answer.detail.map(function (e) { return e.msg; }).join("; ") : answer.detail;
+          if (!response.ok) throw new Error(why || String(response.status));
           show("recorded", {roads: (answer.road_ids || []).length,
                             km: ((answer.length_m || 0) / 1000).toFixed(2)});
         });

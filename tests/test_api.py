@@ -45,8 +45,9 @@ def test_api001_layers_are_geojson_within_scope(client):
     ({"subdistrict": "s1", "neighborhood": "n2"}, "'n2' is in 's2', not in 's1'"),
 ])
 def test_api002_unknown_scope_is_refused_by_name(client, params, message):
+    """A place that does not exist (there) is not found: 404 naming it (issue 12)."""
     response = client.get("/api/v1/layers/neighborhoods", params=params)
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert message in response.json()["detail"]
 
 

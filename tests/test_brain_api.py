@@ -97,8 +97,8 @@ def test_an_officer_sees_only_their_subdistrict(api):
 def test_unknown_tags_and_bad_by_are_refused_naming_them(api):
     client, _ = api
     bad = get(client, "boss", "counts", all="独居老人,外星人")
-    assert bad.status_code == 422 and "外星人" in bad.json()["detail"]
-    assert "'street'" in get(client, "boss", "counts", by="street").json()["detail"]
+    assert bad.status_code == 422 and "外星人" in str(bad.json()["detail"])
+    assert "'street'" in str(get(client, "boss", "counts", by="street").json()["detail"])
     assert get(client, "boss", "people", any="VIP").status_code == 422
     both = get(client, "boss", "counts", all="残疾", **{"not": "残疾"})
     assert both.status_code == 422 and "残疾" in both.json()["detail"]
@@ -159,5 +159,5 @@ def test_an_admin_changes_tags_audited_with_old_and_new(api):
     assert put("boss", "r1", []).status_code == 403
     assert put("root", "nobody", []).status_code == 404
     bad = put("root", "r1", ["VIP"])
-    assert bad.status_code == 422 and "VIP" in bad.json()["detail"]
+    assert bad.status_code == 422 and "VIP" in str(bad.json()["detail"])
     assert store.read_records("people", where={"id": "r1"})["tags"].item().endswith("助餐补贴")

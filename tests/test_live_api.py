@@ -209,7 +209,7 @@ def test_sse002_scope_filters_what_a_screen_receives(server):
         ours.close(), theirs.close()
     bad = httpx.get(f"{server.url}/api/v1/live", params={"neighborhood": "nowhere"},
                     headers=server.auth())
-    assert bad.status_code == 422 and "nowhere" in bad.text
+    assert bad.status_code == 404 and "nowhere" in bad.text
 
 
 @pytest.mark.slow  # a real `twin-dashboard serve`

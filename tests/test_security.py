@@ -100,7 +100,9 @@ def test_sec002_a_server_error_carries_them_too(app):
     def boom():
         raise RuntimeError("boom")
 
-    app.server.add_api_route("/api/v1/boom", boom)  # before Dash's catch-all (at start-up)
+    app.server.add_api_route("/api/v1/boom", boom)
+    routes = app.server.router.routes  # first: before the /api/ and Dash catch-alls
+    routes.insert(0, routes.pop())
     add_user(services_of_app(app).store, "boss", "commander")
     with TestClient(app.server, base_url="http://localhost",
                     raise_server_exceptions=False) as client:

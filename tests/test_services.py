@@ -64,7 +64,7 @@ def test_svc001_two_apps_in_one_process_answer_from_their_own_stores(tmp_path):
         assert (names_a, names_b) == (["甲街道"], ["乙街道"])
         # A scope one store knows is unknown to the other: each checks its own places.
         assert a.get("/api/v1/summary", params={"subdistrict": "s-a"}).status_code == 200
-        assert b.get("/api/v1/summary", params={"subdistrict": "s-a"}).status_code == 422
+        assert b.get("/api/v1/summary", params={"subdistrict": "s-a"}).status_code == 404
         # Dash callbacks close over their own app's services too.
         assert _summary_via_callback(a, "s-a")["scope"]["subdistrict_ids"] == ["s-a"]
         assert _summary_via_callback(b, "s-a")["scope"]["subdistrict_ids"] is None  # dropped

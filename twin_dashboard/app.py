@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from twin_dashboard.api import register_api
+from twin_dashboard.api.contract import document
 from twin_dashboard.api.hardening import HardenedDash, allowed_hosts, harden
 from twin_dashboard.auth.middleware import CSRF_COOKIE, AuthMiddleware
 from twin_dashboard.auth.routes import router as auth_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
     register_vendor(server)
     server.include_router(auth_router)  # /login, /logout, /kiosk/enrol/…
     register_api(server)  # before Dash adds its catch-all route
+    document(server)  # after every API route: JSON 404/405 for the rest of /api/
     app = HardenedDash(
         __name__,
         server=server,

@@ -146,3 +146,12 @@ def sign_in_driver(driver: Any, base: str, name: str, password: str = TEST_PASSW
     driver.find_element(By.ID, "login-submit").click()
     WebDriverWait(driver, timeout_s, poll_frequency=0.2).until(
         lambda d: "/login" not in d.current_url)
+
+
+def refusal(response: Any) -> str:
+    """An API refusal's reason as one string: a route's ``detail`` sentence, or FastAPI's field
+    errors (a request the schema refuses) as ``field.path: message`` joined by ``; ``."""
+    detail = response.json()["detail"]
+    if isinstance(detail, str):
+        return detail
+    return "; ".join(".".join(str(p) for p in e["loc"][1:]) + ": " + e["msg"] for e in detail)

@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from twin_dashboard.api.models import Moment, NotBlank
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.auth.context import ViewerDep
 from twin_dashboard.domain import audit, sessions
@@ -30,7 +31,9 @@ class Me(BaseModel):
 
 class RevealRequest(BaseModel):
     reason: str = Field(min_length=4, max_length=sessions.MAX_REASON,
-                        description="why personal data is needed (recorded in the audit)")
+                        pattern=rf"(?:{NotBlank}[\s\S]*){{4}}",
+                        description="why personal data is needed (recorded in the audit): at "
+                                    "least 4 characters besides spaces")
 
 
 class Revealed(BaseModel):
@@ -82,7 +85,7 @@ def reveal(services: ServicesDep, viewer: ViewerDep, body: RevealRequest) -> Rev
 def audit_trail(
     services: ServicesDep,
     viewer: ViewerDep,
-    since: Annotated[datetime | None, Query(description="ISO 8601; entries from then on")] = None,
+    since: Annotated[Moment | None, Query(description="RFC 3339; entries from then on")] = None,
     actor: str | None = Query(None, description="user name"),
     limit: int = Query(1000, ge=1, le=MAX_AUDIT),
 ) -> list[dict[str, Any]]:

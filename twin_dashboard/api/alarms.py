@@ -17,6 +17,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from twin_dashboard.api.models import comma_list
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import require_covered, scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
@@ -107,11 +108,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "not possible in the alarm's current status"}}
 
 
-@router.get("/alarms", response_model=AlarmList, summary="Alarms within a scope, newest first")
+@router.get("/alarms", response_model=AlarmList, responses={403: ERRORS[403]},
+            summary="Alarms within a scope, newest first")
 def list_alarms(
     services: ServicesDep,
     viewer: ViewerDep,
-    status: str | None = Query(None, description="comma-separated statuses; default: the "
+    status: str | None = Query(None, pattern=comma_list(ALARM_STATUSES, alone=("all",)),
+                               description="comma-separated statuses; default: the "
                                "waiting ones (open,escalated); 'all' for every status"),
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
@@ -126,7 +129,8 @@ def list_alarms(
     return AlarmList(count=len(frame), alarms=[Alarm(**r) for r in _records(frame[:limit])])
 
 
-@router.get("/alarms/{alarm_id}", response_model=AlarmDetail, responses={404: ERRORS[404]},
+@router.get("/alarms/{alarm_id}", response_model=AlarmDetail,
+            responses={403: ERRORS[403], 404: ERRORS[404]},
             summary="One alarm with its recipients and every step (who and when)")
 def get_alarm(services: ServicesDep, viewer: ViewerDep, alarm_id: str) -> AlarmDetail:
     return _detail(services, alarm_id, viewer)

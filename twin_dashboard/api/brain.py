@@ -8,11 +8,13 @@ every list is audited with who asked what. Unknown tags, a bad ``by`` → 422 na
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from twin_dashboard.api.models import comma_list
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
@@ -24,8 +26,11 @@ from twin_dashboard.store.base import Scope
 router = APIRouter(prefix="/api/v1", tags=["brain"])
 MAX_PEOPLE = 2000
 TAGS_DOC = "comma-separated tags, e.g. 独居老人,高龄; known: " + ", ".join(brain.KNOWN_TAGS)
+TAGS = comma_list(brain.KNOWN_TAGS, separators=",，")  # ASCII or full-width commas
+BOTH = " A tag both included (all, any) and excluded (not) is a 422."
+Tag = Literal[brain.KNOWN_TAGS]  # type: ignore[valid-type]
 REFUSALS = {403: {"model": Problem, "description": "outside the caller's scope or role"},
-            422: {"model": Problem, "description": "an unknown tag, area kind or place"}}
+            422: {"model": Problem, "description": "a tag both included and excluded"}}
 
 
 class AreaCount(BaseModel):
@@ -66,7 +71,7 @@ class Gap(BaseModel):
 
 
 class TagsIn(BaseModel):
-    tags: list[str] = Field(max_length=len(brain.KNOWN_TAGS) * 2,
+    tags: list[Tag] = Field(max_length=len(brain.KNOWN_TAGS) * 2,
                             description="the person's new tags, all of them; known: "
                                         + ", ".join(brain.KNOWN_TAGS))
 
@@ -94,10 +99,14 @@ def _scope(services: Services, viewer: Viewer, subdistrict: str | None,
             summary="People matching a tag query, counted per area of the caller's scope")
 def brain_counts(
     services: ServicesDep, viewer: ViewerDep,
-    all: str | None = Query(None, description="tags a person carries all of; " + TAGS_DOC),
-    any: str | None = Query(None, description="tags a person carries at least one of"),
-    not_: str | None = Query(None, alias="not", description="tags a person carries none of"),
-    by: str = Query("neighborhood", description="subdistrict | neighborhood"),
+    all: str | None = Query(None, pattern=TAGS,
+                            description="tags a person carries all of; " + TAGS_DOC + BOTH),
+    any: str | None = Query(None, pattern=TAGS,
+                            description="tags a person carries at least one of"),
+    not_: str | None = Query(None, alias="not", pattern=TAGS,
+                             description="tags a person carries none of"),
+    by: Literal["subdistrict", "neighborhood"] = Query("neighborhood",
+                                                       description="the areas to count by"),
     subdistrict: str | None = Query(None, description="narrow to a subdistrict in scope"),
     neighborhood: str | None = Query(None, description="narrow to a neighborhood in scope"),
 ) -> dict[str, Any]:
@@ -113,18 +122,23 @@ def brain_counts(
             summary="The people matching a tag query (roles allowed residents' data; audited)")
 def brain_people(
     services: ServicesDep, viewer: ViewerDep,
-    all: str | None = Query(None, description=TAGS_DOC),
-    any: str | None = Query(None), not_: str | None = Query(None, alias="not"),
+    all: str | None = Query(None, pattern=TAGS, description=TAGS_DOC + BOTH),
+    any: str | None = Query(None, pattern=TAGS),
+    not_: str | None = Query(None, alias="not", pattern=TAGS),
     subdistrict: str | None = Query(None), neighborhood: str | None = Query(None),
     limit: int = Query(200, ge=1, le=MAX_PEOPLE),
 ) -> dict[str, Any]:
     query = _query(all, any, not_)
     scope = _scope(services, viewer, subdistrict, neighborhood)
     try:
-        return brain.people_answer(services.store, viewer, scope, query, limit,
-                                   services.now(), caller_ip())
+        answer = brain.people_answer(services.store, viewer, scope, query, limit,
+                                     services.now(), caller_ip())
     except PermissionError as err:
         raise HTTPException(403, str(err)) from None
+    # A person of the subdistrict's staff has no neighborhood: NaN in the frame, null here.
+    answer["people"] = [{k: None if isinstance(v, float) and math.isnan(v) else v
+                         for k, v in person.items()} for person in answer["people"]]
+    return answer
 
 
 @router.get("/brain/gaps", response_model=list[Gap],
@@ -138,7 +152,7 @@ def brain_gaps(viewer: ViewerDep) -> list[dict[str, Any]]:
 @router.put("/people/{person_id}/tags", response_model=TagsChanged,
             responses={403: {"model": Problem, "description": "not an admin"},
                        404: {"model": Problem, "description": "no such person"},
-                       422: {"model": Problem, "description": "an unknown tag"}},
+                       },
             summary="Replace a person's tags (admins; audited with the old and new tags)")
 def put_tags(services: ServicesDep, viewer: ViewerDep, person_id: str,
              body: TagsIn) -> dict[str, Any]:

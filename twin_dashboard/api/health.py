@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from twin_dashboard.api.models import Down, Health
 from twin_dashboard.domain.freshness import source_freshness
 from twin_dashboard.services import ServicesDep
 from twin_dashboard.store.base import StoreUnavailable
@@ -14,7 +15,10 @@ from twin_dashboard.store.base import StoreUnavailable
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_class=JSONResponse, responses={
+    200: {"model": Health, "description": "ok, or degraded (a data source is stale)"},
+    503: {"model": Down, "description": "the store does not answer or cannot take writes"}},
+    summary="Overall status and each data source's last delivery (no sign-in)")
 def healthz(services: ServicesDep) -> JSONResponse:
     """200 with status ok/degraded while the store answers and can take writes; else 503."""
     now = services.now()

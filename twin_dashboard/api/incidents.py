@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twin_dashboard.api.models import NotBlank, Number, comma_list
+from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
 from twin_dashboard.catalog import INCIDENT_SOURCES, INCIDENT_STATUSES, LEVELS
@@ -30,7 +32,13 @@ router = APIRouter(prefix="/api/v1", tags=["incidents"])
 MAX_LIMIT = 5000  # incidents per list response; ``count`` still tells how many matched
 Level = Literal[LEVELS]  # type: ignore[valid-type]
 Source = Literal[INCIDENT_SOURCES]  # type: ignore[valid-type]
-Text = Annotated[str, Field(min_length=1, max_length=workflow.NOTE_MAX)]
+Text = Annotated[str, Field(min_length=1, max_length=workflow.NOTE_MAX, pattern=NotBlank)]
+# Where: a neighborhood, or a point (located in the neighborhood that covers it).
+PLACED = {"anyOf": [
+    {"required": ["neighborhood_id"],
+     "properties": {"neighborhood_id": {"type": "string", "minLength": 1}}},
+    {"required": ["lon", "lat"],
+     "properties": {"lon": {"type": "number"}, "lat": {"type": "number"}}}]}
 
 
 class Incident(BaseModel):
@@ -78,12 +86,15 @@ class IncidentDetail(Incident):
 
 
 class NewIncident(BaseModel):
+    model_config = ConfigDict(json_schema_extra=PLACED)
+
     kind: str = Field(min_length=1, max_length=64, description="e.g. leak, noise, clutter")
     title: Text
     source: Source
-    neighborhood_id: str | None = Field(None, description="where; or lon and lat")
-    lon: float | None = Field(None, ge=-180, le=180, description="WGS84")
-    lat: float | None = Field(None, ge=-90, le=90, description="WGS84")
+    neighborhood_id: str | None = Field(None, description="where (unknown: 404); or lon and lat")
+    lon: Number | None = Field(None, ge=-180, le=180, description="WGS84; with lat, a point "
+                                                                  "inside a neighborhood")
+    lat: Number | None = Field(None, ge=-90, le=90, description="WGS84")
     level: Level = Field("property", description="the level it is first meant for")
 
     @model_validator(mode="after")
@@ -99,7 +110,7 @@ class Created(BaseModel):
 
 class DispatchRequest(BaseModel):
     level: Level | None = Field(None, description="default: the incident's level")
-    assignee: str | None = Field(None, description="a person id")
+    assignee: str | None = Field(None, description="a person id (unknown: 404)")
 
 
 class ReasonRequest(BaseModel):
@@ -112,7 +123,8 @@ class NoteRequest(BaseModel):
 
 class Refusal(BaseModel):
     detail: str
-    allowed: list[str] = Field(description="what the caller may do with the incident now")
+    allowed: list[str] = Field([], description="what the caller may do with the incident now "
+                                               "(absent when it is outside the scope)")
 
 
 class Refused(HTTPException):
@@ -129,10 +141,11 @@ async def refused(_request: Request, err: Exception) -> JSONResponse:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Refusal, "description": "not signed in"},
+    401: {"model": Problem, "description": "not signed in"},
     403: {"model": Refusal, "description": "not the caller's role, level or scope"},
-    404: {"model": Refusal, "description": "unknown incident"},
-    409: {"model": Refusal, "description": "not possible in the incident's current status"}}
+    404: {"model": Problem, "description": "unknown incident, or unknown assignee"},
+    409: {"model": Refusal, "description": "not possible in the incident's current status"},
+    422: {"model": Problem, "description": "a point outside every neighborhood"}}
 
 
 @router.get("/incidents", response_model=IncidentList,
@@ -140,9 +153,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def list_incidents(
     services: ServicesDep,
     viewer: ViewerDep,
-    status: str | None = Query(None, description="comma-separated statuses; default all"),
-    level: str | None = Query(None, description="comma-separated levels"),
-    source: str | None = Query(None, description="comma-separated sources"),
+    status: str | None = Query(None, pattern=comma_list(INCIDENT_STATUSES),
+                               description="comma-separated statuses; default all"),
+    level: str | None = Query(None, pattern=comma_list(LEVELS),
+                              description="comma-separated levels"),
+    source: str | None = Query(None, pattern=comma_list(INCIDENT_SOURCES),
+                               description="comma-separated sources"),
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
     limit: int = Query(500, ge=1, le=MAX_LIMIT),
@@ -168,9 +184,13 @@ def get_incident(services: ServicesDep, viewer: ViewerDep, incident_id: str) -> 
 
 
 @router.post("/incidents", response_model=Created, status_code=201,
-             responses={403: ERRORS[403]}, summary="Report a new incident")
+             responses={403: ERRORS[403], 404: {"model": Problem, "description":
+                                                "unknown neighborhood_id"}, 422: ERRORS[422]},
+             summary="Report a new incident")
 def report_incident(services: ServicesDep, viewer: ViewerDep, body: NewIncident) -> Created:
     """At a neighborhood, or a point located in its neighborhood; refused outside the scope."""
+    if body.neighborhood_id and body.neighborhood_id not in services.atlas.places().neighborhoods:
+        raise HTTPException(404, f"neighborhood_id: unknown neighborhood {body.neighborhood_id!r}")
     with _answers():
         incident_id = workflow.create_incident(
             services.store, services.atlas.geo().layers["neighborhoods"], viewer, services.now(),
@@ -185,6 +205,10 @@ def report_incident(services: ServicesDep, viewer: ViewerDep, body: NewIncident)
 def dispatch(services: ServicesDep, viewer: ViewerDep, incident_id: str,
              body: DispatchRequest | None = None) -> IncidentDetail:
     body = body or DispatchRequest()
+    if body.assignee is not None and services.store.read_records(
+            "people", where={"id": body.assignee}).empty:
+        _detail(services, incident_id, viewer)  # an unknown incident first
+        raise HTTPException(404, f"assignee: unknown person {body.assignee!r}")
     return _act(services, viewer, incident_id, "dispatch", level=body.level,
                 assignee=body.assignee)
 

@@ -14,8 +14,9 @@ import asyncio
 import gzip
 from collections.abc import Callable
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import URL
 
@@ -38,18 +39,23 @@ GZIP_LEVEL = 5
 
 
 @router.get("/layers/{layer}", response_class=Response, responses={
-    200: {"content": {"application/geo+json": {}},
+    200: {"content": {"application/geo+json": {
+              "schema": {"$ref": "#/components/schemas/LayerPage"}}},
           "description": "a FeatureCollection with numberMatched, numberReturned and, when "
                          "more features follow, a `next` link (also in the Link header)"},
+    404: {"model": Problem, "description": "unknown layer, subdistrict or neighborhood"},
+    500: {"model": Problem, "description": "the store could not read the layer"},
     503: {"model": Problem, "description": "too many layer reads at once: retry after "
-                                           "Retry-After seconds"}})
+                                           "Retry-After seconds"}},
+    summary="A layer as GeoJSON in WGS84, one page of features in id order")
 async def layer(
     services: ServicesDep,
     viewer: ViewerDep,
     request: Request,
-    layer: str,
-    subdistrict: str | None = Query(None),
-    neighborhood: str | None = Query(None),
+    layer: Annotated[str, Path(description="the layer (unknown: 404)",
+                               json_schema_extra={"enum": list(LAYER_NAMES)})],
+    subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
+    neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
     limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="features per page"),
     after: str | None = Query(None, description="the id of the previous page's last feature "
                                                 "(the `next` link carries it)"),

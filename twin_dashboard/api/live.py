@@ -46,18 +46,38 @@ EVENT_DOC = ("One JSON object per event: seq, ts, states {device_id: state}, ala
              "workflow) and reset (true: reload the view). Event ids are '<boot>-<seq>', boot "
              "being the bus's generation (with --bus: shared by every worker).")
 _EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# One server-sent event as a reader parses it (OpenAPI 3.1 describes each event of a
+# text/event-stream with `schema`): the JSON on its data line is a LiveEvent. `x-sse-events`
+# names the event types the stream sends (only the default, "message").
+LIVE_EVENT_REF = {"$ref": "#/components/schemas/LiveEvent"}
+SSE_EVENT = {
+    "type": "object", "description": EVENT_DOC, "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "const": "message",
+                  "description": "no `event:` line: the default type"},
+        "id": {"type": "string", "description": "'<boot>-<seq>': send it back as "
+                                                "Last-Event-ID to resume"},
+        "retry": {"type": "integer", "description": "reconnect after this many ms"},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "contentSchema": LIVE_EVENT_REF}}}
 
 
 @router.get("/live", response_class=StreamingResponse,
             summary="Server-sent events of live changes (device states, alarms, sources)",
-            responses={200: {"content": {"text/event-stream": {
-                "schema": {"type": "string", "description": EVENT_DOC}}}}})
+            responses={200: {"description": "an endless stream of server-sent events",
+                             "content": {"text/event-stream": {
+                                 "schema": SSE_EVENT, "x-sse-events": {"message": LIVE_EVENT_REF}}},
+                             "headers": {"Content-Encoding": {
+                                 "description": "gzip when the request accepts it",
+                                 "schema": {"type": "string"}}}}})
 async def live(
     services: ServicesDep,
     viewer: ViewerDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
-    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+    last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=128,
+                                       description="the id of the last event seen: resume "
+                                                   "after it (unknown: a reset event)"),
     accept_encoding: str = Header("", include_in_schema=False),
 ) -> StreamingResponse:
     """Stream live deltas within the scope; resumes after ``Last-Event-ID`` when it can."""

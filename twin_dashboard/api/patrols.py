@@ -10,13 +10,14 @@ A bad track is refused whole (422 naming why); every recorded patrol is audited.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
+from twin_dashboard.api.models import Moment, Number, PatrolTracks
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
@@ -31,11 +32,23 @@ DEFAULT_DAYS = 7  # without ``since``: a week of tracks (90 days of a district a
 MAX_LIMIT = 5000
 
 
+Lon = Annotated[Number, Field(ge=-180, le=180)]
+Lat = Annotated[Number, Field(ge=-90, le=90)]
+
+
+class LineString(BaseModel):
+    """A GeoJSON LineString in WGS84; at least 2 distinct points, 90 % inside the district."""
+
+    type: Literal["LineString"]
+    coordinates: list[tuple[Lon, Lat] | tuple[Lon, Lat, Number]] = Field(
+        min_length=2, max_length=tracks.MAX_POINTS, description="[lon, lat] (or [lon, lat, z])")
+
+
 class PatrolIn(BaseModel):
-    zone_id: str
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
-    track: dict[str, Any] = Field(description="GeoJSON LineString, WGS84 [lon, lat]")
+    zone_id: str = Field(min_length=1, description="a patrol zone id (unknown: 404)")
+    started_at: Moment
+    ended_at: Moment = Field(description="after started_at, not in the future (else 422)")
+    track: LineString
     chief_id: str | None = Field(None, description="commander/officer only: the zone's chief "
                                  "who walked it (default: the caller's own person)")
 
@@ -51,8 +64,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "not signed in"},
     403: {"model": Problem, "description": "a role that does not record patrols, or a zone "
                                            "outside the caller's (a road chief's: not theirs)"},
-    422: {"model": Problem, "description": "unknown zone or chief; a malformed track, one "
-                                           "outside the district, or bad times"}}
+    404: {"model": Problem, "description": "unknown patrol zone"},
+    422: {"model": Problem, "description": "a chief who is not the zone's; a track of fewer "
+                                           "than 2 distinct points or outside the district; an "
+                                           "end not after the start, or in the future"}}
 
 
 @router.post("/patrols", response_model=PatrolCreated, status_code=201, responses=ERRORS,
@@ -65,7 +80,8 @@ def create_patrol(services: ServicesDep, viewer: ViewerDep, body: PatrolIn) -> P
     chief = _chief(viewer, zone, body.chief_id)
     started, ended = pd.Timestamp(body.started_at), pd.Timestamp(body.ended_at)
     try:
-        line = tracks.parse_track(body.track)
+        line = tracks.parse_track({"type": "LineString",  # [lon, lat]: a z is not kept
+                                   "coordinates": [c[:2] for c in body.track.coordinates]})
         tracks.check_times(started, ended, now)
         tracks.check_inside(line, tracks.district_outline(store))
     except tracks.TrackRefused as err:
@@ -80,11 +96,12 @@ def create_patrol(services: ServicesDep, viewer: ViewerDep, body: PatrolIn) -> P
                          length_m=round(length, 1))
 
 
-@router.get("/patrols", summary="Patrol tracks within a scope as GeoJSON, newest first")
+@router.get("/patrols", response_model=PatrolTracks, responses={404: ERRORS[404]},
+            summary="Patrol tracks within a scope as GeoJSON, newest first")
 def list_patrols(
     services: ServicesDep,
     viewer: ViewerDep,
-    since: Annotated[AwareDatetime | None, Query(
+    since: Annotated[Moment | None, Query(
         description=f"started at or after (ISO 8601); default: the last {DEFAULT_DAYS} days")
     ] = None,
     zone: str | None = Query(None, description="patrol zone id"),
@@ -110,11 +127,11 @@ def list_patrols(
 
 
 def _zone(services: Services, zone_id: str, viewer: Viewer) -> dict[str, Any]:
-    """The patrol zone: 422 if unknown, 403 outside the caller's scope."""
+    """The patrol zone: 404 if unknown, 403 outside the caller's scope."""
     zones = services.store.read_layer("patrol-zones")
     found = zones[zones["id"] == zone_id]
     if found.empty:
-        raise HTTPException(422, f"zone_id: unknown patrol zone {zone_id!r}")
+        raise HTTPException(404, f"zone_id: unknown patrol zone {zone_id!r}")
     zone = found.drop(columns="geometry").iloc[0].to_dict()
     if not viewer.covers_zone(zone):
         raise HTTPException(403, f"patrol zone {zone_id!r} is outside the scope of "

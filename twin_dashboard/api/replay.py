@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from twin_dashboard.api.models import ReplayDelta, moment
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.api.summary import checked_time
 from twin_dashboard.auth.context import ViewerDep
@@ -18,16 +19,17 @@ from twin_dashboard.domain.replay import replay_delta
 from twin_dashboard.services import ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["replay"])
-MOMENT = ("ISO 8601 time within the last 90 days; empty or missing: now (live), so the step "
-          "back to live is the same call")
+MOMENT = ("ISO 8601 time within the last 90 days, not in the future; empty or missing: now "
+          "(live), so the step back to live is the same call")
 
 
-@router.get("/replay/delta")
+@router.get("/replay/delta", response_model=ReplayDelta,
+            summary="One replay step: what changed on the map between two moments")
 def delta(
     services: ServicesDep,
     viewer: ViewerDep,
-    start: str | None = Query(None, alias="from", description=MOMENT),
-    end: str | None = Query(None, alias="to", description=MOMENT),
+    start: str | None = moment(MOMENT, alias="from"),
+    end: str | None = moment(MOMENT, alias="to"),
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from twin_dashboard.api.problems import problem
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.auth.context import ViewerDep
 from twin_dashboard.domain.places import MapScope
@@ -23,21 +24,33 @@ from twin_dashboard.views.report_pdf import FontMissing
 from twin_dashboard.views.reports import MEDIA_TYPES
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+# YYYY-MM-DD of 1900–2099 (and a real day: 2026-02-30 is a 422 naming it).
+DAY_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+SCOPE_PATTERN = r"^(district|(subdistrict|neighborhood):.+)$"
 
 
 @router.get("/reports/{kind}.{fmt}", response_class=Response, responses={
-    200: {"content": {MEDIA_TYPES["pdf"]: {}, MEDIA_TYPES["xlsx"]: {}},
-          "description": "the report file (Content-Disposition: attachment)"}})
+    200: {"content": {MEDIA_TYPES["pdf"]: {"schema": {"type": "string", "format": "binary"}},
+                      MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "the report file (Content-Disposition: attachment)"},
+    403: problem("a scope outside the caller's"),
+    404: problem("a subdistrict or neighborhood id that names nothing"),
+    422: problem("a date that is not a day on the calendar, or a scope not of the form "
+                 "district | subdistrict:ID | neighborhood:ID"),
+    503: problem("the report's font or chart renderer is missing on the server")},
+    summary="The daily or weekly report of a scope, as PDF or XLSX")
 async def report(
     services: ServicesDep,
     viewer: ViewerDep,
     kind: Literal["daily", "weekly"],
     fmt: Literal["pdf", "xlsx"],
-    date: str | None = Query(None, description="YYYY-MM-DD on the district's clock (default: "
-                                               "today); a weekly report covers its Mon–Sun week"),
-    scope: str | None = Query(None, description="district, subdistrict:ID or neighborhood:ID "
-                                                "(default: the caller's whole scope)"),
-    lang: str | None = Query(None, description="zh (default) or en"),
+    date: str | None = Query(None, pattern=DAY_PATTERN, json_schema_extra={"format": "date"},
+                             description="YYYY-MM-DD on the district's clock (default: today); "
+                                         "a weekly report covers its Mon–Sun week"),
+    scope: str | None = Query(None, pattern=SCOPE_PATTERN,
+                              description="district, subdistrict:ID or neighborhood:ID "
+                                          "(default: the caller's whole scope)"),
+    lang: Literal["zh", "en"] | None = Query(None, description="zh (default) or en"),
 ) -> Response:
     """The daily or weekly report of ``scope`` (inside the caller's: 403 outside it) as PDF or
     XLSX; its figures are those of ``GET /api/v1/summary`` for the same scope."""

@@ -1,5 +1,6 @@
-"""Turning query parameters into a checked Scope inside the caller's: unknown ids are refused
-(422), places outside the caller's scope too (403); nothing asked means the caller's whole scope."""
+"""Turning query parameters into a checked Scope inside the caller's: an id that names no place
+is 404 (the query names a place that does not exist), a place outside the caller's scope 403;
+nothing asked means the caller's whole scope."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from twin_dashboard.store.base import Scope
 
 def scope_from_query(services: Services, viewer: Viewer, subdistrict: str | None,
                      neighborhood: str | None) -> Scope:
-    """The scope asked for, narrowed to ``viewer``'s; 422 or 403 naming the parameter."""
+    """The scope asked for, narrowed to ``viewer``'s; 404 or 403 naming the parameter."""
     try:
         return viewer.checked(services.atlas.places(), subdistrict or None, neighborhood or None)
     except OutOfScope as err:
         raise HTTPException(403, str(err)) from None
     except ValueError as err:
-        raise HTTPException(422, str(err)) from None
+        raise HTTPException(404, str(err)) from None
 
 
 def require_covered(viewer: Viewer, row: Mapping[str, Any], what: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from twin_dashboard.api.models import Summary, moment
 from twin_dashboard.api.scope import scope_from_query
 from twin_dashboard.auth.context import ViewerDep
 from twin_dashboard.domain.replay import replay_time, summary_at
@@ -18,14 +19,15 @@ from twin_dashboard.services import ServicesDep
 router = APIRouter(prefix="/api/v1", tags=["summary"])
 
 
-@router.get("/summary")
+@router.get("/summary", response_model=Summary,
+            summary="The figures the screens show, now or as they stood at a moment")
 def summary(
     services: ServicesDep,
     viewer: ViewerDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
-    at: str | None = Query(None, description="ISO 8601 time within the last 90 days: the "
-                                             "figures as they stood then (replay)"),
+    at: str | None = moment("ISO 8601 time within the last 90 days, not in the future: the "
+                            "figures as they stood then (replay); empty or missing: now"),
 ) -> dict[str, Any]:
     """Within the caller's scope: device states by category, open alarms, incidents by level
     and status, patrol coverage — now, or as they stood ``at``."""

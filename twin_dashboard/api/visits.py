@@ -10,12 +10,13 @@ is audited.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Body, HTTPException, Query
+from pydantic import BaseModel, Field
 
+from twin_dashboard.api.models import Flag, Moment
 from twin_dashboard.api.problems import Problem
 from twin_dashboard.api.scope import require_covered, scope_from_query
 from twin_dashboard.auth.context import ViewerDep, caller_ip
@@ -29,21 +30,49 @@ MAX_FINDINGS = 50  # a checklist has a handful of items; more is not a visit
 MAX_LIMIT = 5000
 
 
-class FindingIn(BaseModel):
-    item: str = Field(description="a checklist item of the kind: "
-                      + "; ".join(f"{k}: {', '.join(v)}" for k, v in CHECKLISTS.items()))
-    ok: bool
+VisitItem = Literal[CHECKLISTS["visit"]]  # type: ignore[valid-type]
+InspectionItem = Literal[CHECKLISTS["inspection"]]  # type: ignore[valid-type]
+UNIQUE_ITEMS = "each item at most once (a repeated item: 422)"
+TIMES = "ended_at after started_at and not in the future (else 422)"
+
+
+class VisitFinding(BaseModel):
+    item: VisitItem = Field(description="a 大走访 checklist item")
+    ok: Flag
     note: str | None = Field(None, max_length=500, description="what was seen")
 
 
-class VisitIn(BaseModel):
-    kind: str = Field(description="visit (大走访, of a household) | inspection (大排查, of a "
-                                  "building)")
-    household_id: str | None = Field(None, description="for a visit")
-    building_id: str | None = Field(None, description="for an inspection")
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
-    findings: list[FindingIn] = Field(max_length=MAX_FINDINGS)
+class InspectionFinding(BaseModel):
+    item: InspectionItem = Field(description="a 大排查 checklist item")
+    ok: Flag
+    note: str | None = Field(None, max_length=500, description="what was seen")
+
+
+class HouseholdVisit(BaseModel):
+    """大走访: a visit of a household."""
+
+    kind: Literal["visit"]
+    household_id: str = Field(min_length=1, description="the household (unknown: 404)")
+    building_id: None = Field(None, description="not for a visit")
+    started_at: Moment
+    ended_at: Moment = Field(description=TIMES)
+    findings: list[VisitFinding] = Field(min_length=1, max_length=len(CHECKLISTS["visit"]),
+                                         description=UNIQUE_ITEMS)
+
+
+class BuildingInspection(BaseModel):
+    """大排查: an inspection of a building."""
+
+    kind: Literal["inspection"]
+    building_id: str = Field(min_length=1, description="the building (unknown: 404)")
+    household_id: None = Field(None, description="not for an inspection")
+    started_at: Moment
+    ended_at: Moment = Field(description=TIMES)
+    findings: list[InspectionFinding] = Field(
+        min_length=1, max_length=len(CHECKLISTS["inspection"]), description=UNIQUE_ITEMS)
+
+
+VisitIn = Annotated[HouseholdVisit | BuildingInspection, Field(discriminator="kind")]
 
 
 class VisitCreated(BaseModel):
@@ -83,22 +112,27 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "not signed in"},
     403: {"model": Problem, "description": "a role that may not record this kind, or a "
                                            "household or building outside the caller's scope"},
-    422: {"model": Problem, "description": "unknown kind, item or place; the wrong kind of "
-                                           "place for the kind; bad times"}}
+    404: {"model": Problem, "description": "unknown household or building"},
+    422: {"model": Problem, "description": "an item given twice; an end not after the start, "
+                                           "or in the future"}}
 
 
 @router.post("/visits", response_model=VisitCreated, status_code=201, responses=ERRORS,
              summary="Record a 大走访 visit or 大排查 inspection; failed items open incidents")
-def create_visit(services: ServicesDep, viewer: ViewerDep, body: VisitIn) -> VisitCreated:
+def create_visit(services: ServicesDep, viewer: ViewerDep,
+                 body: Annotated[VisitIn, Body()]) -> VisitCreated:
     now = services.now()
     visit = _visit(body, viewer)
     _may_record(viewer, body.kind)
     try:
         visits.check_visit(visit, now)
-        place = visits.find_place(services.store, VISIT_TARGETS[visit.kind],
-                                  visit.household_id or visit.building_id or "")
     except visits.VisitRefused as err:
         raise HTTPException(422, str(err)) from None
+    try:
+        place = visits.find_place(services.store, VISIT_TARGETS[visit.kind],
+                                  visit.household_id or visit.building_id or "")
+    except visits.VisitRefused as err:  # an id that names no household or building
+        raise HTTPException(404, str(err)) from None
     require_covered(viewer, place.row(), f"{place.kind} {place.id!r}")
     visit_id, incident_ids = visits.record_visit(services.store, visit, place, viewer.name, now)
     audit.record(services.store, now, viewer.name, f"{visit.kind}.record", visit_id,
@@ -111,11 +145,12 @@ def create_visit(services: ServicesDep, viewer: ViewerDep, body: VisitIn) -> Vis
 def list_visits(
     services: ServicesDep,
     viewer: ViewerDep,
-    since: Annotated[AwareDatetime | None,
-                     Query(description="started at or after (ISO 8601)")] = None,
+    since: Annotated[Moment | None,
+                     Query(description="started at or after (RFC 3339)")] = None,
     subdistrict: str | None = Query(None, description="subdistrict id"),
     neighborhood: str | None = Query(None, description="neighborhood id"),
-    kind: str | None = Query(None, description="visit | inspection; default both"),
+    kind: Literal["visit", "inspection"] | None = Query(
+        None, description="visit | inspection; default both"),
     limit: int = Query(500, ge=1, le=MAX_LIMIT),
 ) -> VisitList:
     if kind is not None and kind not in CHECKLISTS:
@@ -129,7 +164,7 @@ def list_visits(
     return VisitList(count=len(rows), visits=[VisitOut(**r) for r in rows[:limit]])
 
 
-def _visit(body: VisitIn, viewer: Viewer) -> visits.Visit:
+def _visit(body: HouseholdVisit | BuildingInspection, viewer: Viewer) -> visits.Visit:
     findings = tuple(visits.Finding(f.item, f.ok, f.note) for f in body.findings)
     return visits.Visit(body.kind, body.household_id, body.building_id,
                         pd.Timestamp(body.started_at), pd.Timestamp(body.ended_at), findings,

@@ -163,7 +163,7 @@ def current_states(devices: pd.DataFrame, status: pd.DataFrame,
     stored = status.drop_duplicates("device_id", keep="last").set_index("device_id")
     stored = stored[["state", "last_seen", "battery"]].reindex(out["id"]).reset_index(drop=True)
     last_seen = as_utc_series(stored["last_seen"])
-    window = out["category"].map(_HEARTBEAT_HOURS) * HOUR
+    window = out["category"].map(_HEARTBEAT_HOURS).astype(float) * HOUR  # empty: not str
     offline = (last_seen.isna() | ((as_utc(now) - last_seen) > window)).to_numpy()
     out["state"] = np.where(offline, "offline", stored["state"].fillna("normal").to_numpy())
     out["last_seen"] = last_seen

@@ -232,7 +232,7 @@ def chief_board(zones: pd.DataFrame, patrols: pd.DataFrame, now: pd.Timestamp,
     done = _patrols_until(patrols, now)
     since = as_utc(now) - pd.Timedelta(days=days)
     recent = done[as_utc_series(done["started_at"]) > since]
-    metres = recent["id"].map(lengths_m).fillna(0.0)
+    metres = recent["id"].map(lengths_m).astype(float).fillna(0.0)  # empty: not a str column
     count = recent.groupby("chief_id").size()
     km = metres.groupby(recent["chief_id"]).sum() / 1000
     last = done.groupby("chief_id")["end"].max()
