@@ -10,7 +10,8 @@ run (``callbacks/map.py``; serialized as Dash does) — the style of bench_map.p
 
 * neighborhood switch: ``MAP_DATA`` + ``MAP_VIEW`` of the next neighborhood (every overlay);
 * district first map: the map part of a page (base board cached per app, the district's
-  overlays: per-neighborhood columns + the notable devices), device states read afresh;
+  overlays: per-neighborhood columns + the notable devices), device states read afresh; and
+  the same within ``DISTRICT_STATES_TTL_S`` of another page's read (states shared);
 * zoomed in at district scope: ``MAP_DETAIL``, the devices in a neighborhood-sized view;
 * live update: the SSE event of ``--changed`` device changes (bench_live.py's ``delta_update``).
 
@@ -86,6 +87,7 @@ def measure(db_url: str, runs: int, changed: int) -> dict[str, dict[str, Any]]:
     cases: dict[str, tuple[Callable[[], Any], int]] = {
         "neighborhood switch": (ours_switch(services, hoods), runs),
         "district first map": (district_first_map(services), max(runs // 2, 5)),
+        "  … states shared": (lambda: ours_initial(services), runs),
         "zoomed-in detail": (zoomed_detail(services), runs),
         "live update": (delta_update(hub, changed_states(services.store, changed)), runs),
     }
