@@ -348,7 +348,10 @@
   // from that zoom on: once the camera rests, the script asks for the devices in view (with a
   // margin) through ids.CLIENT_CONFIG's detail_ask, and MAP_DETAIL comes back with them.
 
-  var DETAIL_ASK_MS = 350, DETAIL_MARGIN = 0.25;
+  // Live changes move the counts under the columns: they are asked for anew, once the
+  // server's shared district states (DISTRICT_STATES_TTL_S, 5 s) hold the change, at most
+  // every COLUMNS_EVERY_MS.
+  var DETAIL_ASK_MS = 350, DETAIL_MARGIN = 0.25, COLUMNS_AFTER_MS = 6000, COLUMNS_EVERY_MS = 10000;
 
   function detailLayers() {
     var d = state.detail;
@@ -385,9 +388,33 @@
                                      {data: {scope: data.scope, bounds: bounds, t: Date.now()}});
   }
 
-  /** MAP_DETAIL arrived: draw it if it is still the scope's (a switch may have overtaken it). */
+  function refreshColumns() {
+    if (!state.data || !state.data.detailZoom || state.columnsTimer || !state.ids.detail_ask) {
+      return;
+    }
+    var wait = Math.max(COLUMNS_AFTER_MS, (state.columnsAt || 0) + COLUMNS_EVERY_MS - Date.now());
+    state.columnsTimer = setTimeout(function () {
+      state.columnsTimer = null;
+      state.columnsAt = Date.now();
+      if (!state.data || !state.data.detailZoom || !window.dash_clientside) return;
+      window.dash_clientside.set_props(state.ids.detail_ask, {data: {
+        scope: state.data.scope, bounds: null, columns: true, t: Date.now()}});
+    }, wait);
+  }
+
+  /** MAP_DETAIL arrived: its layers are the scope's (a switch may have overtaken them): the
+   * devices in view become the detail, the columns take the place of MAP_DATA's. */
   function setDetail(detail) {
-    state.detail = detail && detail.layers && detail.layers.length ? detail : null;
+    if (!detail || !state.data || detail.scope !== state.data.scope) return;
+    (detail.layers || []).forEach(function (layer) {
+      if (layer.id === "devices_detail") {
+        state.detail = {scope: detail.scope, bounds: detail.bounds, layers: [layer]};
+        return;
+      }
+      state.columnsRefreshed = (state.columnsRefreshed || 0) + 1;
+      state.data = Object.assign({}, state.data, {layers: (state.data.layers || []).map(
+        function (l) { return l.id === layer.id ? layer : l; })});
+    });
     updateLayers();
   }
 
@@ -716,6 +743,7 @@
     state.deck = null; state.host = null; state.cache = new Map();
     state.spec = null; state.data = null; state.view = null; state.drawn = null;
     state.extra = null; state.detail = null; state.asked = null;
+    clearTimeout(state.columnsTimer); state.columnsTimer = null;
   }
 
   function create(host, spec, view) {
@@ -798,6 +826,7 @@
         .forEach(function (device) { changed[device] = true; });
     });
     var applied = Object.keys(changed).length;
+    if (Object.keys(changes).length) refreshColumns();
     var alarms = applyAlarms(delta.alarms) + dropAlarms(delta.alarms_gone);
     if (applied || alarms) { state.deltas += applied; updateLayers(); }
     return applied;
@@ -924,7 +953,8 @@
       lastPick: state.lastPick, error: state.error, glance: state.glance || null,
       focus: state.focus ? state.focus.where : null,
       deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt,
-      detail: state.detail ? state.detail.bounds : null
+      detail: state.detail ? state.detail.bounds : null,
+      columnsRefreshed: state.columnsRefreshed || 0
     };
   }
 

@@ -79,8 +79,8 @@ def test_lod002_a_live_change_moves_the_counts():
 def test_lod003_device_dots_go_binary_and_detail_only_zoomed_in():
     points = ml.device_points(states_frame(20), "dark", "en")
     assert points["meta"]["binary"] is True and points["meta"]["minZoom"] is None
-    detail = ml.detail_spec(states_frame(20), "district", [121.0, 31.0, 121.03, 31.01], "dark",
-                            "zh")
+    detail = ml.detail_spec("district", "dark", "zh", states=states_frame(20),
+                            bounds=[121.0, 31.0, 121.03, 31.01])
     (layer,) = detail["layers"]
     assert layer["id"] == "devices_detail" and layer["meta"]["minZoom"] == ml.DETAIL_ZOOM
     assert layer["meta"]["pick"] == "devices" and layer["data"]["length"] == 20
@@ -115,8 +115,27 @@ def test_lod006_detail_at_district_scope_only(demo):
     yunfang = MapScope("beiwaitan", "yunfang")
     assert map_detail(demo, yunfang, {"bounds": box}, None, "desk", "zh") == NO_DETAIL
     assert map_detail(demo, MapScope(), {"bounds": box}, ["alarms"], "desk", "zh") == NO_DETAIL
+    assert map_detail(demo, MapScope(), {"bounds": None}, None, "desk", "zh") == NO_DETAIL
     assert map_data(demo, MapScope(), None, "desk", "zh")["detailZoom"] == ml.DETAIL_ZOOM
     assert "detailZoom" not in map_data(demo, yunfang, None, "desk", "zh")
+
+
+def test_lod008_live_changes_ask_for_the_columns_anew(demo):
+    """The columns after live changes: the district's counts, named in the page's language."""
+    fresh = map_detail(demo, MapScope(), {"bounds": None, "columns": True}, None, "desk", "en")
+    (layer,) = fresh["layers"]
+    assert layer["id"] == "device_columns" and fresh["bounds"] is None
+    got = rows_of(layer["data"])
+    states = demo.atlas.district_states(demo.now())
+    assert sum(r["total"] for r in got) == int(states["neighborhood_id"].isin(
+        [r["id"] for r in got]).sum())
+    alarms = states[states["state"] == "alarm"].groupby("neighborhood_id").size()
+    assert {r["id"]: r["alarm"] for r in got} == {r["id"]: int(alarms.get(r["id"], 0))
+                                                  for r in got}
+    assert any(r["name"].isascii() and r["name"] for r in got)  # English names
+    both = map_detail(demo, MapScope(), {"bounds": [121.49, 31.25, 121.5, 31.26],
+                                         "columns": True}, None, "desk", "zh")
+    assert [lyr["id"] for lyr in both["layers"]] == ["device_columns", "devices_detail"]
 
 
 def test_lod007_generate_demo_scales_the_device_budget():

@@ -2,7 +2,8 @@
 
 At district scope the neighborhoods' columns stand for their devices; zoomed in past
 ``DETAIL_ZOOM`` the script asks for the devices in view (MAP_DETAIL) and draws them from typed
-arrays; a pick on one still names the device (index → id) and a delta recolours it in place.
+arrays; a pick on one still names the device (index → id) and a delta recolours it in place,
+and has the columns asked for anew.
 """
 
 from __future__ import annotations
@@ -82,8 +83,10 @@ def test_lod001_columns_at_district_zoom_devices_zoomed_in(live_server, browser)
     assert row["state"] == "fault" and row["color"][:3] == [255, 149, 0]
     assert status(driver)["counts"]["devices_detail"] == before
 
-    # Back out to the district: the columns again.
+    # Back out to the district: the columns again, asked for anew after the live change.
     driver.execute_script("window.twinMap.setView({zoom: arguments[0]});", DETAIL_ZOOM - 2)
     wait_for(driver, "window.twinMap.status().shown.indexOf('device_columns') >= 0", 30)
     assert "devices_detail" not in status(driver)["shown"]
+    wait_for(driver, "window.twinMap.status().columnsRefreshed > 0", 40)
+    assert status(driver)["counts"]["device_columns"] == 25
     assert_clean(driver)

@@ -71,15 +71,20 @@ def asked_bounds(ask: Any) -> tuple[float, float, float, float] | None:
 
 def map_detail(services: Services, scope: MapScope, ask: Any, layers: list[str] | None,
                screen: str, lang: str) -> dict[str, Any]:
-    """``MAP_DETAIL``: every device in the asked bounds when the scope is drawn as columns
-    (the whole district) and devices are switched on; otherwise nothing."""
+    """``MAP_DETAIL`` when the scope is drawn as columns (the whole district) and devices are
+    switched on: the columns anew when the ask says ``columns`` (live changes came), every
+    device in the asked bounds when it has some (zoomed in); otherwise nothing."""
     bounds = asked_bounds(ask)
+    columns = isinstance(ask, dict) and ask.get("columns") is True
     wanted = DEFAULT_OVERLAYS if layers is None else layers
-    if bounds is None or scope.key != "district" or "devices" not in wanted:
+    if scope.key != "district" or "devices" not in wanted or not (bounds or columns):
         return NO_DETAIL
-    states = in_bounds(services.atlas.district_states(services.now()), bounds)
-    return detail_spec(states, scope.key, [round(b, 6) for b in bounds],
-                       profile(screen).theme, lang)
+    counts = (services.atlas.overlays(scope, services.now(), ["devices"]).columns
+              if columns else None)
+    states = (in_bounds(services.atlas.district_states(services.now()), bounds)
+              if bounds else None)
+    return detail_spec(scope.key, profile(screen).theme, lang, counts=counts, states=states,
+                       bounds=[round(b, 6) for b in bounds] if bounds else None)
 
 
 def map_view(services: Services, scope: MapScope, mode: str | None, screen: str, *,
@@ -107,7 +112,8 @@ def register(app: Dash, services: Services) -> None:
         return await asyncio.to_thread(map_data, services, scope, layers, screen_of(screen),
                                        page_lang(screen), track_days)
 
-    # Zoomed in on the district, the script asks for the devices in view (level of detail).
+    # At district scope the script asks for the devices in view once zoomed in, and for the
+    # columns anew a few seconds after live changes (level of detail, assets/twin_map.js).
     @app.callback(Output(ids.MAP_DETAIL, "data"), Input(ids.MAP_DETAIL_ASK, "data"),
                   State(ids.SELECTION, "data"), State(ids.MAP_LAYERS, "value", allow_optional=True),
                   State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)

@@ -198,6 +198,12 @@ def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
                  extruded=True, elevation_scale=1)
 
 
+def named_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
+    """:func:`device_columns` with the neighborhoods named in ``lang``."""
+    return device_columns(counts.assign(name=label_of(counts["name"], counts.get("name_en"),
+                                                      lang)), lang)
+
+
 # --- alarms, incidents, patrol zones ---------------------------------------------------------
 
 RING_FILL = [255, 255, 255, 1]
@@ -419,9 +425,7 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str,
     if overlays.visits is not None:
         found.append(visit_coverage(overlays.visits, lang))
     if overlays.columns is not None:
-        columns = overlays.columns.assign(
-            name=label_of(overlays.columns["name"], overlays.columns.get("name_en"), lang))
-        found.append(device_columns(columns, lang))
+        found.append(named_columns(overlays.columns, lang))
     if overlays.devices is not None:
         found.append(device_points(overlays.devices, theme, lang))
     if overlays.alarms is not None:
@@ -436,9 +440,16 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str,
     return spec
 
 
-def detail_spec(states: pd.DataFrame, scope_key: str, bounds: list[float], theme: Theme,
-                lang: str) -> dict[str, Any]:
-    """``MAP_DETAIL``: the devices within ``bounds`` of an aggregated scope, drawn one by one
-    from ``DETAIL_ZOOM`` on (the script drops it when the scope changes)."""
-    return {"scope": scope_key, "bounds": bounds,
-            "layers": [device_points(states, theme, lang, "devices_detail", DETAIL_ZOOM)]}
+def detail_spec(scope_key: str, theme: Theme, lang: str, *, counts: pd.DataFrame | None = None,
+                states: pd.DataFrame | None = None,
+                bounds: list[float] | None = None) -> dict[str, Any]:
+    """``MAP_DETAIL``, the live parts of an aggregated scope: its columns anew (``counts``:
+    after live changes) and the devices within ``bounds`` (``states``), drawn one by one from
+    ``DETAIL_ZOOM`` on. The script takes them for the scope they name, and only for it."""
+    layers: list[LayerDict] = []
+    if counts is not None:
+        layers.append(named_columns(counts, lang))
+    if states is not None:
+        layers.append(device_points(states, theme, lang, "devices_detail", DETAIL_ZOOM))
+    return {"scope": scope_key, "bounds": bounds if states is not None else None,
+            "layers": layers}
