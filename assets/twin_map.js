@@ -12,8 +12,13 @@
  * - live.js applies live events with dash_clientside.twin_map.applyDelta, and replay.js replay
  *   steps (the same {states, alarms}, plus alarms_gone: ids leaving the alarm layer).
  * - Only when ids.CLIENT_CONFIG asks for test hooks (the server's --test-hooks), window.twinMap
- *   exposes status(), project(), pickAt(), rows(), rowsOf(), labels() and applyDelta() for the browser
- *   tests and the benchmarks; the last pick sent to Dash is status().lastPick.
+ *   exposes status(), project(), pickAt(), rows(), rowsOf(), labels(), setView() and
+ *   applyDelta() for the browser tests and the benchmarks; the last pick sent to Dash is
+ *   status().lastPick.
+ * - Level of detail and binary columns: a layer with meta.binary (the device dots) goes to
+ *   deck.gl as typed arrays, not one object per row; at district scope the neighborhoods'
+ *   columns give way, from MAP_DATA.detailZoom on, to the devices in view (MAP_DETAIL, asked
+ *   for through ids.MAP_DETAIL_ASK).
  */
 (function () {
   "use strict";
@@ -85,6 +90,154 @@
     return rows;
   }
 
+  // --- binary point layers (meta.binary) --------------------------------------------------------
+  // The columns stay columns: positions, colours and radii go to deck.gl as typed arrays
+  // (binary attributes, no object per row); a pick reads its row back from the columns by index,
+  // and a delta rewrites one row's slots of the colour arrays in place.
+
+  /** A mutable table from a column envelope: columns (codes kept as numbers), vocabularies,
+   * derive rules and an id -> index map. */
+  function tableOf(data) {
+    var columns = {};
+    Object.keys(data.columns || {}).forEach(function (name) {
+      columns[name] = Array.prototype.slice.call(data.columns[name]);
+    });
+    var codes = {};
+    Object.keys(data.codes || {}).forEach(function (name) { codes[name] = data.codes[name].slice(); });
+    var table = {n: data.length || 0, columns: columns, codes: codes, derive: data.derive || {}};
+    indexTable(table);
+    return table;
+  }
+
+  function indexTable(table) {
+    table.index = new Map();
+    var ids = table.columns.id || [];
+    for (var i = 0; i < table.n; i++) table.index.set(String(ids[i]), i);
+  }
+
+  /** Row i as an object (a pick's tooltip and payload; the test hooks' rows). */
+  function rowAt(table, i) {
+    var row = {};
+    Object.keys(table.columns).forEach(function (name) {
+      var value = table.columns[name][i], dict = table.codes[name];
+      row[name] = dict ? dict[value] : value;
+    });
+    deriveRow(row, table.derive, null);
+    return row;
+  }
+
+  function tableRows(table) {
+    var out = new Array(table.n);
+    for (var i = 0; i < table.n; i++) out[i] = rowAt(table, i);
+    return out;
+  }
+
+  /** The code of ``value`` in column ``name``'s vocabulary (a new value joins it). */
+  function codeOf(table, name, value) {
+    var dict = table.codes[name];
+    if (!dict) return value;
+    var code = dict.indexOf(value);
+    if (code < 0) { dict.push(value); code = dict.length - 1; }
+    return code;
+  }
+
+  /** Accessor props written ``@@=field`` (a derived field) or ``@@=[lon, lat]`` become binary
+   * attributes; the rest go through the JSON converter as usual. */
+  function binaryProps(desc) {
+    var out = {};
+    Object.keys(desc).forEach(function (key) {
+      var value = desc[key];
+      if (!/^get[A-Z]/.test(key) || typeof value !== "string" || value.indexOf("@@=") !== 0) return;
+      var expr = value.slice(3).replace(/\s/g, "");
+      if (expr === "[lon,lat]") out[key] = {position: true};
+      else if (/^\w+$/.test(expr)) out[key] = {field: expr};
+    });
+    return out;
+  }
+
+  function slotsOf(table, field) {
+    var rule = table.derive[field];
+    if (!rule) return null;
+    var sample = null;
+    Object.keys(rule[1]).some(function (k) { sample = rule[1][k]; return true; });
+    return Array.isArray(sample) ? sample.length : 1;
+  }
+
+  /** Write row i of the attribute for derived ``field`` (from its source column). */
+  function writeSlot(table, field, attribute, i) {
+    var rule = table.derive[field], source = table.columns[rule[0]], dict = table.codes[rule[0]];
+    var value = rule[1][dict ? dict[source[i]] : source[i]];
+    var size = attribute.size;
+    if (size === 1) { attribute.value[i] = value === undefined ? 0 : value; return; }
+    for (var k = 0; k < size; k++) attribute.value[i * size + k] = value ? value[k] : 0;
+  }
+
+  function buildAttributes(table, accessors) {
+    var n = table.n, attributes = {};
+    Object.keys(accessors).forEach(function (key) {
+      var how = accessors[key];
+      if (how.position) {
+        var xy = new Float64Array(2 * n), lon = table.columns.lon, lat = table.columns.lat;
+        for (var i = 0; i < n; i++) { xy[2 * i] = lon[i]; xy[2 * i + 1] = lat[i]; }
+        attributes[key] = {value: xy, size: 2};
+        return;
+      }
+      var size = slotsOf(table, how.field);
+      if (!size) return;
+      var attribute = {value: size === 1 ? new Float32Array(n) : new Uint8Array(n * size),
+                       size: size};
+      if (size > 1) attribute.normalized = true;
+      for (var j = 0; j < n; j++) writeSlot(table, how.field, attribute, j);
+      attributes[key] = attribute;
+    });
+    return attributes;
+  }
+
+  /** deck.gl's binary data; ``fresh`` names attributes rewritten in place: they get a new view
+   * of the same buffer (deck.gl re-uploads an external attribute when its array changes). */
+  function binaryData(entry, fresh) {
+    var attributes = {};
+    Object.keys(entry.attributes).forEach(function (key) {
+      var a = entry.attributes[key];
+      if (fresh && fresh[key]) {
+        a = entry.attributes[key] = Object.assign({}, a, {value: new a.value.constructor(a.value.buffer)});
+      }
+      attributes[key] = a;
+    });
+    return {length: entry.table.n, attributes: attributes};
+  }
+
+  /** Recompute every attribute (rows added or dropped) and hand deck.gl the new data. */
+  function rebuildBinary(entry) {
+    indexTable(entry.table);
+    entry.attributes = buildAttributes(entry.table, entry.accessors);
+    entry.rowsCache = null;
+    entry.layer = entry.layer.clone({data: binaryData(entry, null)});
+  }
+
+  /** Set row i's ``state`` (a delta) and rewrite its slots of the attributes derived from it;
+   * returns the attribute keys touched. */
+  function setState(entry, i, value, touched) {
+    var table = entry.table;
+    table.columns.state[i] = codeOf(table, "state", value);
+    Object.keys(entry.accessors).forEach(function (key) {
+      var field = entry.accessors[key].field, rule = field && table.derive[field];
+      if (!rule || rule[0] !== "state" || !entry.attributes[key]) return;
+      writeSlot(table, field, entry.attributes[key], i);
+      touched[key] = true;
+    });
+  }
+
+  function entryRows(entry) {
+    if (!entry.table) return entry.rows;
+    if (!entry.rowsCache) entry.rowsCache = tableRows(entry.table);
+    return entry.rowsCache;
+  }
+
+  function entryLength(entry) {
+    return entry.table ? entry.table.n : entry.rows.length;
+  }
+
   // --- layers ---------------------------------------------------------------------------------
 
   function getConverter() {
@@ -126,10 +279,23 @@
       console.warn("twin map: unknown layer type", desc["@@type"]);
       return null;
     }
-    var rows = old && old.meta.key === meta.key ? old.rows : rowsOf(desc.data);
-    var props = getConverter().convert(propsOf(desc));
-    var entry = {id: desc.id, sig: sig, meta: meta, rows: rows, desc: desc, version: 0};
-    props.data = rows;
+    var same = old && old.meta.key === meta.key;
+    var entry = {id: desc.id, sig: sig, meta: meta, desc: desc, version: 0};
+    var plain = propsOf(desc), props;
+    if (meta.binary) {
+      entry.accessors = binaryProps(desc);
+      Object.keys(entry.accessors).forEach(function (key) { delete plain[key]; });
+      entry.table = same && old.table ? old.table : tableOf(desc.data || {});
+      entry.attributes = same && old.attributes ? old.attributes
+        : buildAttributes(entry.table, entry.accessors);
+      entry.rows = [];
+      props = getConverter().convert(plain);
+      props.data = binaryData(entry, null);
+    } else {
+      entry.rows = same ? old.rows : rowsOf(desc.data);
+      props = getConverter().convert(plain);
+      props.data = entry.rows;
+    }
     props.updateTriggers = triggers(0);
     // A big wall draws everything bigger in pixels, so that marks keep their share of the map.
     var scale = textScale();
@@ -168,12 +334,97 @@
   function onViewStateChange(change) {
     state.zoom = change.viewState.zoom;
     state.viewState = change.viewState;
+    askDetail();
     var stale = false;
     state.cache.forEach(function (entry) {
       if (entry.layer.props.visible !== inBand(entry.meta)) stale = true;
     });
     if (stale) updateLayers();
     else scheduleDeclutter();
+  }
+
+  // --- level of detail -----------------------------------------------------------------------
+  // An aggregated scope (MAP_DATA.detailZoom: the district's columns) is drawn device by device
+  // from that zoom on: once the camera rests, the script asks for the devices in view (with a
+  // margin) through ids.CLIENT_CONFIG's detail_ask, and MAP_DETAIL comes back with them.
+
+  // Live changes move the counts under the columns: they are asked for anew, once the
+  // server's shared district states (DISTRICT_STATES_TTL_S, 5 s) hold the change, at most
+  // every COLUMNS_EVERY_MS.
+  var DETAIL_ASK_MS = 350, DETAIL_MARGIN = 0.25, COLUMNS_AFTER_MS = 6000, COLUMNS_EVERY_MS = 10000;
+
+  function detailLayers() {
+    var d = state.detail;
+    return d && state.data && d.scope === state.data.scope && state.data.detailZoom
+      ? d.layers || [] : [];
+  }
+
+  function covers(outer, inner) {
+    return Boolean(outer) && outer[0] <= inner[0] && outer[1] <= inner[1] &&
+      outer[2] >= inner[2] && outer[3] >= inner[3];
+  }
+
+  function askDetail() {
+    if (!state.data || !state.data.detailZoom) return;
+    clearTimeout(state.askTimer);
+    state.askTimer = setTimeout(sendAsk, DETAIL_ASK_MS);
+  }
+
+  function sendAsk() {
+    var data = state.data, from = data && data.detailZoom;
+    if (!from || state.zoom < from || !state.ids.detail_ask || !window.dash_clientside) return;
+    var viewport = currentViewport();
+    if (!viewport) return;
+    var b = viewport.getBounds();
+    var have = state.detail && state.detail.scope === data.scope ? state.detail.bounds : null;
+    var asked = state.asked && state.asked.scope === data.scope ? state.asked.bounds : null;
+    if (covers(have, b) || covers(asked, b)) return;
+    var w = (b[2] - b[0]) * DETAIL_MARGIN, h = (b[3] - b[1]) * DETAIL_MARGIN;
+    var bounds = [b[0] - w, b[1] - h, b[2] + w, b[3] + h].map(function (v) {
+      return Math.round(v * 1e6) / 1e6;
+    });
+    state.asked = {scope: data.scope, bounds: bounds};
+    window.dash_clientside.set_props(state.ids.detail_ask,
+                                     {data: {scope: data.scope, bounds: bounds, t: Date.now()}});
+  }
+
+  function refreshColumns() {
+    if (!state.data || !state.data.detailZoom || state.columnsTimer || !state.ids.detail_ask) {
+      return;
+    }
+    var wait = Math.max(COLUMNS_AFTER_MS, (state.columnsAt || 0) + COLUMNS_EVERY_MS - Date.now());
+    state.columnsTimer = setTimeout(function () {
+      state.columnsTimer = null;
+      state.columnsAt = Date.now();
+      if (!state.data || !state.data.detailZoom || !window.dash_clientside) return;
+      window.dash_clientside.set_props(state.ids.detail_ask, {data: {
+        scope: state.data.scope, bounds: null, columns: true, t: Date.now()}});
+    }, wait);
+  }
+
+  /** MAP_DETAIL arrived: its layers are the scope's (a switch may have overtaken them): the
+   * devices in view become the detail, the columns take the place of MAP_DATA's. */
+  function setDetail(detail) {
+    if (!detail || !state.data || detail.scope !== state.data.scope) return;
+    (detail.layers || []).forEach(function (layer) {
+      if (layer.id === "devices_detail") {
+        state.detail = {scope: detail.scope, bounds: detail.bounds, layers: [layer]};
+        return;
+      }
+      state.columnsRefreshed = (state.columnsRefreshed || 0) + 1;
+      state.data = Object.assign({}, state.data, {layers: (state.data.layers || []).map(
+        function (l) { return l.id === layer.id ? layer : l; })});
+    });
+    updateLayers();
+  }
+
+  /** The test hooks' camera: {longitude, latitude, zoom, pitch?, bearing?}, no flight. */
+  function setView(where) {
+    if (!state.deck) return null;
+    var target = Object.assign(fitted(state.view || {}), where, {transitionDuration: 0});
+    state.deck.setProps({initialViewState: target});
+    onViewStateChange({viewState: target});
+    return target;
   }
 
   // --- labels that give way -------------------------------------------------------------------
@@ -259,7 +510,8 @@
     if (!state.deck) return;
     var descs = ((state.spec && state.spec.layers) || [])
       .concat((state.data && state.data.layers) || [])
-      .concat((state.extra && state.extra.layers) || []);
+      .concat((state.extra && state.extra.layers) || [])
+      .concat(detailLayers());
     var entries = [], seen = new Set();
     descs.forEach(function (desc) {
       var entry = layerFor(desc);
@@ -393,12 +645,22 @@
     });
   }
 
+  /** The picked row: deck.gl's object, or for a binary layer the row at the picked index. */
+  function pickedRow(entry, info) {
+    if (!entry || !info) return null;
+    if (entry.table) {
+      return info.index >= 0 && info.index < entry.table.n ? rowAt(entry.table, info.index) : null;
+    }
+    return info.object || null;
+  }
+
   function tooltip(info) {
     var entry = info && info.picked && info.layer && state.cache.get(info.layer.id);
-    if (!entry || !entry.meta.tooltip || !info.object) return null;
+    var row = pickedRow(entry, info);
+    if (!entry || !entry.meta.tooltip || !row) return null;
     var dark = state.spec && state.spec.theme === "dark";
     return {
-      text: fill(entry.meta.tooltip, info.object),
+      text: fill(entry.meta.tooltip, row),
       className: "twin-map-tooltip",
       style: {background: dark ? "rgba(8, 20, 40, 0.94)" : "rgba(255, 255, 255, 0.97)",
               color: dark ? "#dcebff" : "#1e2837", whiteSpace: "pre-line",
@@ -409,7 +671,7 @@
 
   function pickPayload(info) {
     var entry = info && info.layer && state.cache.get(info.layer.id);
-    var kind = entry && entry.meta.pick, row = info && info.object;
+    var kind = entry && entry.meta.pick, row = pickedRow(entry, info);
     if (!kind || !row) return null;
     var id = row.id === undefined || row.id === null ? "" : String(row.id);
     return {
@@ -480,7 +742,8 @@
     if (state.deck) { try { state.deck.finalize(); } catch (e) { /* already gone */ } }
     state.deck = null; state.host = null; state.cache = new Map();
     state.spec = null; state.data = null; state.view = null; state.drawn = null;
-    state.extra = null;
+    state.extra = null; state.detail = null; state.asked = null;
+    clearTimeout(state.columnsTimer); state.columnsTimer = null;
   }
 
   function create(host, spec, view) {
@@ -531,6 +794,7 @@
         }
       }
       updateLayers();
+      askDetail();
     } catch (error) {
       onError(error);
     }
@@ -546,37 +810,81 @@
     updateLayers();
   }
 
-  /** Apply an event ({states, alarms}) to the device and open-alarm layers; only what changed
-   * is recomputed. At district scope the device layer is sparse (alarm/fault only): a device
-   * entering alarm/fault is added at its alarm's position, one returning to normal dropped. */
+  /** Apply an event ({states, alarms}) to the device layers (the scope's, and at district zoom
+   * the detail in view) and the open-alarm layer; only what changed is recomputed: a device's
+   * slots of the colour/radius arrays are rewritten in place. At district scope the device
+   * layer is sparse (alarm/fault only): a device entering alarm/fault is added at its alarm's
+   * position, one returning to normal dropped. Returns how many devices changed. */
   function applyDelta(delta) {
-    var entry = state.cache.get("devices");
-    if (!entry || !delta || !state.deck) return 0;
-    var changes = delta.states || (delta.alarms ? {} : delta);
-    var rules = (entry.desc.data || {}).derive || {};
-    var sparse = state.cache.has("device_columns"), added = [], applied = 0;
-    var where = positions(delta.alarms);
-    indexRows(entry);
-    Object.keys(changes).forEach(function (id) {
-      var i = entry.index.get(id), row = i === undefined ? null : entry.rows[i];
-      if (!row && sparse && NOTABLE[changes[id]] && where[id]) {
-        row = Object.assign({id: id, state: null}, where[id]);
-        added.push(row);
-      }
-      if (!row || row.state === changes[id]) return;
-      row.state = changes[id];
-      deriveRow(row, rules, "state");
-      applied += 1;
+    if (!delta || !state.deck) return 0;
+    var changes = delta.states || (delta.alarms ? {} : delta), changed = {};
+    var sparse = state.cache.has("device_columns");
+    ["devices", "devices_detail"].forEach(function (id) {
+      var entry = state.cache.get(id);
+      if (!entry || !entry.table) return;
+      applyStates(entry, changes, id === "devices" && sparse ? positions(delta.alarms) : null)
+        .forEach(function (device) { changed[device] = true; });
     });
-    var dropped = sparse ? dropNormal(entry, changes) : 0;
-    if (added.length || dropped) resetRows(entry, entry.rows.concat(added));
-    if (applied) bump(entry);
+    var applied = Object.keys(changed).length;
+    if (Object.keys(changes).length) refreshColumns();
     var alarms = applyAlarms(delta.alarms) + dropAlarms(delta.alarms_gone);
     if (applied || alarms) { state.deltas += applied; updateLayers(); }
     return applied;
   }
 
+  /** ``changes`` ({id: state}) into one binary device layer; ``where`` (sparse layers only):
+   * positions of devices to add. Returns the ids whose state changed. */
+  function applyStates(entry, changes, where) {
+    var table = entry.table, touched = {}, done = [], grew = false;
+    Object.keys(changes).forEach(function (id) {
+      var i = table.index.get(id), value = changes[id];
+      if (i === undefined && where && NOTABLE[value] && where[id]) {
+        appendRow(table, Object.assign({id: id, state: value}, where[id]));
+        grew = true; done.push(id);
+        return;
+      }
+      if (i === undefined || table.codes.state[table.columns.state[i]] === value) return;
+      setState(entry, i, value, touched);
+      done.push(id);
+    });
+    var shrank = where ? dropRows(table, function (i) {
+      var id = String(table.columns.id[i]);
+      return id in changes && !NOTABLE[table.codes.state[table.columns.state[i]]];
+    }) : false;
+    if (grew || shrank) {
+      rebuildBinary(entry);
+    } else if (done.length) {
+      entry.rowsCache = null;
+      entry.version += 1;
+      entry.layer = entry.layer.clone({data: binaryData(entry, touched),
+                                       updateTriggers: triggers(entry.version)});
+    }
+    return done;
+  }
+
   var NOTABLE = {alarm: true, fault: true};  // what the district's device layer holds
+
+  /** One row at the end of a table (columns it does not name stay empty). */
+  function appendRow(table, row) {
+    Object.keys(table.columns).forEach(function (name) {
+      var value = row[name] === undefined ? (table.codes[name] ? "" : null) : row[name];
+      table.columns[name].push(codeOf(table, name, value));
+    });
+    table.n += 1;
+  }
+
+  /** Drop the rows for which ``gone(i)`` holds; true when any went. */
+  function dropRows(table, gone) {
+    var keep = [];
+    for (var i = 0; i < table.n; i++) if (!gone(i)) keep.push(i);
+    if (keep.length === table.n) return false;
+    Object.keys(table.columns).forEach(function (name) {
+      var col = table.columns[name];
+      table.columns[name] = keep.map(function (k) { return col[k]; });
+    });
+    table.n = keep.length;
+    return true;
+  }
 
   function indexRows(entry) {
     if (entry.index) return;
@@ -596,23 +904,10 @@
     return out;
   }
 
-  function dropNormal(entry, changes) {
-    var n = entry.rows.length;
-    entry.rows = entry.rows.filter(function (row) {
-      return !(row.id in changes) || NOTABLE[row.state];
-    });
-    return n - entry.rows.length;
-  }
-
   /** A new array (deck compares data by identity), re-indexed. */
   function resetRows(entry, rows) {
     entry.rows = rows; entry.index = null; indexRows(entry);
     entry.layer = entry.layer.clone({data: rows});
-  }
-
-  function bump(entry) {
-    entry.version += 1;
-    entry.layer = entry.layer.clone({updateTriggers: triggers(entry.version)});
   }
 
   /** New open alarms from an event join the alarm layer (rings); known ids are left alone. */
@@ -647,16 +942,19 @@
   function status() {
     var viewport = state.deck && state.deck.isInitialized ? state.deck.getViewports()[0] : null;
     var counts = {};
-    state.cache.forEach(function (entry, id) { counts[id] = entry.rows.length; });
+    state.cache.forEach(function (entry, id) { counts[id] = entryLength(entry); });
     return {
       ready: Boolean(state.deck), renders: state.renders, drawn: state.drawn,
       scope: state.data ? state.data.scope : null, layers: Object.keys(counts), counts: counts,
+      shown: Object.keys(counts).filter(function (id) { return inBand(state.cache.get(id).meta); }),
       view: viewport ? {longitude: viewport.longitude, latitude: viewport.latitude,
                         zoom: viewport.zoom, pitch: viewport.pitch, bearing: viewport.bearing}
         : null,
       lastPick: state.lastPick, error: state.error, glance: state.glance || null,
       focus: state.focus ? state.focus.where : null,
-      deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt
+      deltas: state.deltas, createdAt: state.createdAt, drawnAt: state.drawnAt,
+      detail: state.detail ? state.detail.bounds : null,
+      columnsRefreshed: state.columnsRefreshed || 0
     };
   }
 
@@ -700,7 +998,8 @@
     window.twinMap = {
       status: status, project: project, pickAt: pickAt, applyDelta: applyDelta, rowsOf: rowsOf,
       labels: labels,
-      rows: function (id) { var e = state.cache.get(id); return e ? e.rows : null; }
+      rows: function (id) { var e = state.cache.get(id); return e ? entryRows(e) : null; },
+      setView: setView
     };
   }
 
@@ -718,6 +1017,8 @@
     /** ids.MAP_INCIDENTS: the scope's incident layers anew (after a step or an SLA breach);
      * they take the place of those of MAP_DATA, the other layers stay as they are. */
     incidents: function (fresh) { replaceLayers(fresh); },
+    /** ids.MAP_DETAIL: the devices in view of an aggregated scope, zoomed in. */
+    detail: function (detail) { setDetail(detail); },
     /** Layers of a feature of one screen beside the scope's overlays (the desk's 社区大脑
      * choropleth: {key, layers}); an empty list takes them off the map. */
     extra: function (extra) { state.extra = extra || null; updateLayers(); },

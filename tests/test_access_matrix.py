@@ -328,7 +328,7 @@ def test_mat011_every_server_callback_answers_only_a_signed_in_caller(world):
 
 ROAD_CHIEF_BOARD = f"..{ids.ZONE_BOARD}.rowData...{ids.CHIEF_BOARD}.rowData.."
 SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
-          f"{ids.MAP_INCIDENTS}.data",
+          f"{ids.MAP_INCIDENTS}.data", f"{ids.MAP_DETAIL}.data",
           f"{ids.INCIDENT_TABLE}.rowData", f"..{ids.ALARM_FEED}.children...{ids.INBOX_COUNT}"
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
@@ -391,6 +391,24 @@ def test_mat013_a_forged_selection_or_screen_stays_inside_the_scope(world, who):
         ids.MAP_VIEW]["data"]["key"]
     page = _call(client, app, ".._pages_content.children..._pages_store.data..", values).text
     assert '"subdistrict":"ouyanglu"' not in page.replace(" ", "")
+
+
+WHOLE_WORLD = {"scope": "district", "bounds": [-180, -90, 180, 90]}
+
+
+@pytest.mark.parametrize("who", ["commander", *NOT_DISTRICT])
+def test_mat029_zoomed_in_detail_comes_only_for_the_viewers_whole_district(world, who):
+    """MAP_DETAIL's bounds come from the browser; whether there is any detail (the district's
+    scope, not a narrower one) is the session's."""
+    app, clients, _ = world
+    values = _values({(ids.MAP_DETAIL_ASK, "data"): WHOLE_WORLD, (ids.SELECTION, "data"): {}})
+    answer = _call(clients[who], app, f"{ids.MAP_DETAIL}.data", values)
+    assert answer.status_code == 200, answer.text[:500]
+    layers = answer.json()["response"][ids.MAP_DETAIL]["data"]["layers"]
+    if who == "commander":
+        assert "far-gas" in json.dumps(layers)  # the district's: every device in view
+    else:
+        assert layers == []  # a narrower scope draws its devices in MAP_DATA already
 
 
 def _board(client, app, selection) -> tuple[set[str], set[str]]:

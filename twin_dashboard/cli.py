@@ -187,11 +187,13 @@ def export(layer: str, path: Path, crs: str, db_url: str | None) -> None:
 @main.command("generate-demo")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path),
                 default=GEODATA_DIR)
-def generate_demo(out_dir: Path) -> None:
+@click.option("--devices", type=click.IntRange(25), default=None, metavar="N",
+              help="about N devices over the 25 neighborhoods (default: ~25k)")
+def generate_demo(out_dir: Path, devices: int | None) -> None:
     """Regenerate the demo district in OUT_DIR (deterministic, byte for byte)."""
     from twin_dashboard.geo.demo import generate
 
-    counts = generate(out_dir)
+    counts = generate(out_dir, devices=devices)
     for name, n in counts.items():
         click.echo(f"{name:24s} {n:>8d}")
 

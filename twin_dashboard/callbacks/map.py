@@ -18,6 +18,7 @@ from twin_dashboard.domain.overlays import (
     DEFAULT_OVERLAYS,
     TRACK_DAYS,
     TRACK_WINDOWS,
+    in_bounds,
     scope_bounds,
     scope_outline,
 )
@@ -27,6 +28,9 @@ from twin_dashboard.layouts.map_panel import MapPaint
 from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 from twin_dashboard.views import ViewState, base_board, overlay_spec, view_for
+from twin_dashboard.views.map_layers import detail_spec
+
+NO_DETAIL: dict[str, Any] = {"scope": None, "bounds": None, "layers": []}
 
 
 def board(services: Services, screen: str, lang: str) -> dict[str, Any]:
@@ -48,6 +52,39 @@ def map_data(services: Services, scope: MapScope, layers: list[str] | None, scre
     overlays = services.atlas.overlays(scope, services.now(), wanted, days)
     return overlay_spec(overlays, profile(screen).theme, lang,
                         services.atlas.places(lang).neighborhoods)
+
+
+def asked_bounds(ask: Any) -> tuple[float, float, float, float] | None:
+    """``[west, south, east, north]`` from the browser's ask, or ``None`` when it is not four
+    finite numbers in order (the ask only frames the view; the scope is the server's)."""
+    bounds = (ask or {}).get("bounds") if isinstance(ask, dict) else None
+    if not isinstance(bounds, list) or len(bounds) != 4:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in bounds)
+    except (TypeError, ValueError):
+        return None
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        return None
+    return west, south, east, north
+
+
+def map_detail(services: Services, scope: MapScope, ask: Any, layers: list[str] | None,
+               screen: str, lang: str) -> dict[str, Any]:
+    """``MAP_DETAIL`` when the scope is drawn as columns (the whole district) and devices are
+    switched on: the columns anew when the ask says ``columns`` (live changes came), every
+    device in the asked bounds when it has some (zoomed in); otherwise nothing."""
+    bounds = asked_bounds(ask)
+    columns = isinstance(ask, dict) and ask.get("columns") is True
+    wanted = DEFAULT_OVERLAYS if layers is None else layers
+    if scope.key != "district" or "devices" not in wanted or not (bounds or columns):
+        return NO_DETAIL
+    counts = (services.atlas.overlays(scope, services.now(), ["devices"]).columns
+              if columns else None)
+    states = (in_bounds(services.atlas.district_states(services.now()), bounds)
+              if bounds else None)
+    return detail_spec(scope.key, profile(screen).theme, lang, counts=counts, states=states,
+                       bounds=[round(b, 6) for b in bounds] if bounds else None)
 
 
 def map_view(services: Services, scope: MapScope, mode: str | None, screen: str, *,
@@ -74,6 +111,16 @@ def register(app: Dash, services: Services) -> None:
         scope = scope_of(services, viewing(), selection)
         return await asyncio.to_thread(map_data, services, scope, layers, screen_of(screen),
                                        page_lang(screen), track_days)
+
+    # At district scope the script asks for the devices in view once zoomed in, and for the
+    # columns anew a few seconds after live changes (level of detail, assets/twin_map.js).
+    @app.callback(Output(ids.MAP_DETAIL, "data"), Input(ids.MAP_DETAIL_ASK, "data"),
+                  State(ids.SELECTION, "data"), State(ids.MAP_LAYERS, "value", allow_optional=True),
+                  State(ids.SCREEN, "data", allow_optional=True), prevent_initial_call=True)
+    async def update_map_detail(ask, selection, layers, screen):
+        scope = scope_of(services, viewing(), selection)
+        return await asyncio.to_thread(map_detail, services, scope, ask, layers,
+                                       screen_of(screen), page_lang(screen))
 
     @app.callback(Output(ids.MAP_VIEW, "data"), Input(ids.SELECTION, "data"),
                   Input(ids.MAP_MODE, "value", allow_optional=True),
@@ -107,3 +154,5 @@ def register(app: Dash, services: Services) -> None:
     app.clientside_callback(ClientsideFunction("twin_map", "delta"), Input(ids.MAP_DELTA, "data"))
     app.clientside_callback(ClientsideFunction("twin_map", "incidents"),
                             Input(ids.MAP_INCIDENTS, "data"))
+    app.clientside_callback(ClientsideFunction("twin_map", "detail"),
+                            Input(ids.MAP_DETAIL, "data"))

@@ -23,8 +23,9 @@ from twin_dashboard.domain.overlays import (
     BaseGeo,
     Overlays,
     coverage_classes,
-    district_devices,
     located,
+    neighborhood_counts,
+    notable,
     open_with_breach,
     recent_tracks,
     scope_geometry,
@@ -55,12 +56,14 @@ class Atlas:
         self._geo: Cache[Hashable, BaseGeo] = Cache(maxsize=1)
         self._version: TTLCache[Hashable, str | None] = TTLCache(1, version_check_s)
         self._district: TTLCache[Hashable, tuple] = TTLCache(2, DISTRICT_STATES_TTL_S)
+        self._states: TTLCache[Hashable, pd.DataFrame] = TTLCache(2, DISTRICT_STATES_TTL_S)
         self._coverage: TTLCache[Hashable, pd.Series] = TTLCache(2, COVERAGE_TTL_S)
 
     def clear(self) -> None:
         """Forget everything (after an import into this store)."""
         with self._lock:
-            for cache in (self._geo, self._version, self._district, self._coverage):
+            for cache in (self._geo, self._version, self._district, self._states,
+                          self._coverage):
                 cache.clear()
 
     def geo(self) -> BaseGeo:
@@ -80,9 +83,11 @@ class Atlas:
         geo, store, wanted = self.geo(), self.store, set(layers)
         out = Overlays(scope=scope, outline=scope_geometry(geo, scope))
         if "devices" in wanted and scope.key == "district":
+            states = self.district_states(now)
             out.columns, out.devices = self._cached(
                 self._district, as_utc(now).floor("10s"),
-                lambda: district_devices(store, geo, now))
+                lambda: (neighborhood_counts(states, geo.layers["neighborhoods"]),
+                         notable(states)))
         elif "devices" in wanted:
             out.devices = scoped_states(store, geo, scope, now)
         if "alarms" in wanted:
@@ -101,6 +106,13 @@ class Atlas:
                 store.read_columns("households", list(VISIT_MARK_COLUMNS), where),
                 store.read_columns("visits", ["kind", "household_id", "started_at"], where), now)
         return out
+
+    def district_states(self, now: pd.Timestamp) -> pd.DataFrame:
+        """Every device's state (shared for ``DISTRICT_STATES_TTL_S``): the district's
+        columns and the devices in view when zoomed in (``MAP_DETAIL``) come from it."""
+        geo = self.geo()
+        return self._cached(self._states, (geo.token, as_utc(now).floor("10s")),
+                            lambda: scoped_states(self.store, geo, MapScope(), now))
 
     def coverage(self, now: pd.Timestamp) -> pd.Series:
         """Coverage class per patrol zone id at ``now`` (shared for ``COVERAGE_TTL_S``)."""

@@ -38,7 +38,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.legend.incidents": ("事件层级", "Incident level"),
     "map.legend.coverage": ("巡查覆盖", "Patrol coverage"),
     "map.legend.sla": ("超时未办结", "Past SLA"),
-    "map.legend.column": ("柱高 = 异常设备数", "Column height = devices not normal"),
+    "map.legend.column": ("柱高 = 异常设备数 · 放大查看每台设备",
+                          "Column height = devices not normal · zoom in for each device"),
     "map.legend.track.day": ("24 小时内", "Last 24 h"),
     "map.legend.track.week": ("7 天内", "Last 7 days"),
     "map.coverage.covered": ("按时巡查", "Patrolled in time"),
@@ -48,9 +49,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.tip.building": ("{name} · {floors} 层", "{name} · {floors} floors"),
     "map.tip.device": ("{category_label}\n{name}\n状态：{state_label}",
                        "{category_label}\n{name}\nState: {state_label}"),
-    "map.tip.aggregate": ("{name}\n设备 {total} 台 · 告警 {alarm} · 故障 {fault} · 离线 {offline}",
+    "map.tip.aggregate": ("{name}\n设备 {total} 台 · 告警 {alarm} · 故障 {fault} · 离线 {offline}"
+                          " · 低电量 {low_battery}\n放大查看每台设备",
                           "{name}\n{total} devices · {alarm} alarm · {fault} fault · "
-                          "{offline} offline"),
+                          "{offline} offline · {low_battery} low battery\n"
+                          "Zoom in for each device"),
     "map.tip.alarm": ("{severity_label}告警\n{rule_label}", "{severity_label} alarm\n{rule_label}"),
     "map.tip.incident": ("{title}\n{level_label} · {status_label}{breach_label}",
                          "{title}\n{level_label} · {status_label}{breach_label}"),

@@ -20,6 +20,7 @@ JS_IDS: dict[str, str] = {
     "map": ids.TWIN_MAP,  # twin_map.js: the container deck.gl draws into
     "pick": ids.MAP_PICK,  # twin_map.js: a click's pick goes to Dash here
     "legend": ids.MAP_LEGEND,  # twin_map.js: the camera fit leaves room for the legend
+    "detail_ask": ids.MAP_DETAIL_ASK,  # twin_map.js: zoomed in on an aggregated scope
     "selection": ids.SELECTION,  # live.js: re-set when the stream says `reset`
     "event": ids.LIVE_EVENT,  # live.js: events that raise or change alarms
     "status": ids.LIVE_STATUS,  # live.js: stream health and per-source freshness

@@ -51,6 +51,7 @@ def map_panel(screen: str, lang: str, paint: MapPaint | None) -> html.Div:
         dcc.Store(id=ids.MAP_DELTA),
         dcc.Store(id=ids.MAP_INCIDENTS),
         dcc.Store(id=ids.MAP_PICK),
+        dcc.Store(id=ids.MAP_DETAIL_ASK), dcc.Store(id=ids.MAP_DETAIL),
         *_controls(screen, lang),
         legend(lang, screen),
     ])

@@ -43,7 +43,7 @@ LayerDict = dict[str, Any]
 Z: dict[str, float] = {
     "land": 0, "landcover": 1, "subdistricts": 2, "neighborhoods": 3, "patrol_zones": 4,
     "roads": 5, "buildings": 6, "patrol_tracks": 6.5, "scope": 7, "visits": 7.5,
-    "device_columns": 8,
+    "device_columns": 8, "devices_detail": 8.5,
     "devices": 9, "alarms": 10,
     "incident_halo": 11, "incidents": 12, "labels_sub": 13, "labels_nbh": 13,
     "brain": 7.5, "brain_labels": 13.5,  # 社区大脑's choropleth (views/brain.py)
@@ -67,6 +67,10 @@ DEVICE_RADIUS_M: dict[str, float] = {"normal": 3.0, "low_battery": 4.0, "offline
                                      "fault": 5.0, "alarm": 7.0}
 COLUMN_RADIUS_M = 70.0
 COLUMN_MAX_M = 450.0  # the tallest column (most devices not normal); the rest in proportion
+# Level of detail at district scope: below this zoom the neighborhoods' columns stand for their
+# devices; from it on the columns give way to every device in view (MAP_DETAIL, asked for by
+# the script with the camera's bounds).
+DETAIL_ZOOM = 15.0
 
 
 def camel(name: str) -> str:
@@ -77,15 +81,18 @@ def camel(name: str) -> str:
 
 def layer(kind: str, layer_id: str, data: Any, *, pick: str | None = None, tooltip: str = "",
           min_zoom: float | None = None, max_zoom: float | None = None,
-          declutter: int | None = None, **props: Any) -> LayerDict:
+          declutter: int | None = None, binary: bool = False, **props: Any) -> LayerDict:
     """One layer in pydeck's JSON vocabulary with our ``meta`` (see the module docstring);
     ``min_zoom``/``max_zoom`` make the script show the layer only within that zoom band;
     ``declutter`` (a TextLayer's rank, 0 first) makes it drop labels that would overlap one
-    already placed, in rank then row order, as the camera moves."""
+    already placed, in rank then row order, as the camera moves; ``binary`` makes the script
+    hand deck.gl typed arrays (binary attributes) instead of one object per row."""
     meta = {"z": Z[layer_id], "pick": pick, "tooltip": tooltip,
             "key": data_key(data), "minZoom": min_zoom, "maxZoom": max_zoom}
     if declutter is not None:
         meta["declutter"] = declutter
+    if binary:
+        meta["binary"] = True
     out: LayerDict = {"@@type": kind, "id": layer_id, "data": data}
     out.update({camel(k): v for k, v in props.items()})
     out["pickable"] = pick is not None
@@ -119,11 +126,13 @@ def places(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, list[s
 
 # --- devices ---------------------------------------------------------------------------------
 
-def device_points(states: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
+def device_points(states: pd.DataFrame, theme: Theme, lang: str, layer_id: str = "devices",
+                  min_zoom: float | None = None) -> LayerDict:
     """Every device of the scope as a dot coloured by state; alarms larger and ringed.
 
     ``states``: ``id``, ``category``, ``state``, ``lon``, ``lat``, ``subdistrict_id``,
-    ``neighborhood_id`` and optionally ``name`` (as from ``domain.overlays``).
+    ``neighborhood_id`` and optionally ``name`` (as from ``domain.overlays``). Drawn from typed
+    arrays (``binary``): 25k+ dots without 25k+ JS objects, recoloured in place by deltas.
     """
     state, state_vocab = encode(states["state"], DEVICE_STATES)
     category, category_vocab = encode(states["category"], [c.code for c in DEVICE_CATEGORIES])
@@ -142,8 +151,8 @@ def device_points(states: pd.DataFrame, theme: Theme, lang: str) -> LayerDict:
         "state_label": ("state", labels("state", DEVICE_STATES, lang)),
         "category_label": ("category", _category_labels(lang)),
     })
-    return layer("ScatterplotLayer", "devices", data, pick="devices",
-                 tooltip=t("map.tip.device", lang),
+    return layer("ScatterplotLayer", layer_id, data, pick="devices", binary=True,
+                 min_zoom=min_zoom, tooltip=t("map.tip.device", lang),
                  get_position="@@=[lon, lat]", get_fill_color="@@=color",
                  get_line_color="@@=line", get_radius="@@=radius", stroked=True,
                  radius_min_pixels=2.5, radius_max_pixels=14, line_width_min_pixels=1.5,
@@ -183,10 +192,16 @@ def device_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
     data = column_data(len(counts), columns, codes={"worst": vocab},
                        derive={"color": ("worst", STATE_COLORS)})
     return layer("ColumnLayer", "device_columns", data, pick="neighborhoods",
-                 tooltip=t("map.tip.aggregate", lang),
+                 tooltip=t("map.tip.aggregate", lang), max_zoom=DETAIL_ZOOM,
                  get_position="@@=[lon, lat]", get_fill_color="@@=color",
                  get_elevation="@@=height", radius=COLUMN_RADIUS_M, disk_resolution=24,
                  extruded=True, elevation_scale=1)
+
+
+def named_columns(counts: pd.DataFrame, lang: str) -> LayerDict:
+    """:func:`device_columns` with the neighborhoods named in ``lang``."""
+    return device_columns(counts.assign(name=label_of(counts["name"], counts.get("name_en"),
+                                                      lang)), lang)
 
 
 # --- alarms, incidents, patrol zones ---------------------------------------------------------
@@ -410,9 +425,7 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str,
     if overlays.visits is not None:
         found.append(visit_coverage(overlays.visits, lang))
     if overlays.columns is not None:
-        columns = overlays.columns.assign(
-            name=label_of(overlays.columns["name"], overlays.columns.get("name_en"), lang))
-        found.append(device_columns(columns, lang))
+        found.append(named_columns(overlays.columns, lang))
     if overlays.devices is not None:
         found.append(device_points(overlays.devices, theme, lang))
     if overlays.alarms is not None:
@@ -421,4 +434,22 @@ def overlay_spec(overlays: Overlays, theme: Theme, lang: str,
         found.extend(incident_marks(overlays.incidents, theme, lang, names))
     if overlays.outline is not None:
         found.append(scope_outline(overlays.outline, theme))
-    return {"scope": overlays.scope.key, "layers": found}
+    spec: dict[str, Any] = {"scope": overlays.scope.key, "layers": found}
+    if overlays.columns is not None:
+        spec["detailZoom"] = DETAIL_ZOOM  # the script asks for MAP_DETAIL from this zoom on
+    return spec
+
+
+def detail_spec(scope_key: str, theme: Theme, lang: str, *, counts: pd.DataFrame | None = None,
+                states: pd.DataFrame | None = None,
+                bounds: list[float] | None = None) -> dict[str, Any]:
+    """``MAP_DETAIL``, the live parts of an aggregated scope: its columns anew (``counts``:
+    after live changes) and the devices within ``bounds`` (``states``), drawn one by one from
+    ``DETAIL_ZOOM`` on. The script takes them for the scope they name, and only for it."""
+    layers: list[LayerDict] = []
+    if counts is not None:
+        layers.append(named_columns(counts, lang))
+    if states is not None:
+        layers.append(device_points(states, theme, lang, "devices_detail", DETAIL_ZOOM))
+    return {"scope": scope_key, "bounds": bounds if states is not None else None,
+            "layers": layers}

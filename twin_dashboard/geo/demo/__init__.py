@@ -131,12 +131,15 @@ def _all_incidents(g: Ground, buildings: list[Building], staff: Staff, alarms: l
     return _loop.incidents(stubs, staff)
 
 
-def build() -> World:
-    """Generate the whole district in memory."""
+def build(total_devices: int | None = None) -> World:
+    """Generate the whole district in memory; ``total_devices``: about that many devices in all
+    (spread over the neighborhoods in the usual proportions) instead of ~25k."""
     g = _ground()
     buildings = _buildings.buildings(g.subdistricts, g.neighborhoods, g.roads, g.no_build)
     budgets = _devices.budget([nb.id for nb in g.neighborhoods])
-    roster, staff, by_nb = _population(g, buildings, budgets)
+    roster, staff, by_nb = _population(g, buildings, budgets)  # people stay as many
+    if total_devices is not None:
+        budgets = _devices.scaled(budgets, total_devices)
     households = [hh for nb in g.neighborhoods for hh in by_nb[nb.id]]
     devices = _devices.devices(g.subdistricts, g.neighborhoods, budgets, by_nb,
                                buildings, g.roads)
@@ -157,13 +160,14 @@ def manifest(rows: dict[str, int]) -> str:
                       ensure_ascii=False, indent=2) + "\n"
 
 
-def generate(out_dir: Path) -> dict[str, int]:
-    """Write the demo district's files into ``out_dir``; returns rows per file.
+def generate(out_dir: Path, devices: int | None = None) -> dict[str, int]:
+    """Write the demo district's files into ``out_dir``; returns rows per file
+    (``devices``: about that many devices, see :func:`build`).
 
     Everything is generated in memory first and written through temporary files, so a run
     that fails leaves the directory as it was.
     """
-    world = build()
+    world = build(devices)
     rows = counts(world)
     files = render(world)
     files["manifest.json"] = manifest(rows)

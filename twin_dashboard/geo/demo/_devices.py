@@ -52,6 +52,15 @@ def budget(nb_ids: list[str]) -> dict[str, int]:
     return {nid: int(r.integers(DEVICES_PER_NB[0], DEVICES_PER_NB[1] + 1)) for nid in nb_ids}
 
 
+def scaled(budgets: dict[str, int], total: int) -> dict[str, int]:
+    """The budgets scaled to about ``total`` devices in all, keeping their proportions (a
+    city-scale store for benchmarks: ``generate-demo --devices 250000``)."""
+    if total < len(budgets):
+        raise ValueError(f"devices must be at least {len(budgets)} (one per neighborhood)")
+    factor = total / sum(budgets.values())
+    return {nid: max(round(n * factor), 1) for nid, n in budgets.items()}
+
+
 def households_for(total: int) -> int:
     """One household per five-piece set: the elderly categories' share of the total."""
     return round(total * CATEGORY_BY_CODE[ELDERLY_CATEGORIES[0]].share)
