@@ -89,7 +89,11 @@ class PrecompressedBundles:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app(scope, receive, keep)
+        # The body is wanted here, not a path for the server to send (a file response would
+        # use the pathsend extension where the server offers it).
+        extensions = {k: v for k, v in scope.get("extensions", {}).items()
+                      if k != "http.response.pathsend"}
+        await self.app({**scope, "extensions": extensions}, receive, keep)
         if start is None:
             return None
         body = b"".join(chunks)
