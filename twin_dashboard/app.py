@@ -36,7 +36,7 @@ from twin_dashboard.live.bus import open_bus
 from twin_dashboard.live.hub import LiveHub
 from twin_dashboard.services import Services, ServicesMiddleware
 from twin_dashboard.store.base import StoreUnavailable, open_store
-from twin_dashboard.vendor import DECK_SCRIPT_URL, register_vendor
+from twin_dashboard.vendor import DECK_SCRIPT_URL, PrecompressedBundles, register_vendor
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, seed: bool = True,
     server = FastAPI(title="twin-dashboard API", version="1",
                      openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     server.state.services = services
+    server.add_middleware(PrecompressedBundles)  # innermost: behind auth, before Dash's gzip
     server.add_middleware(ServicesMiddleware, services=services)
     server.add_middleware(AuthMiddleware, services=services)  # outermost: who calls, first
     register_vendor(server)
