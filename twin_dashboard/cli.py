@@ -117,18 +117,23 @@ def serve(host: str, port: int, db_url: str | None, no_simulate: bool,
 @click.option("--encoding", default=None, metavar="CODEC",
               help="text encoding of the file, e.g. gb18030 or utf-8 (default: what the file "
                    "declares; a shapefile without .cpg: UTF-8 if it decodes, else GB18030)")
+@click.option("--district", "district_id", default=None, metavar="ID",
+              help="replace only this district's part of LAYER (a city of several districts); "
+                   "for the district layer, the file's one boundary becomes district ID")
 @db_option
 def import_(layer: str, path: Path, crs: str | None, drop_outside: bool, encoding: str | None,
-            db_url: str | None) -> None:
-    """Replace LAYER with the features of PATH, all or nothing."""
+            district_id: str | None, db_url: str | None) -> None:
+    """Replace LAYER (or one district's part of it) with the features of PATH, all or
+    nothing."""
     from twin_dashboard.geo.importer import ImportRefused, prepare_import
 
     store = _open(db_url)
     try:
         district = None if layer == "district" else store.read_layer("district")
         prepared = prepare_import(layer, path, crs=crs, district=district,
-                                  drop_outside=drop_outside, progress=True, encoding=encoding)
-        count = store.replace_layer(layer, prepared.frame)
+                                  drop_outside=drop_outside, progress=True, encoding=encoding,
+                                  district_id=district_id)
+        count = store.replace_layer(layer, prepared.frame, district=district_id)
         from twin_dashboard.domain import audit as trail
 
         trail.record(store, _now(), _by(), "import", layer, detail=f"{count} features from {path}")
