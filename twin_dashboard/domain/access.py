@@ -119,6 +119,31 @@ class Viewer:
         return Scope(frozenset([subdistrict]) if subdistrict else self.subdistricts,
                      frozenset([neighborhood]) if neighborhood else self.neighborhoods)
 
+    def in_district(self, places: Places, district: str | None, scope: Scope) -> Scope:
+        """``scope`` (already checked) narrowed to ``district`` (API ``district=``), strict:
+        ``ValueError`` for an unknown id, :class:`OutOfScope` when none of the district lies in
+        the viewer's scope. Only ever narrows: a viewer of one district cannot widen it."""
+        wanted = places.district_scope(district)
+        if wanted is None:
+            return scope
+        subs = wanted.subdistrict_ids or frozenset()
+        if scope.subdistrict_ids is not None:
+            subs = subs & scope.subdistrict_ids
+        if not subs or (scope.neighborhood_ids is not None
+                        and not any(places.parent.get(n) in subs
+                                    for n in scope.neighborhood_ids)):
+            raise OutOfScope(f"district {district!r} is outside the scope of {self.name!r} "
+                             f"({self.role})")
+        return Scope(subs, scope.neighborhood_ids)
+
+    def districts(self, places: Places) -> list[str]:
+        """The districts of which the viewer sees at least a part, in id order."""
+        return [d for d in sorted(places.districts)
+                if any(self.covers(s, None) or (self.neighborhoods is not None
+                                                and any(places.parent.get(n) == s
+                                                        for n in self.neighborhoods))
+                       for s in places.subdistricts_of(d))]
+
     def covers_zone(self, zone: Mapping[str, Any]) -> bool:
         """Whether a patrol zone (``id``, ``subdistrict_id``) is within the scope: a road
         chief's own zones; for others, a zone of a subdistrict the scope holds whole."""

@@ -63,7 +63,8 @@ class BaseGeo:
 
     @cached_property
     def places(self) -> Places:
-        return Places.from_layers(self.layers["subdistricts"], self.layers["neighborhoods"])
+        return Places.from_layers(self.layers["subdistricts"], self.layers["neighborhoods"],
+                                  self.layers["district"])
 
     @property
     def areas(self) -> gpd.GeoDataFrame:

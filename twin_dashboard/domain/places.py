@@ -45,17 +45,28 @@ class Places:
     neighborhoods: dict[str, str] = field(default_factory=dict)  # id -> name
     parent: dict[str, str] = field(default_factory=dict)  # neighborhood id -> subdistrict id
     english: dict[str, str] = field(default_factory=dict)  # id -> the data's name_en, if any
+    # The city's districts (DESIGN §4.4): id -> name (the id when the data names none), and
+    # subdistrict id -> its district id.
+    districts: dict[str, str] = field(default_factory=dict)
+    district_of: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_layers(cls, subdistricts: pd.DataFrame, neighborhoods: pd.DataFrame) -> Places:
+    def from_layers(cls, subdistricts: pd.DataFrame, neighborhoods: pd.DataFrame,
+                    district: pd.DataFrame | None = None) -> Places:
         subs = subdistricts.sort_values("id")
         nbhs = neighborhoods.sort_values(["subdistrict_id", "id"])
-        english = {i: str(n) for frame in (subs, nbhs) if "name_en" in frame
+        dsts = (district if district is not None else pd.DataFrame(columns=["id", "name"])
+                ).sort_values("id")
+        english = {i: str(n) for frame in (subs, nbhs, dsts) if "name_en" in frame
                    for i, n in zip(frame["id"], frame["name_en"], strict=True)
                    if isinstance(n, str) and n.strip()}
+        district_of = ({s: d for s, d in zip(subs["id"], subs["district_id"], strict=True)
+                        if isinstance(d, str) and d} if "district_id" in subs else {})
         return cls(dict(zip(subs["id"], subs["name"], strict=True)),
                    dict(zip(nbhs["id"], nbhs["name"], strict=True)),
-                   dict(zip(nbhs["id"], nbhs["subdistrict_id"], strict=True)), english)
+                   dict(zip(nbhs["id"], nbhs["subdistrict_id"], strict=True)), english,
+                   {i: _named(n, i) for i, n in zip(dsts["id"], dsts["name"], strict=True)},
+                   district_of)
 
     def in_lang(self, lang: str) -> Places:
         """The same places named in ``lang``: English from the data's ``name_en`` where it
@@ -65,7 +76,38 @@ class Places:
         return replace(self, subdistricts={i: self.english.get(i, n)
                                            for i, n in self.subdistricts.items()},
                        neighborhoods={i: self.english.get(i, n)
-                                      for i, n in self.neighborhoods.items()})
+                                      for i, n in self.neighborhoods.items()},
+                       districts={i: self.english.get(i, n) for i, n in self.districts.items()})
+
+    @property
+    def is_city(self) -> bool:
+        """Whether the data holds several districts (a city-level view exists)."""
+        return len(self.districts) > 1
+
+    def district_name(self, subdistrict: str | None = None,
+                      district: str | None = None) -> str | None:
+        """The name of ``district``, else of the district holding ``subdistrict``, else of the
+        only district; ``None`` for a city seen whole (or no district data)."""
+        found = district or self.district_of.get(subdistrict or "")
+        if found is None and len(self.districts) == 1:
+            found = next(iter(self.districts))
+        return self.districts.get(found, found) if found else None
+
+    def subdistricts_of(self, district: str) -> frozenset[str]:
+        """The subdistrict ids of ``district`` (all of them when no row names a district)."""
+        if not self.district_of and district in self.districts:
+            return frozenset(self.subdistricts)
+        return frozenset(s for s, d in self.district_of.items() if d == district)
+
+    def district_scope(self, district: str | None) -> Scope | None:
+        """The store scope of one district (``ValueError`` for an unknown id); ``None``: no
+        district asked."""
+        if not district:
+            return None
+        if district not in self.districts:
+            raise ValueError(f"unknown district {district!r}: one of "
+                             f"{', '.join(self.districts) or 'none stored'}")
+        return Scope(self.subdistricts_of(district))
 
     def children(self, subdistrict: str | None) -> list[str]:
         """Neighborhood ids of ``subdistrict`` (all of them for ``None``)."""
@@ -105,3 +147,8 @@ class Places:
         """A screen's ``ids.SELECTION`` (possibly stale or forged) as a resolved scope."""
         selection = selection or {}
         return self.resolve(selection.get("subdistrict"), selection.get("neighborhood"))
+
+
+def _named(name: object, fallback: str) -> str:
+    """A name from the data, the id when the data has none."""
+    return name if isinstance(name, str) and name.strip() else fallback
