@@ -1,0 +1,199 @@
+"""Several districts (issue 11 part 3): onboarding a second district is imports only.
+
+The demo district A (Hongkou-like, seeded) and a made-up district B built here from files —
+its boundary and subdistricts in GCJ-02, its neighborhoods and a devices CSV in WGS84 — loaded
+with nothing but ``twin-dashboard import … --district B``. Then B's screens and API show B's
+own figures, and A's are as before.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from twin_dashboard.app import create_app, services_of_app
+
+from twin_dashboard.cli import main
+from twin_dashboard.config import GEODATA_DIR, Settings
+from twin_dashboard.domain.access import OutOfScope, Viewer
+from twin_dashboard.domain.places import Places
+from twin_dashboard.geo.crs import wgs84_to_gcj02
+from twin_dashboard.geo.export import export_layer
+from twin_dashboard.testing import FixedClock, add_user, sign_in
+
+A, B = "hongkou", "xinqiao"
+SHIFT_LON = 0.12  # B lies east of A, clear of it (A spans ~0.06° of longitude)
+B_DEVICES = 300
+T0 = pd.Timestamp("2026-11-30T02:00:00Z")
+
+
+def run(db: str, *args: str) -> str:
+    result = CliRunner().invoke(main, [*args, "--db", db], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _shifted(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.set_geometry(frame.geometry.translate(xoff=SHIFT_LON), crs="EPSG:4326")
+
+
+def _to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame's coordinates as a GCJ-02 source file would hold them."""
+    geoms = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.column_stack(
+        wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    return frame.set_geometry(geoms, crs=None)
+
+
+def make_district_b(folder: Path) -> dict[str, Path]:
+    """District B's files: A's shapes moved east, ids and names of its own."""
+    folder.mkdir()
+    read = lambda name: gpd.read_file(GEODATA_DIR / name)  # noqa: E731
+    district = _shifted(read("district.geojson"))[["geometry"]].assign(
+        id="b", name="新桥区", name_en="Xinqiao District")
+    subs = _shifted(read("subdistricts.geojson"))
+    subs = subs.assign(id="b-" + subs["id"], name="新桥" + subs["name"],
+                       name_en="Xinqiao " + subs["name_en"])
+    nbhs = _shifted(read("neighborhoods.geojson"))
+    nbhs = nbhs.assign(id="b-" + nbhs["id"], subdistrict_id="b-" + nbhs["subdistrict_id"],
+                       name="新桥" + nbhs["name"])
+    paths = {"district": folder / "b_district_gcj02.geojson",
+             "subdistricts": folder / "b_subdistricts_gcj02.geojson",
+             "neighborhoods": folder / "b_neighborhoods.geojson",
+             "devices": folder / "b_devices.csv"}
+    # written as the source hands them over: GCJ-02 coordinates in a plain GeoJSON
+    _to_gcj02(district).to_file(paths["district"], driver="GeoJSON")
+    _to_gcj02(subs[["id", "name", "name_en", "geometry"]]).to_file(paths["subdistricts"],
+                                                                   driver="GeoJSON")
+    export_layer(nbhs[["id", "name", "name_en", "subdistrict_id", "geometry"]],
+                 paths["neighborhoods"])
+    inner = nbhs.geometry.representative_point()
+    with paths["devices"].open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "category", "subdistrict_id", "neighborhood_id", "lon", "lat"])
+        for i in range(B_DEVICES):
+            row = nbhs.iloc[i % len(nbhs)]
+            point = inner.iloc[i % len(nbhs)]
+            writer.writerow([f"b-dev-{i:04d}", "smoke" if i % 2 else "manhole",
+                             row["subdistrict_id"], row["id"],
+                             round(point.x + (i // len(nbhs)) * 1e-5, 7), round(point.y, 7)])
+    return paths
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> dict:
+    """A seeded demo district A, then district B onboarded by the import commands only."""
+    folder = tmp_path_factory.mktemp("city")
+    db = f"sqlite:///{folder}/city.db"
+    run(db, "seed")
+    app = create_app(Settings(db_url=db, simulate=False), seed=False, clock=FixedClock(T0))
+    store = services_of_app(app).store
+    before = {"devices": store.count("devices"), "subdistricts": store.count("subdistricts")}
+    client = TestClient(app.server, base_url="http://localhost").__enter__()
+    add_user(store, "boss", "commander")
+    sign_in(client, "boss")
+    summary_a = client.get("/api/v1/summary").json()
+    paths = make_district_b(folder / "b")
+    run(db, "import", "district", str(paths["district"]), "--crs", "gcj02", "--district", B)
+    for layer in ("subdistricts", "neighborhoods", "devices"):
+        crs = ["--crs", "gcj02"] if layer == "subdistricts" else []
+        out = run(db, "import", layer, str(paths[layer]), *crs, "--district", B)
+        assert "imported" in out
+    services_of_app(app).atlas.clear()  # as an import in another process would be seen
+    return {"app": app, "store": store, "client": client, "before": before,
+            "summary_a": summary_a, "db": db}
+
+
+def test_dis001_onboarding_b_keeps_a_and_adds_b(city):
+    store = city["store"]
+    assert store.count("devices") == city["before"]["devices"] + B_DEVICES
+    districts = store.read_layer("district")
+    assert sorted(districts["id"]) == sorted([A, B])
+    subs = store.read_layer("subdistricts")
+    assert (subs["district_id"] == A).sum() == city["before"]["subdistricts"]
+    assert set(subs[subs["district_id"] == B]["id"]) == {
+        i for i in subs["id"] if i.startswith("b-")}
+    devices = store.read_columns("devices", ["id", "district_id"])
+    assert set(devices[devices["id"].str.startswith("b-")]["district_id"]) == {B}
+    # B's boundary came in GCJ-02: converted, it lies where its WGS84 shapes are (≈ 1 m)
+    b_shape = districts[districts["id"] == B].geometry.iloc[0]
+    b_subs = shapely.union_all(subs[subs["district_id"] == B].geometry.to_numpy())
+    assert b_shape.symmetric_difference(b_subs).area / b_shape.area < 0.01
+
+
+def test_dis002_summary_of_b_counts_only_b_and_a_is_unchanged(city):
+    client = city["client"]
+    b = client.get("/api/v1/summary", params={"district": B}).json()
+    assert b["devices"]["total"] == B_DEVICES
+    assert b["alarms"]["open"] == 0 and b["incidents"]["open"] == 0
+    a = client.get("/api/v1/summary", params={"district": A}).json()
+    before = city["summary_a"]
+    assert a["devices"]["total"] == before["devices"]["total"]
+    assert a["alarms"]["open"] == before["alarms"]["open"]
+    assert a["incidents"]["open"] == before["incidents"]["open"]
+    whole = client.get("/api/v1/summary").json()
+    assert whole["devices"]["total"] == before["devices"]["total"] + B_DEVICES
+
+
+def test_dis003_districts_route_lists_both_with_names_from_the_data(city):
+    client = city["client"]
+    rows = {r["id"]: r for r in client.get("/api/v1/districts").json()["districts"]}
+    assert rows[B]["name"] == "新桥区" and rows[A]["name"] == "虹口区"
+    assert rows[B]["devices"] == B_DEVICES
+    assert rows[A]["open_alarms"] == city["summary_a"]["alarms"]["open"]
+    english = client.get("/api/v1/districts", params={"lang": "en"}).json()["districts"]
+    assert {r["name"] for r in english} == {"Xinqiao District", "Hongkou District"}
+    layer = client.get("/api/v1/layers/devices", params={"district": B, "limit": 10000}).json()
+    assert layer["numberMatched"] == B_DEVICES
+
+
+def test_dis004_a_viewer_of_district_a_cannot_widen_to_b(city):
+    store, client = city["store"], city["client"]
+    places = services_of_app(city["app"]).atlas.places()
+    a_subs = places.subdistricts_of(A)
+    viewer = Viewer("a-only", "officer", subdistricts=a_subs)
+    with pytest.raises(OutOfScope):
+        viewer.in_district(places, B, viewer.store_scope)
+    assert viewer.districts(places) == [A]
+    # through the API: an officer of one of A's subdistricts
+    officer = TestClient(city["app"].server, base_url="http://localhost").__enter__()
+    add_user(store, "a-officer", "officer", subdistrict=sorted(a_subs)[0])
+    sign_in(officer, "a-officer")
+    assert officer.get("/api/v1/summary", params={"district": B}).status_code == 403
+    rows = officer.get("/api/v1/districts").json()["districts"]
+    assert [r["id"] for r in rows] == [A] and rows[0]["subdistricts"] == 1
+    assert client.get("/api/v1/summary", params={"district": "nowhere"}).status_code == 422
+
+
+def test_dis005_an_import_for_b_refuses_features_outside_b(city, tmp_path):
+    outside = gpd.GeoDataFrame({"id": ["x1"], "category": ["smoke"]},
+                               geometry=[shapely.Point(121.49, 31.26)], crs="EPSG:4326")
+    path = tmp_path / "stray.geojson"
+    export_layer(outside, path)
+    result = CliRunner().invoke(main, ["import", "devices", str(path), "--district", B,
+                                       "--db", city["db"]])
+    assert result.exit_code == 2 and "outside the district" in result.output
+    unknown = CliRunner().invoke(main, ["import", "devices", str(path), "--district", "zz",
+                                        "--db", city["db"]])
+    assert unknown.exit_code == 2 and "no district 'zz'" in unknown.output
+
+
+def test_dis006_places_name_districts_from_the_data():
+    subs = pd.DataFrame({"id": ["s1", "s2"], "name": ["甲", "乙"], "name_en": [None, None],
+                         "district_id": ["d1", "d2"]})
+    nbhs = pd.DataFrame({"id": ["n1"], "name": ["丙"], "subdistrict_id": ["s1"]})
+    dist = pd.DataFrame({"id": ["d1", "d2"], "name": ["一区", None], "name_en": ["One", None]})
+    places = Places.from_layers(subs, nbhs, dist)
+    assert places.is_city and places.districts == {"d1": "一区", "d2": "d2"}
+    assert places.in_lang("en").district_name("s1") == "One"
+    assert places.district_name() is None  # a city seen whole
+    assert places.subdistricts_of("d2") == frozenset({"s2"})
+    single = Places.from_layers(subs.iloc[:1], nbhs, dist.iloc[:1])
+    assert single.district_name() == "一区"
