@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from twin_dashboard.app import create_app, services_of_app
-
 from twin_dashboard.cli import main
 from twin_dashboard.config import GEODATA_DIR, Settings
 from twin_dashboard.domain.access import OutOfScope, Viewer
@@ -197,3 +196,53 @@ def test_dis006_places_name_districts_from_the_data():
     assert places.subdistricts_of("d2") == frozenset({"s2"})
     single = Places.from_layers(subs.iloc[:1], nbhs, dist.iloc[:1])
     assert single.district_name() == "一区"
+
+
+def _texts(component) -> list[str]:
+    """Every string in a Dash component tree."""
+    if isinstance(component, str):
+        return [component]
+    children = getattr(component, "children", None)
+    if children is None:
+        return []
+    if not isinstance(children, list | tuple):
+        children = [children]
+    return [text for child in children for text in _texts(child)]
+
+
+def test_dis007_screens_take_district_and_name_it_from_the_data(city):
+    from twin_dashboard.callbacks.pages import screen_page
+
+    services = services_of_app(city["app"])
+    boss = Viewer("boss", "commander")
+    page_b = " ".join(_texts(screen_page(services, boss, "desk", district=B)))
+    assert "新桥区一网统管" in page_b and "新桥区全域" in page_b and "虹口区" not in page_b
+    page_en = " ".join(_texts(screen_page(services, boss, "wall", district=A, lang="en")))
+    assert "Hongkou District Command Center" in page_en
+    whole = " ".join(_texts(screen_page(services, boss, "desk")))
+    assert "一网统管 · 数字孪生指挥" in whole and "新桥区一网统管" not in whole
+    # a viewer of A asking for B stays in A (pages are lenient: the viewer's home)
+    a_only = Viewer("a-only", "officer", subdistricts=services.atlas.places().subdistricts_of(A))
+    page = " ".join(_texts(screen_page(services, a_only, "desk", district=B)))
+    assert "虹口区全域" in page and "新桥区" not in page
+
+
+def test_dis008_the_city_map_shows_districts_with_kpis_and_b_alone_does_not(city):
+    from twin_dashboard.callbacks.map import map_data
+    from twin_dashboard.domain.places import MapScope
+
+    services = services_of_app(city["app"])
+    whole = map_data(services, MapScope(), None, "wall", "zh")
+    city_layer = next(x for x in whole["layers"] if x["id"] == "city")
+    assert city_layer["meta"]["pick"] == "districts"
+    labels = next(x for x in whole["layers"] if x["id"] == "city_labels")
+    texts = labels["data"]["columns"]["text"]
+    assert sorted(s.split("\n")[0] for s in texts) == ["新桥区", "虹口区"]
+    assert any(f"/{B_DEVICES}" in s for s in texts)  # B's devices online of its total
+    figures = {f.id: f for f in services.atlas.city(services.now())}
+    assert figures[B].devices == B_DEVICES and figures[B].name == "新桥区"
+    scope_b = services.atlas.places().district_place(B)
+    only_b = map_data(services, scope_b, ["devices"], "wall", "zh")
+    assert not any(x["id"].startswith("city") for x in only_b["layers"])
+    devices = next(x for x in only_b["layers"] if x["id"] == "devices")
+    assert devices["data"]["length"] == B_DEVICES

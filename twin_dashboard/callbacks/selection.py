@@ -24,7 +24,8 @@ from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 
 Selection = dict[str, str | None]
-PICK_SELECTS: dict[str, str] = {"neighborhoods": "neighborhood", "subdistricts": "subdistrict"}
+PICK_SELECTS: dict[str, str] = {"neighborhoods": "neighborhood", "subdistricts": "subdistrict",
+                                "districts": "district"}
 
 
 def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: str | None,
@@ -48,7 +49,8 @@ def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: s
         if kind is None:
             return None
         new = found.clean(pick["id"] if kind == "subdistrict" else None,
-                          pick["id"] if kind == "neighborhood" else None)
+                          pick["id"] if kind == "neighborhood" else None,
+                          pick["id"] if kind == "district" else None)
     else:
         return None
     return None if new == current else new
@@ -93,7 +95,9 @@ def scope_title(found: Places, selection: Selection | None, screen: dict | None)
     if not selection:
         return no_update
     name = found.name(selection.get("subdistrict"), selection.get("neighborhood"))
-    return scope_label(name, page_lang(screen), screen_of(screen))
+    return scope_label(name, page_lang(screen), screen_of(screen),
+                       found.district_name(selection.get("subdistrict"),
+                                           selection.get("district")))
 
 
 # The selection in the address bar, so a drill-down can be bookmarked and shared (the page
@@ -104,7 +108,7 @@ function(selection, screen) {
     const nu = window.dash_clientside.no_update;
     if (!selection) return nu;
     const params = new URLSearchParams(window.location.search);
-    for (const key of ["subdistrict", "neighborhood"]) {
+    for (const key of ["subdistrict", "neighborhood", "district"]) {
         if (selection[key]) { params.set(key, selection[key]); } else { params.delete(key); }
     }
     const query = params.toString();

@@ -10,7 +10,7 @@ scope falls back to the viewer's home) and :meth:`Viewer.checked` (API: refused 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from twin_dashboard.domain.places import MapScope, Places
@@ -77,12 +77,20 @@ class Viewer:
             return self.covers(scope.subdistrict, scope.neighborhood)
         if scope.subdistrict:
             return self.neighborhoods is None and self.covers(scope.subdistrict, None)
+        if scope.district:
+            return self.neighborhoods is None and (
+                self.subdistricts is None
+                or (scope.district_subdistricts or frozenset()) <= self.subdistricts)
         return self.subdistricts is None and self.neighborhoods is None
 
     def home(self, places: Places) -> MapScope:
         """The widest single place of the scope: where the viewer's screens open."""
         if self.allows(MapScope()):
             return MapScope()
+        whole = [places.district_place(d) for d in sorted(places.districts)]
+        for district in whole:  # a viewer of one district of a city: that district
+            if district.district and self.allows(district):
+                return district
         if self.neighborhoods is None:
             subs = sorted(self.subdistricts or ())
             return MapScope(subs[0]) if subs else MapScope()
@@ -98,12 +106,13 @@ class Viewer:
                 if self.allows(MapScope(s))}
         nbhs = {n: name for n, name in places.neighborhoods.items()
                 if self.covers(places.parent.get(n), n)}
-        return Places(subs, nbhs, {n: places.parent[n] for n in nbhs})
+        return replace(places, subdistricts=subs, neighborhoods=nbhs,
+                       parent={n: places.parent[n] for n in nbhs})
 
     def narrow(self, places: Places, subdistrict: str | None,
-               neighborhood: str | None) -> MapScope:
+               neighborhood: str | None, district: str | None = None) -> MapScope:
         """The asked place if the viewer may see all of it, else the viewer's home (lenient)."""
-        asked = places.resolve(subdistrict, neighborhood)
+        asked = places.resolve(subdistrict, neighborhood, district)
         return asked if self.allows(asked) else self.home(places)
 
     def checked(self, places: Places, subdistrict: str | None,

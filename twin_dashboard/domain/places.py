@@ -20,21 +20,30 @@ class MapScope:
 
     subdistrict: str | None = None
     neighborhood: str | None = None
+    # One district of a city, seen whole (``district=``), and its subdistricts; unset within
+    # a subdistrict, for a city seen whole and for a store of one district.
+    district: str | None = None
+    district_subdistricts: frozenset[str] | None = None
 
     @property
     def key(self) -> str:
         return (f"nbh:{self.neighborhood}" if self.neighborhood
-                else f"sub:{self.subdistrict}" if self.subdistrict else "district")
+                else f"sub:{self.subdistrict}" if self.subdistrict
+                else f"dst:{self.district}" if self.district else "district")
 
     @property
     def store_scope(self) -> Scope:
         """Both ids when known: the store's scoped reads use the subdistrict's index too."""
+        if self.district and not (self.subdistrict or self.neighborhood):
+            return Scope(self.district_subdistricts or frozenset())
         return Scope.of(self.subdistrict, self.neighborhood)
 
     @property
     def selection(self) -> dict[str, str | None]:
-        """The scope as the screens' ``ids.SELECTION`` store holds it."""
-        return {"subdistrict": self.subdistrict, "neighborhood": self.neighborhood}
+        """The scope as the screens' ``ids.SELECTION`` store holds it (``district`` only for
+        one district of a city seen whole)."""
+        chosen = {"subdistrict": self.subdistrict, "neighborhood": self.neighborhood}
+        return {**chosen, "district": self.district} if self.district else chosen
 
 
 @dataclass(frozen=True)
@@ -121,15 +130,27 @@ class Places:
             return self.subdistricts.get(subdistrict, subdistrict)
         return None
 
-    def resolve(self, subdistrict: str | None, neighborhood: str | None) -> MapScope:
-        """Known ids only; a neighborhood brings (and wins over) its own subdistrict."""
+    def resolve(self, subdistrict: str | None, neighborhood: str | None,
+                district: str | None = None) -> MapScope:
+        """Known ids only; a neighborhood brings (and wins over) its own subdistrict, a
+        subdistrict over a district; a district counts only in a city."""
         if neighborhood and neighborhood in self.parent:
             return MapScope(self.parent[neighborhood] or None, neighborhood)
-        return MapScope(subdistrict if subdistrict in self.subdistricts else None)
+        if subdistrict in self.subdistricts:
+            return MapScope(subdistrict)
+        return self.district_place(district)
 
-    def clean(self, subdistrict: str | None, neighborhood: str | None) -> dict[str, str | None]:
+    def district_place(self, district: str | None) -> MapScope:
+        """One district of a city as a scope; the whole (``MapScope()``) for an unknown id or
+        a store of one district (whose whole is that district)."""
+        if not self.is_city or district not in self.districts:
+            return MapScope()
+        return MapScope(district=district, district_subdistricts=self.subdistricts_of(district))
+
+    def clean(self, subdistrict: str | None, neighborhood: str | None,
+              district: str | None = None) -> dict[str, str | None]:
         """:meth:`resolve` as a selection dict."""
-        return self.resolve(subdistrict, neighborhood).selection
+        return self.resolve(subdistrict, neighborhood, district).selection
 
     def checked(self, subdistrict: str | None, neighborhood: str | None) -> MapScope:
         """The scope asked for, or ``ValueError`` naming an unknown or inconsistent id."""
@@ -146,7 +167,8 @@ class Places:
     def of_selection(self, selection: dict | None) -> MapScope:
         """A screen's ``ids.SELECTION`` (possibly stale or forged) as a resolved scope."""
         selection = selection or {}
-        return self.resolve(selection.get("subdistrict"), selection.get("neighborhood"))
+        return self.resolve(selection.get("subdistrict"), selection.get("neighborhood"),
+                            selection.get("district"))
 
 
 def _named(name: object, fallback: str) -> str:

@@ -60,14 +60,15 @@ def page_stores(screen: str, lang: str, selection: dict[str, str | None],
 
 
 def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
-           user: UserBadge | None = None) -> html.Header:
+           user: UserBadge | None = None, place: str | None = None) -> html.Header:
     """Title, scope, optional tools (selectors), freshness badges, the clock and who is
-    signed in."""
+    signed in; ``place``: the district shown, named by the data (``None``: a city whole)."""
+    key = profile(screen).title_key
+    title = t("app.title_of", lang, place=place) if place and key == "app.title" else t(key, lang)
     return html.Header([
-        html.Div([html.Span(className="brand-mark"),
-                  html.H1(t(profile(screen).title_key, lang))],
-                 className="brand"),
-        html.Div(scope_label(scope_name, lang, screen), id=ids.SCOPE_TITLE, className="scope"),
+        html.Div([html.Span(className="brand-mark"), html.H1(title)], className="brand"),
+        html.Div(scope_label(scope_name, lang, screen, place), id=ids.SCOPE_TITLE,
+                 className="scope"),
         html.Div(list(tools), className="tools"),
         html.Div(id=ids.FRESHNESS, className="freshness"),
         html.Div(id=ids.CLOCK_TEXT, className="clock"),
@@ -127,11 +128,18 @@ def audit_panel(lang: str) -> html.Aside:
                       **{"aria-label": t("audit.title", lang)})
 
 
-def scope_label(scope_name: str | None, lang: str, screen: str) -> list:
-    """The scope shown in the header: a place name (data) or the whole district."""
+def scope_label(scope_name: str | None, lang: str, screen: str,
+                place: str | None = None) -> list:
+    """The scope shown in the header: a place name (data), or the whole of the district
+    ``place`` (its name from the data), or the whole area."""
     prefix = ([html.Span(t("tablet.my_area", lang), className="scope-prefix")]
               if profile(screen).scope_prefix else [])
-    return prefix + [datum(scope_name) if scope_name else html.Span(t("scope.district", lang))]
+    return prefix + [datum(scope_name) if scope_name else html.Span(whole_scope(lang, place))]
+
+
+def whole_scope(lang: str, place: str | None) -> str:
+    """The words for a scope seen whole: "<district>全域", or "全域" without a name."""
+    return t("scope.district_of", lang, place=place) if place else t("scope.district", lang)
 
 
 def kpi_strip(lang: str) -> html.Div:
