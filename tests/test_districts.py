@@ -246,3 +246,59 @@ def test_dis008_the_city_map_shows_districts_with_kpis_and_b_alone_does_not(city
     assert not any(x["id"].startswith("city") for x in only_b["layers"])
     devices = next(x for x in only_b["layers"] if x["id"] == "devices")
     assert devices["data"]["length"] == B_DEVICES
+
+
+def test_dis009_replacing_one_districts_part_leaves_the_others_on_both_engines(store_url):
+    """``replace_layer(..., district=)`` on SQLite and PostGIS: only that district's rows go;
+    a row id that another district holds refuses the whole write."""
+    from twin_dashboard.store.base import StoreError, open_store
+
+    store = open_store(store_url)
+    try:
+        def subs(ids: list[str], district: str) -> gpd.GeoDataFrame:
+            return gpd.GeoDataFrame(
+                {"id": ids, "name": ids, "district_id": district},
+                geometry=[shapely.box(i, 0, i + 1, 1) for i in range(len(ids))],
+                crs="EPSG:4326")
+
+        store.replace_layer("subdistricts", subs(["a1", "a2"], "a"))
+        store.replace_layer("subdistricts", subs(["b1"], "b"), district="b")
+        store.replace_layer("subdistricts", subs(["b2", "b3"], "b"), district="b")
+        frame = store.read_layer("subdistricts")
+        assert dict(zip(frame["id"], frame["district_id"], strict=True)) == {
+            "a1": "a", "a2": "a", "b2": "b", "b3": "b"}
+        before = store.layer_fingerprint("subdistricts")
+        with pytest.raises(StoreError, match="nothing was changed"):
+            store.replace_layer("subdistricts", subs(["a1"], "b"), district="b")
+        assert store.layer_fingerprint("subdistricts") == before
+        district = gpd.GeoDataFrame({"id": ["b"], "name": ["乙"], "name_en": ["B"]},
+                                    geometry=[shapely.box(0, 0, 3, 1)], crs="EPSG:4326")
+        store.replace_layer("district", district.assign(id="a", name="甲"), district="a")
+        store.replace_layer("district", district, district="b")
+        names = store.read_layer("district").set_index("id")
+        assert names.loc["a", "name"] == "甲" and names.loc["b", "name_en"] == "B"
+    finally:
+        store.close()
+
+
+def test_dis010_an_older_sqlite_file_gains_the_district_columns(tmp_path):
+    import sqlite3
+
+    from twin_dashboard.store._migrations import DISTRICT_COLUMNS, columns
+    from twin_dashboard.store.base import open_store
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the shape before several districts
+        conn.execute("CREATE TABLE district (id TEXT PRIMARY KEY, name TEXT, adcode INTEGER, "
+                     "props TEXT, geom BLOB NOT NULL)")
+        conn.execute("CREATE TABLE devices (id TEXT PRIMARY KEY, category TEXT NOT NULL, "
+                     "name TEXT, subdistrict_id TEXT, neighborhood_id TEXT, building_id TEXT, "
+                     "household_id TEXT, installed_at INTEGER, lon REAL NOT NULL, "
+                     "lat REAL NOT NULL, props TEXT, geom BLOB NOT NULL)")
+        conn.execute("INSERT INTO devices (id, category, lon, lat, geom) "
+                     "VALUES ('d1', 'smoke', 121.5, 31.2, x'00')")
+    open_store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        for table, added in DISTRICT_COLUMNS.items():
+            assert set(added) <= set(columns(conn, table)), table
+        assert conn.execute("SELECT id, district_id FROM devices").fetchall() == [("d1", None)]
