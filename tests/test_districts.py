@@ -302,3 +302,32 @@ def test_dis010_an_older_sqlite_file_gains_the_district_columns(tmp_path):
         for table, added in DISTRICT_COLUMNS.items():
             assert set(added) <= set(columns(conn, table)), table
         assert conn.execute("SELECT id, district_id FROM devices").fetchall() == [("d1", None)]
+
+
+def test_dis011_generate_demo_districts_makes_a_city_seed_places_every_row(tmp_path):
+    """``generate-demo --districts 2``: two districts apart, ids unique, and seeded each
+    district counts the demo district's devices (rows placed by boundary)."""
+    from twin_dashboard.domain.summary import summarize
+    from twin_dashboard.seed import seed_store
+    from twin_dashboard.store.base import open_store
+
+    out = tmp_path / "city"
+    result = CliRunner().invoke(main, ["generate-demo", str(out), "--districts", "2"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    one = pd.read_csv(GEODATA_DIR / "devices.csv", dtype=str)
+    assert f"devices.csv {2 * len(one)}" in " ".join(result.stdout.split())
+    store = open_store(f"sqlite:///{tmp_path}/city.db")
+    try:
+        seed_store(store, out, now=T0)
+        places = Places.from_layers(store.read_layer("subdistricts"),
+                                    store.read_layer("neighborhoods"),
+                                    store.read_layer("district"))
+        assert places.districts == {"hongkou": "虹口区", "demo-02": "示范2区"}
+        devices = store.read_columns("devices", ["id", "district_id"])
+        assert devices["id"].is_unique and devices["district_id"].notna().all()
+        for district in places.districts:
+            figures = summarize(store, places.district_scope(district), T0)
+            assert figures["devices"]["total"] == len(one), district
+    finally:
+        store.close()

@@ -173,11 +173,13 @@ def export(layer: str, path: Path, crs: str, db_url: str | None) -> None:
 @main.command("generate-demo")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path),
                 default=GEODATA_DIR)
-def generate_demo(out_dir: Path) -> None:
+@click.option("--districts", default=1, show_default=True, type=click.IntRange(1, 40),
+              help="a demo city: the district copied N times side by side (benchmarks)")
+def generate_demo(out_dir: Path, districts: int) -> None:
     """Regenerate the demo district in OUT_DIR (deterministic, byte for byte)."""
-    from twin_dashboard.geo.demo import generate
+    from twin_dashboard.geo.demo import generate, generate_city
 
-    counts = generate(out_dir)
+    counts = generate(out_dir) if districts == 1 else generate_city(out_dir, districts)
     for name, n in counts.items():
         click.echo(f"{name:24s} {n:>8d}")
 

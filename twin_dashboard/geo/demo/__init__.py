@@ -45,9 +45,10 @@ from twin_dashboard.geo.demo._people import Household, Roster, Staff
 from twin_dashboard.geo.demo._readings import Reading
 from twin_dashboard.geo.demo._roads import Road, Zone
 from twin_dashboard.geo.demo._tables import World, counts, render
+from twin_dashboard.geo.demo._city import city_files, row_counts
 from twin_dashboard.geo.demo._write import write_files
 
-__all__ = ["AS_OF", "GENERATOR_VERSION", "SEED", "build", "generate"]
+__all__ = ["AS_OF", "GENERATOR_VERSION", "SEED", "build", "generate", "generate_city"]
 
 ROAD_GAP_M = 12.0  # neighborhoods keep this far from main roads
 
@@ -166,6 +167,16 @@ def generate(out_dir: Path) -> dict[str, int]:
     world = build()
     rows = counts(world)
     files = render(world)
+    files["manifest.json"] = manifest(rows)
+    write_files(Path(out_dir), files)
+    return dict(sorted(rows.items()))
+
+
+def generate_city(out_dir: Path, districts: int) -> dict[str, int]:
+    """Write a demo city of ``districts`` copies of the demo district (``_city.py``: the
+    city-scale benchmark's data) into ``out_dir``; returns rows per file."""
+    files = city_files(render(build()), districts)
+    rows = row_counts(files)
     files["manifest.json"] = manifest(rows)
     write_files(Path(out_dir), files)
     return dict(sorted(rows.items()))
