@@ -41,12 +41,13 @@ function(pathname) {
 # Dash's page title is fixed per page; the language comes from the query and the district's
 # name from the data (the header's title names it), so set it here: "<header title> · <screen>".
 SET_TITLE = """
-function(screen) {
+function(screen, title) {
     const screens = %s;
-    const heading = document.querySelector(".brand h1");
+    const heading = typeof title === "string" ? title
+        : (document.querySelector(".brand h1") || {}).textContent;
     if (screen && screens[screen.lang] && heading) {
         const name = screens[screen.lang][screen.screen];
-        document.title = name ? heading.textContent + " · " + name : document.title;
+        document.title = name ? heading + " · " + name : document.title;
     }
     return window.dash_clientside.no_update;
 }
@@ -116,4 +117,5 @@ def register(app: Dash, services: Services) -> None:
     app.clientside_callback(PICK_SCREEN, Output(PICKER_LOCATION, "href"),
                             Input(PICKER_LOCATION, "pathname"))
     app.clientside_callback(SET_TITLE % json.dumps(_titles(), ensure_ascii=False),
-                            Output(ids.SCREEN, "id"), Input(ids.SCREEN, "data"))
+                            Output(ids.SCREEN, "id"), Input(ids.SCREEN, "data"),
+                            Input(ids.APP_TITLE, "children", allow_optional=True))

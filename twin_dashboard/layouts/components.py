@@ -63,10 +63,9 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
            user: UserBadge | None = None, place: str | None = None) -> html.Header:
     """Title, scope, optional tools (selectors), freshness badges, the clock and who is
     signed in; ``place``: the district shown, named by the data (``None``: a city whole)."""
-    key = profile(screen).title_key
-    title = t("app.title_of", lang, place=place) if place and key == "app.title" else t(key, lang)
     return html.Header([
-        html.Div([html.Span(className="brand-mark"), html.H1(title)], className="brand"),
+        html.Div([html.Span(className="brand-mark"),
+                  html.H1(app_title(screen, lang, place), id=ids.APP_TITLE)], className="brand"),
         html.Div(scope_label(scope_name, lang, screen, place), id=ids.SCOPE_TITLE,
                  className="scope"),
         html.Div(list(tools), className="tools"),
@@ -74,6 +73,12 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
         html.Div(id=ids.CLOCK_TEXT, className="clock"),
         *([user_menu(user, lang)] if user else []),
     ], className="header")
+
+
+def app_title(screen: str, lang: str, place: str | None) -> str:
+    """The screen's title, naming the district ``place`` (from the data) when there is one."""
+    key = profile(screen).title_key
+    return t("app.title_of", lang, place=place) if place and key == "app.title" else t(key, lang)
 
 
 def user_menu(user: UserBadge, lang: str) -> html.Div:

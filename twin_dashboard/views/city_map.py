@@ -44,20 +44,23 @@ def city_layers(districts: gpd.GeoDataFrame, figures: Sequence[DistrictFigures],
                      get_polygon="@@=polygon", get_fill_color="@@=fill",
                      get_line_color=BASE[theme]["selected"][:3] + [230], stroked=True,
                      filled=True, line_width_min_pixels=3, parameters=ON_TOP)
+    # Above each district's northern edge: clear of its own subdistricts' labels.
     points = shown.geometry.representative_point()
+    north = shown.geometry.bounds["maxy"].to_numpy() if len(shown) else np.zeros(0)
     labels = column_data(len(shown), {
-        "id": [f.id for f in rows],
+        "id": [f.id for f in rows], "name": [f.name for f in rows],
         "text": [t("city.label", lang, name=f.name, online=f.devices_online, devices=f.devices,
                    alarms=f.open_alarms, incidents=f.open_incidents, breaches=f.sla_breaches)
                  for f in rows],
         "lon": rounded(points.x if len(shown) else np.zeros(0)),
-        "lat": rounded(points.y if len(shown) else np.zeros(0)),
+        "lat": rounded(north),
     })
     text = layer("TextLayer", "city_labels", labels, get_position="@@=[lon, lat]",
                  get_text="@@=text", get_size=LABEL_SIZE, get_color=BASE[theme]["text"],
                  character_set="auto", font_family=FONT_STACK, font_weight=700,
                  billboard=True, font_settings={"sdf": True, "fontSize": 48, "buffer": 6},
                  outline_width=3, outline_color=BASE[theme]["background"][:3] + [230],
-                 get_text_anchor="middle", get_alignment_baseline="center",
+                 get_text_anchor="middle", get_alignment_baseline="bottom",
+                 get_pixel_offset=[0, -10],
                  line_height=1.25, parameters={"depthCompare": "always"})
     return [polygons, text]

@@ -38,6 +38,7 @@ from twin_dashboard.geo.demo import (
 from twin_dashboard.geo.demo._alarms import Alarm, States
 from twin_dashboard.geo.demo._base import AS_OF, GENERATOR_VERSION, SEED, Area, geom_to_xy, rng
 from twin_dashboard.geo.demo._buildings import Building
+from twin_dashboard.geo.demo._city import city_files, row_counts
 from twin_dashboard.geo.demo._devices import Device
 from twin_dashboard.geo.demo._incidents import Incident
 from twin_dashboard.geo.demo._patrols import Patrol
@@ -45,7 +46,6 @@ from twin_dashboard.geo.demo._people import Household, Roster, Staff
 from twin_dashboard.geo.demo._readings import Reading
 from twin_dashboard.geo.demo._roads import Road, Zone
 from twin_dashboard.geo.demo._tables import World, counts, render
-from twin_dashboard.geo.demo._city import city_files, row_counts
 from twin_dashboard.geo.demo._write import write_files
 
 __all__ = ["AS_OF", "GENERATOR_VERSION", "SEED", "build", "generate", "generate_city"]
