@@ -22,7 +22,7 @@ from twin_dashboard.views.theme import BASE, FONT_STACK, Theme
 FILL_ALPHA = 60  # the base board's buildings and roads show through
 ALERT_RGB = (255, 99, 71)  # a district with an SLA breach is tinted as a warning
 # At distance on the wall: the district's name and four figures in three lines.
-LABEL_SIZE = 22
+LABEL_SIZE = 26
 
 
 def city_layers(districts: gpd.GeoDataFrame, figures: Sequence[DistrictFigures],
