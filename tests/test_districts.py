@@ -331,3 +331,31 @@ def test_dis011_generate_demo_districts_makes_a_city_seed_places_every_row(tmp_p
             assert figures["devices"]["total"] == len(one), district
     finally:
         store.close()
+
+
+def test_dis012_a_district_pick_drills_in_on_every_screen_and_selectors_keep_it():
+    from twin_dashboard.callbacks.selection import next_selection
+    from twin_dashboard.layouts import ids
+
+    subs = pd.DataFrame({"id": ["s1", "s2"], "name": ["甲", "乙"], "district_id": ["d1", "d2"]})
+    nbhs = pd.DataFrame({"id": ["n2"], "name": ["丙"], "subdistrict_id": ["s2"]})
+    places = Places.from_layers(subs, nbhs, pd.DataFrame({"id": ["d1", "d2"],
+                                                          "name": ["一区", "二区"]}))
+    pick = {"layer": "districts", "id": "d2"}
+    for screen in ("wall", "desk", "tablet"):
+        new = next_selection(ids.MAP_PICK, None, None, pick, {}, {"screen": screen}, places)
+        assert new == {"subdistrict": None, "neighborhood": None, "district": "d2"}, screen
+    inside = {"subdistrict": None, "neighborhood": None, "district": "d2"}
+    cleared = next_selection(ids.SUBDISTRICT_SELECT, None, None, None,
+                             {"subdistrict": "s2", "neighborhood": None}, {"screen": "desk"},
+                             places)
+    assert cleared == {"subdistrict": None, "neighborhood": None}  # no district: the city
+    kept = next_selection(ids.NEIGHBORHOOD_SELECT, None, None, None,
+                          {**inside, "neighborhood": "n2"}, {"screen": "desk"}, places)
+    assert kept == inside
+    scope = places.resolve(None, None, "d2")
+    assert scope.key == "dst:d2" and scope.store_scope.subdistrict_ids == frozenset({"s2"})
+    assert places.resolve("s1", None, "d2").key == "sub:s1"  # a subdistrict wins
+    one = Places.from_layers(subs.iloc[:1], nbhs.iloc[:0], pd.DataFrame(
+        {"id": ["d1"], "name": ["一区"]}))
+    assert one.resolve(None, None, "d1") == places.resolve(None, None, None)  # one district

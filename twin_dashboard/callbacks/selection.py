@@ -44,8 +44,9 @@ def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: s
     elif trigger == ids.SEARCH_PICK and pick:  # a search result: its place (callbacks/search)
         chosen = pick.get("select") or {}
         new = found.clean(chosen.get("subdistrict"), chosen.get("neighborhood"))
-    elif trigger == ids.MAP_PICK and pick and profile(screen.get("screen")).selectors:
-        kind = PICK_SELECTS.get(pick.get("layer", ""))
+    elif trigger == ids.MAP_PICK and pick and (profile(screen.get("screen")).selectors
+                                               or pick.get("layer") == "districts"):
+        kind = PICK_SELECTS.get(pick.get("layer", ""))  # a city's district: on every screen
         if kind is None:
             return None
         new = found.clean(pick["id"] if kind == "subdistrict" else None,
