@@ -169,6 +169,18 @@ def test_dis004_a_viewer_of_district_a_cannot_widen_to_b(city):
     rows = officer.get("/api/v1/districts").json()["districts"]
     assert [r["id"] for r in rows] == [A] and rows[0]["subdistricts"] == 1
     assert client.get("/api/v1/summary", params={"district": "nowhere"}).status_code == 422
+    # an account of one district (user create --district): its whole scope is that district
+    chief = TestClient(city["app"].server, base_url="http://localhost").__enter__()
+    add_user(store, "a-commander", "commander", district=A)
+    sign_in(chief, "a-commander")
+    assert chief.get("/api/v1/summary").json()["devices"]["total"] == \
+        city["summary_a"]["devices"]["total"]
+    assert chief.get("/api/v1/summary", params={"district": B}).status_code == 403
+    assert [r["id"] for r in chief.get("/api/v1/districts").json()["districts"]] == [A]
+    with pytest.raises(ValueError, match="unknown district 'zz'"):
+        add_user(store, "z-commander", "commander", district="zz")
+    with pytest.raises(ValueError, match="--district does not apply"):
+        add_user(store, "d-officer", "officer", subdistrict=sorted(a_subs)[0], district=A)
 
 
 def test_dis005_an_import_for_b_refuses_features_outside_b(city, tmp_path):

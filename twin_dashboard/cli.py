@@ -283,11 +283,13 @@ def user() -> None:
 @click.option("--zone", "zones", multiple=True, metavar="ID",
               help="a road chief's patrol zone (repeat for more)")
 @click.option("--person", default=None, metavar="ID", help="the person (people.id) it is")
+@click.option("--district", default=None, metavar="ID",
+              help="a commander's or admin's one district of a city (default: all of it)")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @db_option
 def user_create(name: str, role: str, subdistrict: str | None, neighborhoods: tuple[str, ...],
-                zones: tuple[str, ...], person: str | None, password_stdin: bool,
-                db_url: str | None) -> None:
+                zones: tuple[str, ...], person: str | None, district: str | None,
+                password_stdin: bool, db_url: str | None) -> None:
     """Create account NAME with a role, an area and a password."""
     from twin_dashboard.domain.accounts import Area, check_area, create_user
     from twin_dashboard.domain.roles import ROLES
@@ -298,7 +300,7 @@ def user_create(name: str, role: str, subdistrict: str | None, neighborhoods: tu
                                    "(kiosks: `twin-dashboard kiosk create`)"))
     store = _open(db_url)
     try:
-        area = Area(subdistrict, neighborhoods, zones)
+        area = Area(subdistrict, neighborhoods, zones, district)
         check_area(store, ROLES[role].area, area, person)  # refuse before asking a password
         password = _new_password(password_stdin)
         create_user(store, name, role, area, person_id=person, password=password,

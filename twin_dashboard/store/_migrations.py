@@ -115,7 +115,7 @@ def _users_add_rotation(conn: sqlite3.Connection, _schema: str) -> None:
 
 # Columns several districts added (DESIGN §4.4): table -> the columns it gained.
 DISTRICT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "district": ("name_en",),
+    "district": ("name_en",), "users": ("district_id",),
     **{table: ("district_id",) for table in (
         "subdistricts", "neighborhoods", "buildings", "roads", "landcover", "addresses",
         "patrol_zones", "devices")},

@@ -184,6 +184,8 @@ CREATE TABLE IF NOT EXISTS users (
     zone_ids TEXT,                -- ';'-separated patrol zones (road chiefs)
     password_hash TEXT,           -- argon2id; NULL for kiosks (they enrol instead)
     created_at INTEGER NOT NULL, disabled_at INTEGER,
+    -- district_id: a district-wide role's or kiosk's one district of a city (NULL: all of it)
+    district_id TEXT,
     rotate_s INTEGER              -- a kiosk's rotation through its subdistricts, seconds
 );
 -- Server-side sessions: the cookie holds a random id, the store its SHA-256 only, so a sign-out

@@ -11,3 +11,5 @@ ALTER TABLE addresses ADD COLUMN district_id text;
 ALTER TABLE patrol_zones ADD COLUMN district_id text;
 ALTER TABLE devices ADD COLUMN district_id text;
 CREATE INDEX subdistricts_district ON subdistricts (district_id);
+-- A district-wide role (commander, admin) or a kiosk limited to one district of a city.
+ALTER TABLE users ADD COLUMN district_id text;
