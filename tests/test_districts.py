@@ -371,3 +371,19 @@ def test_dis012_a_district_pick_drills_in_on_every_screen_and_selectors_keep_it(
     one = Places.from_layers(subs.iloc[:1], nbhs.iloc[:0], pd.DataFrame(
         {"id": ["d1"], "name": ["一区"]}))
     assert one.resolve(None, None, "d1") == places.resolve(None, None, None)  # one district
+
+
+def test_dis013_subdistricts_stored_before_several_districts_are_placed_by_shape():
+    """A store migrated from one district (rows without ``district_id``) that onboards a
+    second: its old subdistricts still belong to their district, by where they lie."""
+    subs = gpd.GeoDataFrame({"id": ["old1", "new1"], "name": ["旧", "新"],
+                             "district_id": [None, "d2"]},
+                            geometry=[shapely.box(0, 0, 1, 1), shapely.box(5, 0, 6, 1)],
+                            crs="EPSG:4326")
+    dist = gpd.GeoDataFrame({"id": ["d1", "d2"], "name": ["一区", "二区"]},
+                            geometry=[shapely.box(-1, -1, 2, 2), shapely.box(4, -1, 7, 2)],
+                            crs="EPSG:4326")
+    places = Places.from_layers(subs, pd.DataFrame(columns=["id", "name", "subdistrict_id"]),
+                                dist)
+    assert places.district_of == {"old1": "d1", "new1": "d2"}
+    assert places.subdistricts_of("d1") == frozenset({"old1"})

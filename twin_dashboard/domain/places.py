@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import geopandas as gpd
 import pandas as pd
 
+from twin_dashboard.geo.importer import place_in_districts
+from twin_dashboard.geo.layers import layer_spec
 from twin_dashboard.store.base import Scope
 
 
@@ -69,8 +72,7 @@ class Places:
         english = {i: str(n) for frame in (subs, nbhs, dsts) if "name_en" in frame
                    for i, n in zip(frame["id"], frame["name_en"], strict=True)
                    if isinstance(n, str) and n.strip()}
-        district_of = ({s: d for s, d in zip(subs["id"], subs["district_id"], strict=True)
-                        if isinstance(d, str) and d} if "district_id" in subs else {})
+        district_of = _districts_of(subs, district)
         return cls(dict(zip(subs["id"], subs["name"], strict=True)),
                    dict(zip(nbhs["id"], nbhs["name"], strict=True)),
                    dict(zip(nbhs["id"], nbhs["subdistrict_id"], strict=True)), english,
@@ -169,6 +171,22 @@ class Places:
         selection = selection or {}
         return self.resolve(selection.get("subdistrict"), selection.get("neighborhood"),
                             selection.get("district"))
+
+
+def _districts_of(subdistricts: pd.DataFrame,
+                  district: pd.DataFrame | None) -> dict[str, str]:
+    """Subdistrict id -> district id: the rows' own ``district_id``; rows stored before
+    several districts (none) are placed by their shape in the district holding them."""
+    subs = subdistricts.copy()
+    if "district_id" not in subs:
+        subs["district_id"] = None
+    named = subs["district_id"].notna() & (subs["district_id"].astype(str) != "")
+    subs["district_id"] = subs["district_id"].astype(object).where(named, None)
+    shaped = isinstance(subs, gpd.GeoDataFrame) and isinstance(district, gpd.GeoDataFrame)
+    if not named.all() and shaped and len(district) and len(subs):
+        subs = place_in_districts(layer_spec("subdistricts"), subs, district, None)
+    return {s: d for s, d in zip(subs["id"], subs["district_id"], strict=True)
+            if isinstance(d, str) and d}
 
 
 def _named(name: object, fallback: str) -> str:
