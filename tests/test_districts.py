@@ -387,3 +387,15 @@ def test_dis013_subdistricts_stored_before_several_districts_are_placed_by_shape
                                 dist)
     assert places.district_of == {"old1": "d1", "new1": "d2"}
     assert places.subdistricts_of("d1") == frozenset({"old1"})
+
+
+def test_dis014_the_live_stream_takes_district(city):
+    """``/api/v1/live?district=``: narrowed like the other routes (unknown 422, outside 403)."""
+    client = city["client"]
+    assert client.get("/api/v1/live", params={"district": "nowhere"}).status_code == 422
+    places = services_of_app(city["app"]).atlas.places()
+    add_user(city["store"], "l-officer", "officer",
+             subdistrict=sorted(places.subdistricts_of(A))[0])
+    officer = TestClient(city["app"].server, base_url="http://localhost").__enter__()
+    sign_in(officer, "l-officer")
+    assert officer.get("/api/v1/live", params={"district": B}).status_code == 403
