@@ -334,7 +334,8 @@ SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
           f"{ids.DETAILS_PANEL}.children", ".._pages_content.children..._pages_store.data..",
-          f"..{ids.SCOPE_TITLE}.children...{ids.APP_TITLE}.children..", ROAD_CHIEF_BOARD,
+          f"..{ids.SCOPE_TITLE}.children...{ids.APP_TITLE}.children...{ids.APP_TITLE}.title..",
+          ROAD_CHIEF_BOARD,
           f"{ids.SEARCH_RESULTS}.children", f"..{ids.SEARCH_PICK}.data...{ids.SEARCH_RESULTS}"
           ".children"]
 

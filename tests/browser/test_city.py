@@ -98,6 +98,7 @@ def test_city001_the_city_lists_both_districts_and_a_click_drills_in(city_server
         wait_for(driver, "document.querySelector('.brand h1').textContent"
                  ".indexOf('新桥区') === 0", 30)
         assert f"district={B}" in driver.current_url
+        wait_for(driver, "document.title.indexOf('新桥区一网统管') === 0", 30)
         assert "city" not in status(driver)["layers"]  # one district: no city labels
         assert A not in driver.find_element("css selector", ".scope").text
         assert console_errors(driver) == []

@@ -39,12 +39,12 @@ function(pathname) {
 """
 
 # Dash's page title is fixed per page; the language comes from the query and the district's
-# name from the data (the header's title names it), so set it here: "<header title> · <screen>".
+# name from the data (the header title's tooltip names it), so set it here: "<title> · <screen>".
 SET_TITLE = """
 function(screen, title) {
     const screens = %s;
     const heading = typeof title === "string" ? title
-        : (document.querySelector(".brand h1") || {}).textContent;
+        : (document.querySelector(".brand h1") || {}).title;
     if (screen && screens[screen.lang] && heading) {
         const name = screens[screen.lang][screen.screen];
         document.title = name ? heading + " · " + name : document.title;
@@ -118,4 +118,4 @@ def register(app: Dash, services: Services) -> None:
                             Input(PICKER_LOCATION, "pathname"))
     app.clientside_callback(SET_TITLE % json.dumps(_titles(), ensure_ascii=False),
                             Output(ids.SCREEN, "id"), Input(ids.SCREEN, "data"),
-                            Input(ids.APP_TITLE, "children", allow_optional=True))
+                            Input(ids.APP_TITLE, "title", allow_optional=True))

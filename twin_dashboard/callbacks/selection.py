@@ -19,7 +19,7 @@ from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import ids
-from twin_dashboard.layouts.components import app_title, scope_label
+from twin_dashboard.layouts.components import app_title, full_title, scope_label
 from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 
@@ -94,14 +94,15 @@ def select(found: Places, subdistrict, neighborhood, pick, current, screen,
 
 
 def scope_title(found: Places, selection: Selection | None,
-                screen: dict | None) -> tuple[list, str]:
-    """The header's scope and title for a selection (the title names its district)."""
+                screen: dict | None) -> tuple[list, str, str]:
+    """The header's scope and titles for a selection (the titles name its district)."""
     if not selection:
-        return no_update, no_update
+        return no_update, no_update, no_update
     name = found.name(selection.get("subdistrict"), selection.get("neighborhood"))
     place = found.district_name(selection.get("subdistrict"), selection.get("district"))
     lang, shown = page_lang(screen), screen_of(screen)
-    return scope_label(name, lang, shown, place), app_title(shown, lang, place)
+    return (scope_label(name, lang, shown, place), app_title(shown, lang, place),
+            full_title(lang, place))
 
 
 # The selection in the address bar, so a drill-down can be bookmarked and shared (the page
@@ -156,6 +157,7 @@ def register(app: Dash, services: Services) -> None:
         screen))
     app.callback(
         Output(ids.SCOPE_TITLE, "children"), Output(ids.APP_TITLE, "children"),
+        Output(ids.APP_TITLE, "title"),
         Input(ids.SELECTION, "data"),
         State(ids.SCREEN, "data"), prevent_initial_call=True,
     )(lambda selection, screen: scope_title(places(screen), selection, screen))

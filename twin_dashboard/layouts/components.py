@@ -65,7 +65,8 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
     signed in; ``place``: the district shown, named by the data (``None``: a city whole)."""
     return html.Header([
         html.Div([html.Span(className="brand-mark"),
-                  html.H1(app_title(screen, lang, place), id=ids.APP_TITLE)], className="brand"),
+                  html.H1(app_title(screen, lang, place), id=ids.APP_TITLE,
+                          title=full_title(lang, place))], className="brand"),
         html.Div(scope_label(scope_name, lang, screen, place), id=ids.SCOPE_TITLE,
                  className="scope"),
         html.Div(list(tools), className="tools"),
@@ -75,10 +76,16 @@ def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
     ], className="header")
 
 
+def full_title(lang: str, place: str | None) -> str:
+    """The app's full title, naming the district ``place`` (from the data) when there is one:
+    the page's title and the header's tooltip."""
+    return t("app.title_of", lang, place=place) if place else t("app.title", lang)
+
+
 def app_title(screen: str, lang: str, place: str | None) -> str:
-    """The screen's title, naming the district ``place`` (from the data) when there is one."""
+    """The header's title: the full one, or the screen's short one (a tablet's)."""
     key = profile(screen).title_key
-    return t("app.title_of", lang, place=place) if place and key == "app.title" else t(key, lang)
+    return full_title(lang, place) if key == "app.title" else t(key, lang)
 
 
 def user_menu(user: UserBadge, lang: str) -> html.Div:
