@@ -52,6 +52,8 @@
       q.push("neighborhood=" + encodeURIComponent(selection.neighborhood));
     } else if (selection && selection.subdistrict) {
       q.push("subdistrict=" + encodeURIComponent(selection.subdistrict));
+    } else if (selection && selection.district) {  // one district of a city
+      q.push("district=" + encodeURIComponent(selection.district));
     }
     return LIVE_URL + (q.length ? "?" + q.join("&") : "");
   }

@@ -119,7 +119,8 @@ GET_ROUTES = ["/api/v1/summary", "/api/v1/layers/devices", "/api/v1/alarms",
               "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
               "/api/v1/incidents/{inc}", "/api/v1/reports/daily.xlsx",
               "/api/v1/brain/counts", "/api/v1/brain/people", "/api/v1/brain/gaps",
-              "/api/v1/replay/delta", "/api/v1/search?q=h1"]
+              "/api/v1/replay/delta", "/api/v1/search?q=h1",
+              "/api/v1/districts"]
 POST_ROUTES = ["/api/v1/alarms/{near}/ack", "/api/v1/alarms/{near}/escalate",
                "/api/v1/alarms/{near}/close", "/api/v1/alarms/{near}/incident",
                "/api/v1/reveal", "/api/v1/visits", "/api/v1/patrols", "/api/v1/incidents",
@@ -333,7 +334,8 @@ SCOPED = [f"{ids.SUMMARY}.data", f"{ids.MAP_DATA}.data", f"{ids.MAP_VIEW}.data",
           ".children..", f"{ids.INCIDENT_TREND_CHART}.figure", f"{ids.COVERAGE_CHART}.figure",
           f"{ids.SELECTION}.data", "..neighborhood-select.options...neighborhood-select.value..",
           f"{ids.DETAILS_PANEL}.children", ".._pages_content.children..._pages_store.data..",
-          f"{ids.SCOPE_TITLE}.children", ROAD_CHIEF_BOARD,
+          f"..{ids.SCOPE_TITLE}.children...{ids.APP_TITLE}.children...{ids.APP_TITLE}.title..",
+          ROAD_CHIEF_BOARD,
           f"{ids.SEARCH_RESULTS}.children", f"..{ids.SEARCH_PICK}.data...{ids.SEARCH_RESULTS}"
           ".children"]
 
@@ -726,3 +728,15 @@ def test_mat028_only_an_admin_loads_and_saves_tags_on_the_desk(world, who):
     text = _call(clients[who], app, BRAIN_TAGS, bad, f"{ids.BRAIN_TAG_SAVE}.n_clicks").text
     assert "nobody" in text
     store.set_person_tags("p-duty2", "")  # as it was, for the other tests of the module
+
+
+
+@pytest.mark.parametrize("who", IN_SCOPE + ["officer2"])
+def test_mat_districts_answer_each_signed_in_caller(world, who):
+    """GET /api/v1/districts answers every role (this world stores no district layer: an
+    empty list); an unknown district= is refused by name. Scope per district: test_districts.py."""
+    _, clients, _ = world
+    client = clients[who]
+    assert client.get("/api/v1/districts").json()["districts"] == []
+    refused = client.get("/api/v1/summary", params={"district": "atlantis"})
+    assert refused.status_code == 422 and "atlantis" in refused.json()["detail"]

@@ -31,7 +31,7 @@ SUBDISTRICT_IDS = {"ouyanglu", "quyanglu", "guangzhonglu", "jiaxinglu", "liangch
                    "jiangwanzhen", "sichuanbeilu", "beiwaitan"}
 # geodata/README.md, column for column.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "district.geojson": ("id", "name", "adcode"),
+    "district.geojson": ("id", "name", "adcode", "name_en"),
     "subdistricts.geojson": ("id", "name", "name_en"),
     "neighborhoods.geojson": ("id", "name", "name_en", "subdistrict_id"),
     "buildings.geojson": ("id", "name", "floors", "kind", "subdistrict_id", "neighborhood_id"),

@@ -46,7 +46,7 @@ def polygon_feature(shape: shapely.Geometry, **props) -> dict:
 
 def test_district_frame_shape(district):
     frame = district.frame
-    assert list(frame.columns) == ["id", "name", "adcode", "props", "geometry"]
+    assert list(frame.columns) == ["id", "name", "adcode", "name_en", "props", "geometry"]
     assert frame.crs == "EPSG:4326"
     assert frame.loc[0, "id"] == "district-001"
     assert (frame.loc[0, "name"], frame.loc[0, "adcode"]) == ("虹口区", 310109)
@@ -59,7 +59,10 @@ def test_district_frame_shape(district):
 def test_gcj02_conversion_makes_district_and_subdistricts_agree(realdata, district):
     subdistricts = prepare_import("subdistricts", realdata / SUBDISTRICTS,
                                   district=district.frame)
-    assert list(subdistricts.frame.columns) == ["id", "name", "name_en", "props", "geometry"]
+    assert list(subdistricts.frame.columns) == ["id", "name", "name_en", "district_id", "props",
+                                                "geometry"]
+    # each row is placed in the one stored district whose boundary holds it
+    assert set(subdistricts.frame["district_id"]) == set(district.frame["id"])
     assert len(subdistricts.frame) == 8
     assert subdistricts.frame.loc[0, "id"] == "subdistricts-001"
     assert subdistricts.frame["name"].str.endswith("街道").all()
@@ -102,7 +105,7 @@ def test_addresses_drop_outside(realdata, district):
     assert any("'新建路145号'" in line for line in prepared.notes)
     frame = prepared.frame
     assert list(frame.columns) == ["id", "address", "subdistrict_id", "neighborhood_id",
-                                   "building_id", "props", "geometry"]
+                                   "building_id", "district_id", "props", "geometry"]
     assert "addresses-1379" not in set(frame["id"])  # ids follow the file's rows
     assert frame.loc[0, "props"]["street_level"] == "凉城新村街道"
     assert frame.geometry.within(district.frame.union_all().buffer(0.01)).all()

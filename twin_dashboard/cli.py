@@ -136,18 +136,23 @@ def _check_workers(settings: Settings) -> None:
 @click.option("--encoding", default=None, metavar="CODEC",
               help="text encoding of the file, e.g. gb18030 or utf-8 (default: what the file "
                    "declares; a shapefile without .cpg: UTF-8 if it decodes, else GB18030)")
+@click.option("--district", "district_id", default=None, metavar="ID",
+              help="replace only this district's part of LAYER (a city of several districts); "
+                   "for the district layer, the file's one boundary becomes district ID")
 @db_option
 def import_(layer: str, path: Path, crs: str | None, drop_outside: bool, encoding: str | None,
-            db_url: str | None) -> None:
-    """Replace LAYER with the features of PATH, all or nothing."""
+            district_id: str | None, db_url: str | None) -> None:
+    """Replace LAYER (or one district's part of it) with the features of PATH, all or
+    nothing."""
     from twin_dashboard.geo.importer import ImportRefused, prepare_import
 
     store = _open(db_url)
     try:
         district = None if layer == "district" else store.read_layer("district")
         prepared = prepare_import(layer, path, crs=crs, district=district,
-                                  drop_outside=drop_outside, progress=True, encoding=encoding)
-        count = store.replace_layer(layer, prepared.frame)
+                                  drop_outside=drop_outside, progress=True, encoding=encoding,
+                                  district_id=district_id)
+        count = store.replace_layer(layer, prepared.frame, district=district_id)
         from twin_dashboard.domain import audit as trail
 
         trail.record(store, _now(), _by(), "import", layer, detail=f"{count} features from {path}")
@@ -189,11 +194,14 @@ def export(layer: str, path: Path, crs: str, db_url: str | None) -> None:
                 default=GEODATA_DIR)
 @click.option("--devices", type=click.IntRange(25), default=None, metavar="N",
               help="about N devices over the 25 neighborhoods (default: ~25k)")
-def generate_demo(out_dir: Path, devices: int | None) -> None:
+@click.option("--districts", default=1, show_default=True, type=click.IntRange(1, 40),
+              help="a demo city: the district copied N times side by side (benchmarks)")
+def generate_demo(out_dir: Path, devices: int | None, districts: int) -> None:
     """Regenerate the demo district in OUT_DIR (deterministic, byte for byte)."""
-    from twin_dashboard.geo.demo import generate
+    from twin_dashboard.geo.demo import generate, generate_city
 
-    counts = generate(out_dir, devices=devices)
+    counts = (generate(out_dir, devices=devices) if districts == 1
+              else generate_city(out_dir, districts, devices=devices))
     for name, n in counts.items():
         click.echo(f"{name:24s} {n:>8d}")
 
@@ -297,11 +305,13 @@ def user() -> None:
 @click.option("--zone", "zones", multiple=True, metavar="ID",
               help="a road chief's patrol zone (repeat for more)")
 @click.option("--person", default=None, metavar="ID", help="the person (people.id) it is")
+@click.option("--district", default=None, metavar="ID",
+              help="a commander's or admin's one district of a city (default: all of it)")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @db_option
 def user_create(name: str, role: str, subdistrict: str | None, neighborhoods: tuple[str, ...],
-                zones: tuple[str, ...], person: str | None, password_stdin: bool,
-                db_url: str | None) -> None:
+                zones: tuple[str, ...], person: str | None, district: str | None,
+                password_stdin: bool, db_url: str | None) -> None:
     """Create account NAME with a role, an area and a password."""
     from twin_dashboard.domain.accounts import Area, check_area, create_user
     from twin_dashboard.domain.roles import ROLES
@@ -312,7 +322,7 @@ def user_create(name: str, role: str, subdistrict: str | None, neighborhoods: tu
                                    "(kiosks: `twin-dashboard kiosk create`)"))
     store = _open(db_url)
     try:
-        area = Area(subdistrict, neighborhoods, zones)
+        area = Area(subdistrict, neighborhoods, zones, district)
         check_area(store, ROLES[role].area, area, person)  # refuse before asking a password
         password = _new_password(password_stdin)
         create_user(store, name, role, area, person_id=person, password=password,

@@ -27,7 +27,8 @@ from twin_dashboard.domain.devices import status_from_readings
 from twin_dashboard.domain.routing import SYSTEM, Directory, route
 from twin_dashboard.domain.rules import household_alarms
 from twin_dashboard.domain.time import as_utc, utc_now
-from twin_dashboard.geo.layers import LAYERS, LayerSpec
+from twin_dashboard.geo.importer import place_in_districts
+from twin_dashboard.geo.layers import DISTRICT_COLUMN, DISTRICT_LAYER, LAYERS, LayerSpec
 from twin_dashboard.store.base import RECORD_TABLES, TIME_COLUMNS, Store
 
 MANIFEST = "manifest.json"
@@ -203,6 +204,10 @@ class _Seeder:
         frame = self.read(spec.file)
         if spec.name == "devices":
             self.frames["devices"] = frame
+        if spec.name == DISTRICT_LAYER:
+            self.frames[DISTRICT_LAYER] = frame
+        else:  # each row in the district whose boundary holds it (the file may name it)
+            frame = _in_districts(spec, frame, self.frames.get(DISTRICT_LAYER))
         return self.store.replace_layer(spec.name, _with_props(frame, spec))
 
     def load_records(self, table: str) -> int:
@@ -330,6 +335,18 @@ def _parse_times(values: pd.Series) -> pd.Series:
         return values.dt.tz_convert("UTC")
     text = values.where(values.astype(str).str.strip() != "", None)
     return pd.to_datetime(text, utc=True, format="ISO8601")
+
+
+def _in_districts(spec: LayerSpec, frame: pd.DataFrame,
+                  districts: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` with its ``district_id`` filled as the importer fills it."""
+    if not isinstance(frame, gpd.GeoDataFrame) or districts is None:
+        return frame
+    if DISTRICT_COLUMN not in frame:
+        frame = frame.assign(**{DISTRICT_COLUMN: None})
+    frame[DISTRICT_COLUMN] = frame[DISTRICT_COLUMN].astype(object).where(
+        frame[DISTRICT_COLUMN].notna() & (frame[DISTRICT_COLUMN] != ""), None)
+    return place_in_districts(spec, frame, districts, None)
 
 
 def _with_props(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:

@@ -86,11 +86,13 @@ TEST_PASSWORD = "correct horse battery"  # tests only: real accounts get their o
 
 def add_user(store: Any, name: str, role: str, *, subdistrict: str | None = None,
              neighborhoods: tuple[str, ...] = (), zones: tuple[str, ...] = (),
-             person: str | None = None, password: str = TEST_PASSWORD) -> str:
+             person: str | None = None, password: str = TEST_PASSWORD,
+             district: str | None = None) -> str:
     """Create an account for a test or benchmark; returns its password."""
     from twin_dashboard.domain.accounts import Area, create_user
 
-    create_user(store, name, role, Area(subdistrict, tuple(neighborhoods), tuple(zones)),
+    create_user(store, name, role, Area(subdistrict, tuple(neighborhoods), tuple(zones),
+                                        district),
                 person_id=person, password=password, now=pd.Timestamp.now(tz="UTC"))
     return password
 

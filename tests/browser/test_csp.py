@@ -22,9 +22,10 @@ document.addEventListener('securitypolicyviolation', function (e) {
                                source: e.sourceFile, line: e.lineNumber});
 });
 """
-EN_TITLES = {"wall": "Hongkou Command Center · Digital Twin · Wall",
-             "desk": "Hongkou Command Center · Digital Twin · Desk",
-             "tablet": "Hongkou Command Center · Digital Twin · Tablet"}
+# The district's name comes from the data (geodata/district.geojson's name_en).
+EN_TITLES = {"wall": "Hongkou District Command Center · Digital Twin · Wall",
+             "desk": "Hongkou District Command Center · Digital Twin · Desk",
+             "tablet": "Hongkou District Command Center · Digital Twin · Tablet"}
 
 
 def _open(browser, width: int, height: int, url: str):

@@ -9,6 +9,7 @@ from twin_dashboard.api import (
     access,
     alarms,
     brain,
+    districts,
     health,
     incidents,
     layers,
@@ -41,6 +42,7 @@ def register_api(server: FastAPI) -> None:
     server.include_router(reports.router)
     server.include_router(brain.router)
     server.include_router(search.router)
+    server.include_router(districts.router)
     server.add_exception_handler(StoreUnavailable, store_unavailable)
     server.add_exception_handler(incidents.Refused, incidents.refused)
 

@@ -56,6 +56,7 @@ async def layer(
                                json_schema_extra={"enum": list(LAYER_NAMES)})],
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
+    district: str | None = Query(None, description="district id of a city"),
     limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="features per page"),
     after: str | None = Query(None, description="the id of the previous page's last feature "
                                                 "(the `next` link carries it)"),
@@ -74,7 +75,7 @@ async def layer(
         body, next_href = await asyncio.get_running_loop().run_in_executor(
             services.readers, partial(_page, services, viewer, layer, subdistrict, neighborhood,
                                       after, limit, partial(_next_href, str(request.url)),
-                                      gzipped))
+                                      gzipped, district))
     headers = {"Vary": "Accept-Encoding"}
     if gzipped:  # compressed in the reader thread: the app's GZip middleware passes it on
         headers["Content-Encoding"] = "gzip"
@@ -85,10 +86,11 @@ async def layer(
 
 def _page(services: Services, viewer: Viewer, layer: str, subdistrict: str | None,
           neighborhood: str | None, after: str | None, limit: int,
-          next_href: Callable[[str], str], gzipped: bool) -> tuple[bytes, str | None]:
+          next_href: Callable[[str], str], gzipped: bool,
+          district: str | None = None) -> tuple[bytes, str | None]:
     """One page as GeoJSON bytes (gzipped if asked) and the link to the next one (None on the
     last page)."""
-    scope = scope_from_query(services, viewer, subdistrict, neighborhood)
+    scope = scope_from_query(services, viewer, subdistrict, neighborhood, district)
     try:
         frame = services.store.read_layer(layer, scope, after=after, limit=limit + 1)
         matched = services.store.count(layer, scope)

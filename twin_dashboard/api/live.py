@@ -75,6 +75,7 @@ async def live(
     viewer: ViewerDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
+    district: str | None = Query(None, description="district id of a city"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=128,
                                        description="the id of the last event seen: resume "
                                                    "after it (unknown: a reset event)"),
@@ -82,7 +83,7 @@ async def live(
 ) -> StreamingResponse:
     """Stream live deltas within the scope; resumes after ``Last-Event-ID`` when it can."""
     scope = await run_in_threadpool(scope_from_query, services, viewer, subdistrict,
-                                     neighborhood)
+                                     neighborhood, district)
     hub = services.hub.start(services.ingestor)
     _hook_exit_signals(hub)
     # In a thread: with --bus the catch-up is a round trip to Redis.

@@ -15,10 +15,13 @@ from twin_dashboard.store.base import Scope
 
 
 def scope_from_query(services: Services, viewer: Viewer, subdistrict: str | None,
-                     neighborhood: str | None) -> Scope:
-    """The scope asked for, narrowed to ``viewer``'s; 404 or 403 naming the parameter."""
+                     neighborhood: str | None, district: str | None = None) -> Scope:
+    """The scope asked for, narrowed to ``viewer``'s (and to ``district``, a city's); 404 or
+    403 naming the parameter."""
+    places = services.atlas.places()
     try:
-        return viewer.checked(services.atlas.places(), subdistrict or None, neighborhood or None)
+        scope = viewer.checked(places, subdistrict or None, neighborhood or None)
+        return viewer.in_district(places, district or None, scope)
     except OutOfScope as err:
         raise HTTPException(403, str(err)) from None
     except ValueError as err:

@@ -26,12 +26,13 @@ def summary(
     viewer: ViewerDep,
     subdistrict: str | None = Query(None, description="subdistrict id, e.g. beiwaitan"),
     neighborhood: str | None = Query(None, description="neighborhood id, e.g. yunfang"),
+    district: str | None = Query(None, description="district id of a city, e.g. hongkou"),
     at: str | None = moment("ISO 8601 time within the last 90 days, not in the future: the "
                             "figures as they stood then (replay); empty or missing: now"),
 ) -> dict[str, Any]:
     """Within the caller's scope: device states by category, open alarms, incidents by level
     and status, patrol coverage — now, or as they stood ``at``."""
-    scope = scope_from_query(services, viewer, subdistrict, neighborhood)
+    scope = scope_from_query(services, viewer, subdistrict, neighborhood, district)
     now = services.now()
     moment = checked_time(at, now)
     if moment is None:

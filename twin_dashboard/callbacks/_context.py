@@ -30,7 +30,7 @@ def scope_of(services: Services, viewer: Viewer,
     outside the scope gives the viewer's home instead."""
     selection = selection or {}
     return viewer.narrow(services.atlas.places(), selection.get("subdistrict"),
-                         selection.get("neighborhood"))
+                         selection.get("neighborhood"), selection.get("district"))
 
 
 def page_lang(screen: Mapping[str, Any] | None) -> str:

@@ -88,7 +88,7 @@ def register(app: Dash, services: Services) -> None:
     async def show_details(pick: dict | None, cell: dict | None, _taps: list | None,
                            _homes: list | None, found: dict | None, screen: dict | None) -> list:
         pick = picked(pick, cell, found)
-        if not pick:
+        if not pick or pick.get("layer") not in DRAW:  # a city's district drills in instead
             raise PreventUpdate
         return await asyncio.to_thread(render, services, viewing(), pick, screen)
 

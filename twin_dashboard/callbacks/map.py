@@ -28,6 +28,7 @@ from twin_dashboard.layouts.map_panel import MapPaint
 from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 from twin_dashboard.views import ViewState, base_board, overlay_spec, view_for
+from twin_dashboard.views.city_map import city_layers
 from twin_dashboard.views.map_layers import detail_spec
 
 NO_DETAIL: dict[str, Any] = {"scope": None, "bounds": None, "layers": []}
@@ -50,8 +51,13 @@ def map_data(services: Services, scope: MapScope, layers: list[str] | None, scre
     wanted = DEFAULT_OVERLAYS if layers is None else layers
     days = track_days if track_days in TRACK_WINDOWS else TRACK_DAYS
     overlays = services.atlas.overlays(scope, services.now(), wanted, days)
-    return overlay_spec(overlays, profile(screen).theme, lang,
-                        services.atlas.places(lang).neighborhoods)
+    found = overlay_spec(overlays, profile(screen).theme, lang,
+                         services.atlas.places(lang).neighborhoods)
+    if scope.key == "district" and services.atlas.places().is_city:  # a city seen whole
+        found["layers"] += city_layers(services.atlas.geo().layers["district"],
+                                       services.atlas.city(services.now(), lang),
+                                       profile(screen).theme, lang)
+    return found
 
 
 def asked_bounds(ask: Any) -> tuple[float, float, float, float] | None:

@@ -38,12 +38,16 @@ function(pathname) {
 }
 """
 
-# Dash's page title is fixed per page; the language comes from the query, so set it here.
+# Dash's page title is fixed per page; the language comes from the query and the district's
+# name from the data (the header title's tooltip names it), so set it here: "<title> · <screen>".
 SET_TITLE = """
-function(screen) {
-    const titles = %s;
-    if (screen && titles[screen.lang]) {
-        document.title = titles[screen.lang][screen.screen] || document.title;
+function(screen, title) {
+    const screens = %s;
+    const heading = typeof title === "string" ? title
+        : (document.querySelector(".brand h1") || {}).title;
+    if (screen && screens[screen.lang] && heading) {
+        const name = screens[screen.lang][screen.screen];
+        document.title = name ? heading + " · " + name : document.title;
     }
     return window.dash_clientside.no_update;
 }
@@ -52,9 +56,11 @@ function(screen) {
 
 def screen_page(services: Services, viewer: Viewer, screen: str, *,
                 subdistrict: str | None = None, neighborhood: str | None = None,
-                lang: str | None = None, rotate: str | None = None) -> html.Div:
+                lang: str | None = None, rotate: str | None = None,
+                district: str | None = None) -> html.Div:
     """The page of ``screen`` for the query parameters, inside ``viewer``'s scope (unknown
-    place ids are ignored; a place outside the scope opens the viewer's home)."""
+    place ids are ignored; a place outside the scope opens the viewer's home; ``district``:
+    one district of a city, which only ever narrows)."""
     lang = lang_of(lang)
     rotate = rotate or (str(viewer.rotate_s) if viewer.rotate_s else None)  # a kiosk's own
     try:
@@ -62,7 +68,7 @@ def screen_page(services: Services, viewer: Viewer, screen: str, *,
     except Exception:  # an unseeded or broken store still renders a page (with no names)
         log.exception("no places for the page")
         places = Places()
-    scope = viewer.narrow(places, subdistrict, neighborhood)
+    scope = viewer.narrow(places, subdistrict, neighborhood, district)
     try:
         paint = first_paint(services, scope, screen, lang)
     except Exception:  # a store without geography: the page, with an empty map
@@ -80,9 +86,11 @@ def screen_page(services: Services, viewer: Viewer, screen: str, *,
 
 def _page(screen: str):
     def layout(subdistrict: str | None = None, neighborhood: str | None = None,
-               lang: str | None = None, rotate: str | None = None, **_other: str):
+               lang: str | None = None, rotate: str | None = None,
+               district: str | None = None, **_other: str):
         return screen_page(serving(), viewing(), screen, subdistrict=subdistrict,
-                           neighborhood=neighborhood, lang=lang, rotate=rotate)
+                           neighborhood=neighborhood, lang=lang, rotate=rotate,
+                           district=district)
 
     return layout
 
@@ -101,12 +109,13 @@ def register_pages() -> None:
 
 
 def _titles() -> dict[str, dict[str, str]]:
-    return {lang: {s: f"{t('app.title', lang)} · {t('screen.' + s, lang)}" for s in SCREENS}
-            for lang in LANGS}
+    """Each screen's name per language (the page title follows the header's title)."""
+    return {lang: {s: t("screen." + s, lang) for s in SCREENS} for lang in LANGS}
 
 
 def register(app: Dash, services: Services) -> None:
     app.clientside_callback(PICK_SCREEN, Output(PICKER_LOCATION, "href"),
                             Input(PICKER_LOCATION, "pathname"))
     app.clientside_callback(SET_TITLE % json.dumps(_titles(), ensure_ascii=False),
-                            Output(ids.SCREEN, "id"), Input(ids.SCREEN, "data"))
+                            Output(ids.SCREEN, "id"), Input(ids.SCREEN, "data"),
+                            Input(ids.APP_TITLE, "title", allow_optional=True))

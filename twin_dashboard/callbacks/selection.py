@@ -19,12 +19,13 @@ from twin_dashboard.callbacks._context import page_lang, screen_of, viewing
 from twin_dashboard.domain.access import Viewer
 from twin_dashboard.domain.places import Places
 from twin_dashboard.layouts import ids
-from twin_dashboard.layouts.components import scope_label
+from twin_dashboard.layouts.components import app_title, full_title, scope_label
 from twin_dashboard.profiles import profile
 from twin_dashboard.services import Services
 
 Selection = dict[str, str | None]
-PICK_SELECTS: dict[str, str] = {"neighborhoods": "neighborhood", "subdistricts": "subdistrict"}
+PICK_SELECTS: dict[str, str] = {"neighborhoods": "neighborhood", "subdistricts": "subdistrict",
+                                "districts": "district"}
 
 
 def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: str | None,
@@ -34,21 +35,23 @@ def next_selection(trigger: str | None, subdistrict: str | None, neighborhood: s
     if trigger == ids.SUBDISTRICT_SELECT:
         nbh = current.get("neighborhood")
         keep = nbh if nbh and found.parent.get(nbh) == subdistrict else None
-        new = found.clean(subdistrict, keep)
-    elif trigger == ids.NEIGHBORHOOD_SELECT:
-        new = found.clean(subdistrict, neighborhood)
+        new = found.clean(subdistrict, keep, current.get("district"))
+    elif trigger == ids.NEIGHBORHOOD_SELECT:  # cleared selectors keep a city's district
+        new = found.clean(subdistrict, neighborhood, current.get("district"))
     elif trigger == ids.ROTATE_TIMER:
         new = found.clean(_next_in(screen.get("subdistricts", []), current.get("subdistrict")),
                           None)
     elif trigger == ids.SEARCH_PICK and pick:  # a search result: its place (callbacks/search)
         chosen = pick.get("select") or {}
         new = found.clean(chosen.get("subdistrict"), chosen.get("neighborhood"))
-    elif trigger == ids.MAP_PICK and pick and profile(screen.get("screen")).selectors:
-        kind = PICK_SELECTS.get(pick.get("layer", ""))
+    elif trigger == ids.MAP_PICK and pick and (profile(screen.get("screen")).selectors
+                                               or pick.get("layer") == "districts"):
+        kind = PICK_SELECTS.get(pick.get("layer", ""))  # a city's district: on every screen
         if kind is None:
             return None
         new = found.clean(pick["id"] if kind == "subdistrict" else None,
-                          pick["id"] if kind == "neighborhood" else None)
+                          pick["id"] if kind == "neighborhood" else None,
+                          pick["id"] if kind == "district" else None)
     else:
         return None
     return None if new == current else new
@@ -80,7 +83,8 @@ def select(found: Places, subdistrict, neighborhood, pick, current, screen,
                          screen, found)
     if new is None:
         raise PreventUpdate
-    new = viewer.narrow(found, new["subdistrict"], new["neighborhood"]).selection
+    new = viewer.narrow(found, new["subdistrict"], new["neighborhood"],
+                        new.get("district")).selection
     if new == (current or {}):
         raise PreventUpdate
     if profile(screen_of(screen)).selectors and ctx.triggered_id != ids.SUBDISTRICT_SELECT:
@@ -89,11 +93,16 @@ def select(found: Places, subdistrict, neighborhood, pick, current, screen,
     return new
 
 
-def scope_title(found: Places, selection: Selection | None, screen: dict | None) -> list:
+def scope_title(found: Places, selection: Selection | None,
+                screen: dict | None) -> tuple[list, str, str]:
+    """The header's scope and titles for a selection (the titles name its district)."""
     if not selection:
-        return no_update
+        return no_update, no_update, no_update
     name = found.name(selection.get("subdistrict"), selection.get("neighborhood"))
-    return scope_label(name, page_lang(screen), screen_of(screen))
+    place = found.district_name(selection.get("subdistrict"), selection.get("district"))
+    lang, shown = page_lang(screen), screen_of(screen)
+    return (scope_label(name, lang, shown, place), app_title(shown, lang, place),
+            full_title(lang, place))
 
 
 # The selection in the address bar, so a drill-down can be bookmarked and shared (the page
@@ -104,7 +113,7 @@ function(selection, screen) {
     const nu = window.dash_clientside.no_update;
     if (!selection) return nu;
     const params = new URLSearchParams(window.location.search);
-    for (const key of ["subdistrict", "neighborhood"]) {
+    for (const key of ["subdistrict", "neighborhood", "district"]) {
         if (selection[key]) { params.set(key, selection[key]); } else { params.delete(key); }
     }
     const query = params.toString();
@@ -147,6 +156,8 @@ def register(app: Dash, services: Services) -> None:
         places(), sub, nbh, found if ctx.triggered_id == ids.SEARCH_PICK else pick, current,
         screen))
     app.callback(
-        Output(ids.SCOPE_TITLE, "children"), Input(ids.SELECTION, "data"),
+        Output(ids.SCOPE_TITLE, "children"), Output(ids.APP_TITLE, "children"),
+        Output(ids.APP_TITLE, "title"),
+        Input(ids.SELECTION, "data"),
         State(ids.SCREEN, "data"), prevent_initial_call=True,
     )(lambda selection, screen: scope_title(places(screen), selection, screen))

@@ -10,7 +10,7 @@ scope falls back to the viewer's home) and :meth:`Viewer.checked` (API: refused 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from twin_dashboard.domain.places import MapScope, Places
@@ -77,12 +77,20 @@ class Viewer:
             return self.covers(scope.subdistrict, scope.neighborhood)
         if scope.subdistrict:
             return self.neighborhoods is None and self.covers(scope.subdistrict, None)
+        if scope.district:
+            return self.neighborhoods is None and (
+                self.subdistricts is None
+                or (scope.district_subdistricts or frozenset()) <= self.subdistricts)
         return self.subdistricts is None and self.neighborhoods is None
 
     def home(self, places: Places) -> MapScope:
         """The widest single place of the scope: where the viewer's screens open."""
         if self.allows(MapScope()):
             return MapScope()
+        whole = [places.district_place(d) for d in sorted(places.districts)]
+        for district in whole:  # a viewer of one district of a city: that district
+            if district.district and self.allows(district):
+                return district
         if self.neighborhoods is None:
             subs = sorted(self.subdistricts or ())
             return MapScope(subs[0]) if subs else MapScope()
@@ -98,12 +106,13 @@ class Viewer:
                 if self.allows(MapScope(s))}
         nbhs = {n: name for n, name in places.neighborhoods.items()
                 if self.covers(places.parent.get(n), n)}
-        return Places(subs, nbhs, {n: places.parent[n] for n in nbhs})
+        return replace(places, subdistricts=subs, neighborhoods=nbhs,
+                       parent={n: places.parent[n] for n in nbhs})
 
     def narrow(self, places: Places, subdistrict: str | None,
-               neighborhood: str | None) -> MapScope:
+               neighborhood: str | None, district: str | None = None) -> MapScope:
         """The asked place if the viewer may see all of it, else the viewer's home (lenient)."""
-        asked = places.resolve(subdistrict, neighborhood)
+        asked = places.resolve(subdistrict, neighborhood, district)
         return asked if self.allows(asked) else self.home(places)
 
     def checked(self, places: Places, subdistrict: str | None,
@@ -118,6 +127,31 @@ class Viewer:
                              f"{self.name!r} ({self.role})")
         return Scope(frozenset([subdistrict]) if subdistrict else self.subdistricts,
                      frozenset([neighborhood]) if neighborhood else self.neighborhoods)
+
+    def in_district(self, places: Places, district: str | None, scope: Scope) -> Scope:
+        """``scope`` (already checked) narrowed to ``district`` (API ``district=``), strict:
+        ``ValueError`` for an unknown id, :class:`OutOfScope` when none of the district lies in
+        the viewer's scope. Only ever narrows: a viewer of one district cannot widen it."""
+        wanted = places.district_scope(district)
+        if wanted is None:
+            return scope
+        subs = wanted.subdistrict_ids or frozenset()
+        if scope.subdistrict_ids is not None:
+            subs = subs & scope.subdistrict_ids
+        if not subs or (scope.neighborhood_ids is not None
+                        and not any(places.parent.get(n) in subs
+                                    for n in scope.neighborhood_ids)):
+            raise OutOfScope(f"district {district!r} is outside the scope of {self.name!r} "
+                             f"({self.role})")
+        return Scope(subs, scope.neighborhood_ids)
+
+    def districts(self, places: Places) -> list[str]:
+        """The districts of which the viewer sees at least a part, in id order."""
+        return [d for d in sorted(places.districts)
+                if any(self.covers(s, None) or (self.neighborhoods is not None
+                                                and any(places.parent.get(n) == s
+                                                        for n in self.neighborhoods))
+                       for s in places.subdistricts_of(d))]
 
     def covers_zone(self, zone: Mapping[str, Any]) -> bool:
         """Whether a patrol zone (``id``, ``subdistrict_id``) is within the scope: a road

@@ -58,18 +58,20 @@ class Area:
     subdistrict: str | None = None
     neighborhoods: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
+    district: str | None = None  # one district of a city, for a district-wide role or kiosk
 
     @classmethod
     def parse_kiosk(cls, text: str) -> Area:
-        """``district``, ``subdistrict:ID`` or ``neighborhood:ID``."""
+        """``district``, ``district:ID``, ``subdistrict:ID`` or ``neighborhood:ID``."""
         kind, _, value = text.partition(":")
-        if kind == "district" and not value:
-            return cls()
+        if kind == "district":
+            return cls(district=value or None)
         if kind == "subdistrict" and value:
             return cls(subdistrict=value)
         if kind == "neighborhood" and value:
             return cls(neighborhoods=(value,))
-        raise ValueError(f"bad scope {text!r}: district, subdistrict:ID or neighborhood:ID")
+        raise ValueError(f"bad scope {text!r}: district, district:ID, subdistrict:ID or "
+                         "neighborhood:ID")
 
 
 def check_password(password: str) -> None:
@@ -92,7 +94,7 @@ def create_user(store: Store, name: str, role_name: str, area: Area, *,
     row = {"name": name, "role": role_name, "person_id": person_id,
            "subdistrict_id": area.subdistrict,
            "neighborhood_ids": ";".join(area.neighborhoods) or None,
-           "zone_ids": ";".join(area.zones) or None,
+           "zone_ids": ";".join(area.zones) or None, "district_id": area.district,
            "password_hash": hash_password(password) if password else None,
            "created_at": _s(now)}
     try:
@@ -109,8 +111,9 @@ def check_area(store: Store, kind: str, area: Area, person_id: str | None) -> No
              "neighborhoods": kind == "neighborhoods", "zones": kind == "zones"}
     if kind == "kiosk":
         needs = {"subdistrict": False, "neighborhoods": False, "zones": False}
-        if area.subdistrict and area.neighborhoods:
-            raise ValueError("a kiosk shows one scope: a subdistrict or a neighborhood")
+        if sum(map(bool, (area.subdistrict, area.neighborhoods, area.district))) > 1:
+            raise ValueError("a kiosk shows one scope: a district, a subdistrict or a "
+                             "neighborhood")
     given = {"subdistrict": bool(area.subdistrict), "neighborhoods": bool(area.neighborhoods),
              "zones": bool(area.zones)}
     option = {"subdistrict": "--subdistrict", "neighborhoods": "--neighborhood",
@@ -120,11 +123,14 @@ def check_area(store: Store, kind: str, area: Area, person_id: str | None) -> No
             raise ValueError(f"role needs {option[part]}")
         if given[part] and not needed and kind != "kiosk":
             raise ValueError(f"{option[part]} does not apply to this role (its area: {kind})")
+    if area.district and kind not in ("district", "kiosk"):
+        raise ValueError(f"--district does not apply to this role (its area: {kind})")
     if kind == "buddy" and not person_id:
         raise ValueError("a buddy needs --person (their elders are the households they buddy)")
     _known(store, "subdistricts", [area.subdistrict] if area.subdistrict else [], "subdistrict")
     _known(store, "neighborhoods", list(area.neighborhoods), "neighborhood")
     _known(store, "patrol-zones", list(area.zones), "zone")
+    _known(store, "district", [area.district] if area.district else [], "district")
     if person_id and store.read_records("people", where={"id": person_id}).empty:
         raise ValueError(f"unknown person {person_id!r}")
 
@@ -254,6 +260,8 @@ def viewer_of(store: Store, row: dict[str, Any], *, reason: str | None = None,
         zones = frozenset(filter(None, (row.get("zone_ids") or "").split(";")))
         frame = store.read_layer("patrol-zones")
         subs = frozenset(frame.loc[frame["id"].isin(zones), "subdistrict_id"].dropna())
+    elif spec.area in ("district", "kiosk") and row.get("district_id"):
+        subs = _district_subdistricts(store, row["district_id"])
     elif spec.area == "buddy":
         homes = store.read_records("households", where={"buddy_id": row.get("person_id") or ""})
         households = frozenset(homes["id"])
@@ -263,6 +271,14 @@ def viewer_of(store: Store, row: dict[str, Any], *, reason: str | None = None,
     return Viewer(row["name"], row["role"], row.get("person_id"), subs, neighborhoods,
                   households, reason if spec.personal == "with_reason" else None, session,
                   zones, int(rotate) if rotate else None)
+
+
+def _district_subdistricts(store: Store, district: str) -> frozenset[str]:
+    """The subdistricts of one district of a city: a district-wide account's scope."""
+    read = getattr(store, "read_columns", None)
+    frame = (read("subdistricts", ["id", "district_id"]) if read
+             else store.read_layer("subdistricts"))
+    return frozenset(frame.loc[frame["district_id"] == district, "id"])
 
 
 def _parents(store: Store, neighborhoods: frozenset[str]) -> frozenset[str]:

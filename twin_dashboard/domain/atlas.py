@@ -17,6 +17,7 @@ from cachetools import Cache, TTLCache
 from twin_dashboard.catalog import OPEN_STATUSES
 from twin_dashboard.domain._cached import cached
 from twin_dashboard.domain.alarms import OPEN_ALARM_STATUSES, open_alarms
+from twin_dashboard.domain.city import DistrictFigures, city_figures
 from twin_dashboard.domain.overlays import (
     DEFAULT_OVERLAYS,
     TRACK_DAYS,
@@ -36,7 +37,7 @@ from twin_dashboard.domain.patrols import zone_coverage
 from twin_dashboard.domain.places import MapScope, Places
 from twin_dashboard.domain.time import as_utc
 from twin_dashboard.domain.visits import visit_marks
-from twin_dashboard.store.base import LAYERS_VERSION_KEY, Store
+from twin_dashboard.store.base import LAYERS_VERSION_KEY, Scope, Store
 
 T = TypeVar("T")
 VERSION_CHECK_S = 5.0  # how stale the base geography may be after an import elsewhere
@@ -45,6 +46,9 @@ COVERAGE_TTL_S = 30.0  # patrol coverage moves in hours: recomputing it per clic
 # Every page opens on the whole district (25k status rows, ~0.1 s): share that read for a few
 # seconds between page loads; live changes reach open pages as deltas (MAP_DELTA) anyway.
 DISTRICT_STATES_TTL_S = 5.0
+# A city seen whole labels each district with its KPIs (a summary per district): shared for a
+# few seconds between the screens that show it.
+CITY_TTL_S = 10.0
 
 
 class Atlas:
@@ -58,12 +62,13 @@ class Atlas:
         self._district: TTLCache[Hashable, tuple] = TTLCache(2, DISTRICT_STATES_TTL_S)
         self._states: TTLCache[Hashable, pd.DataFrame] = TTLCache(2, DISTRICT_STATES_TTL_S)
         self._coverage: TTLCache[Hashable, pd.Series] = TTLCache(2, COVERAGE_TTL_S)
+        self._city: TTLCache[Hashable, list[DistrictFigures]] = TTLCache(2, CITY_TTL_S)
 
     def clear(self) -> None:
         """Forget everything (after an import into this store)."""
         with self._lock:
             for cache in (self._geo, self._version, self._district, self._states,
-                          self._coverage):
+                          self._coverage, self._city):
                 cache.clear()
 
     def geo(self) -> BaseGeo:
@@ -113,6 +118,14 @@ class Atlas:
         geo = self.geo()
         return self._cached(self._states, (geo.token, as_utc(now).floor("10s")),
                             lambda: scoped_states(self.store, geo, MapScope(), now))
+
+    def city(self, now: pd.Timestamp, lang: str = "zh") -> list[DistrictFigures]:
+        """Every district's KPIs at ``now`` (for a viewer who sees the whole city), named in
+        ``lang``; shared for ``CITY_TTL_S``."""
+        places = self.places(lang)
+        scopes = {d: Scope(places.subdistricts_of(d)) for d in places.districts}
+        return self._cached(self._city, (self.geo().token, lang, as_utc(now).floor("10s")),
+                            lambda: city_figures(self.store, places, scopes, now))
 
     def coverage(self, now: pd.Timestamp) -> pd.Series:
         """Coverage class per patrol zone id at ``now`` (shared for ``COVERAGE_TTL_S``)."""

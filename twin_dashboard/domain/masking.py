@@ -1,6 +1,6 @@
 """Masking residents' personal data for those who may know that a household exists, not whose.
 
-张三丰 → 张**, 虹口区武昌路7弄47号1504室 → 虹口区武昌路7弄**号, 170-0000-8351 → 170-****-**51:
+张三丰 → 张**, 某区武昌路7弄47号1504室 → 某区武昌路7弄**号, 170-0000-8351 → 170-****-**51:
 enough to tell households apart on a list, too little to find or call anybody.
 """
 

@@ -65,7 +65,8 @@ class BaseGeo:
 
     @cached_property
     def places(self) -> Places:
-        return Places.from_layers(self.layers["subdistricts"], self.layers["neighborhoods"])
+        return Places.from_layers(self.layers["subdistricts"], self.layers["neighborhoods"],
+                                  self.layers["district"])
 
     @property
     def areas(self) -> gpd.GeoDataFrame:
@@ -112,7 +113,8 @@ def _index_rows(devices: pd.DataFrame) -> dict[str, np.ndarray]:
 def scope_geometry(geo: BaseGeo, scope: MapScope) -> Any:
     """The outline of the scope; ``None`` means the whole district."""
     layer, value = (("neighborhoods", scope.neighborhood) if scope.neighborhood
-                    else ("subdistricts", scope.subdistrict))
+                    else ("subdistricts", scope.subdistrict) if scope.subdistrict
+                    else ("district", scope.district))
     if value is None:
         return None
     frame = geo.layers[layer]
@@ -145,8 +147,14 @@ def scoped_states(store: Store, geo: BaseGeo, scope: MapScope,
     """Current device states of the scope, with each device's name."""
     key = f"nbh:{scope.neighborhood}" if scope.neighborhood else (
         f"sub:{scope.subdistrict}" if scope.subdistrict else None)
-    devices = geo.devices if key is None else geo.devices.iloc[
-        geo.device_rows.get(key, np.zeros(0, dtype=int))]
+    none = np.zeros(0, dtype=int)
+    if key is None and scope.district:  # one district of a city: its subdistricts' rows
+        rows = [geo.device_rows.get(f"sub:{s}", none)
+                for s in sorted(scope.district_subdistricts or ())]
+        devices = geo.devices.iloc[np.sort(np.concatenate([none, *rows]))]
+    else:
+        devices = geo.devices if key is None else geo.devices.iloc[
+            geo.device_rows.get(key, none)]
     # only what current_states reads: at 250k devices the full rows cost twice as long
     status = store.read_columns("device_status", list(STATUS_COLUMNS), scope.store_scope)
     states = current_states(devices, status, now)
@@ -210,6 +218,8 @@ def zones_for(geo: BaseGeo, scope: MapScope, coverage: pd.Series) -> gpd.GeoData
     zones = geo.layers["patrol_zones"]
     if scope.subdistrict:
         zones = zones[zones["subdistrict_id"] == scope.subdistrict]
+    elif scope.district:
+        zones = zones[zones["subdistrict_id"].isin(scope.district_subdistricts or ())]
     return zones.assign(coverage=zones["id"].map(coverage).fillna("uncovered").to_numpy())
 
 
@@ -238,7 +248,8 @@ def recent_tracks(store: Store, geo: BaseGeo, scope: MapScope, now: pd.Timestamp
     subdistrict's.
     """
     at = as_utc(now)
-    patrols = store.read_records("patrols", Scope.of(scope.subdistrict))
+    patrols = store.read_records("patrols", Scope.of(scope.subdistrict) if scope.subdistrict
+                                 else Scope(scope.district_subdistricts))
     if not isinstance(patrols, gpd.GeoDataFrame) or patrols.empty:
         return gpd.GeoDataFrame({c: [] for c in TRACK_COLUMNS[:-1]}, geometry=[],
                                 crs="EPSG:4326")

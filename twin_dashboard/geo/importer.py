@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from twin_dashboard.geo.crs import to_wgs84, transform_geometries
-from twin_dashboard.geo.layers import DISTRICT_LAYER, LayerSpec, layer_spec
+from twin_dashboard.geo.layers import DISTRICT_COLUMN, DISTRICT_LAYER, LayerSpec, layer_spec
 from twin_dashboard.geo.readers import ReadError, SourceData, read_features
 from twin_dashboard.geo.validate import (
     LIST_LIMIT,
@@ -53,7 +53,8 @@ class PreparedImport:
 
 def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
                    district: gpd.GeoDataFrame | None = None, drop_outside: bool = False,
-                   progress: bool = False, encoding: str | None = None) -> PreparedImport:
+                   progress: bool = False, encoding: str | None = None,
+                   district_id: str | None = None) -> PreparedImport:
     """Read ``path`` as ``layer``, convert it to WGS84 and check every feature.
 
     Parameters
@@ -70,6 +71,10 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     progress : show progress bars on stderr for inputs of more than 2,000 features.
     encoding : the text encoding of the file (``gb18030``, ``utf-8``…). Default: what the
         file declares; a shapefile declaring none is read as UTF-8 if it decodes, else GB18030.
+    district_id : import for this one district of a city (``--district``): every feature gets
+        it, must lie inside its boundary, and the store replaces only its rows. For the district
+        layer, the file's one feature becomes that district. Default: each feature gets the
+        stored district whose boundary holds it.
 
     Raises
     ------
@@ -89,8 +94,12 @@ def prepare_import(layer: str, path: Path | str, *, crs: str | None = None,
     if source.short_names:
         source.properties, renamed = full_field_names(source.properties, spec)
         source.notes += renamed
+    district = _districts(district, spec, district_id)
     try:
-        return _prepare(spec, source, _district_shape(district, spec), drop_outside, progress)
+        prepared = _prepare(spec, source, _district_shape(district, spec), drop_outside,
+                            progress)
+        prepared.frame = place_in_districts(spec, prepared.frame, district, district_id)
+        return prepared
     except RecursionError:  # e.g. a property holding lists in lists a thousand deep
         raise ImportRefused(f"{Path(path).name}: values nested deeper than the importer takes "
                             f"(about {sys.getrecursionlimit() // 2} levels)") from None
@@ -175,6 +184,52 @@ def _vertex_limit(source: SourceData, spec: LayerSpec) -> tuple[np.ndarray, dict
                        f"feature of layer {spec.name} may have: simplify it first (e.g. "
                        "mapshaper -simplify, ogr2ogr -simplify)")
     return within, errors
+
+
+def _districts(district: gpd.GeoDataFrame | None, spec: LayerSpec,
+               district_id: str | None) -> gpd.GeoDataFrame | None:
+    """The stored districts a file is checked against and placed in: only ``district_id``'s
+    when given (refused when no such district is stored)."""
+    if district_id is None or spec.name == DISTRICT_LAYER:
+        return district
+    if district is None or district_id not in set(district["id"]):
+        known = ", ".join(sorted(map(str, district["id"]))) if district is not None else ""
+        raise ImportRefused(f"no district {district_id!r} is stored (known: {known or 'none'}): "
+                            f"import its boundary first: import district FILE --district "
+                            f"{district_id}")
+    return district[district["id"] == district_id]
+
+
+def place_in_districts(spec: LayerSpec, frame: gpd.GeoDataFrame,
+                        district: gpd.GeoDataFrame | None,
+                        district_id: str | None) -> gpd.GeoDataFrame:
+    """Each feature's ``district_id``: the one asked for, the file's own, else the stored
+    district whose boundary holds the feature's inner point (nearest one for a point just
+    outside, within the buffer the inside rule allows). The district layer's own ids."""
+    if spec.name == DISTRICT_LAYER:
+        if district_id is not None:
+            if len(frame) != 1:
+                raise ImportRefused(f"--district {district_id} takes a file of one district "
+                                    f"boundary; this one holds {len(frame)} features")
+            frame["id"] = [district_id]
+        return frame
+    given = frame[DISTRICT_COLUMN].to_numpy(dtype=object, copy=True)
+    if district_id is not None:
+        other = sorted({str(v) for v in given if v is not None and v != district_id})
+        if other:
+            raise ImportRefused(f"the file's district_id values {', '.join(other)} are not "
+                                f"{district_id!r}, the --district asked for")
+        frame[DISTRICT_COLUMN] = district_id
+        return frame
+    missing = np.array([v is None for v in given], dtype=bool)
+    if missing.any() and district is not None and not district.empty:
+        shapes = district.to_crs("EPSG:4326").geometry.to_numpy() \
+            if district.crs is not None else district.geometry.to_numpy()
+        inner = shapely.point_on_surface(frame.geometry.to_numpy()[missing])
+        nearest = shapely.STRtree(shapes).query_nearest(inner, all_matches=False)
+        given[np.flatnonzero(missing)[nearest[0]]] = district["id"].to_numpy()[nearest[1]]
+        frame[DISTRICT_COLUMN] = given
+    return frame
 
 
 def _district_shape(district: gpd.GeoDataFrame | None, spec: LayerSpec

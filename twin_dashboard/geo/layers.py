@@ -7,10 +7,11 @@ the command-line names of the README (``patrol-zones``); ``table`` is the store'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ColumnType = Literal["str", "int", "float", "time"]
+DISTRICT_COLUMN = "district_id"  # on every layer row but the district's own
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def _layers() -> dict[str, LayerSpec]:
     point = ("Point",)
     specs = [
         LayerSpec("district", "district", polygon,
-                  (Column("name"), Column("adcode", "int")), "district.geojson"),
+                  (Column("name"), Column("adcode", "int"), Column("name_en")),
+                  "district.geojson"),
         LayerSpec("subdistricts", "subdistricts", polygon,
                   (Column("name", required=True), Column("name_en")),
                   "subdistricts.geojson", ("id",)),
@@ -89,6 +91,10 @@ def _layers() -> dict[str, LayerSpec]:
                    Column("installed_at", "time")),
                   "devices.csv", ("subdistrict_id", "neighborhood_id")),
     ]
+    # Every row of a layer but the district's own carries the district it lies in (DESIGN
+    # §4.4: the district layer may hold a city); the importer fills it from the boundaries.
+    specs = [s if s.name == "district" else
+             replace(s, columns=(*s.columns, Column(DISTRICT_COLUMN))) for s in specs]
     return {s.name: s for s in specs}
 
 
@@ -98,6 +104,14 @@ LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 DISTRICT_LAYER = "district"
 INSIDE_SHARE = 0.90  # a feature is inside when this share of it lies in the buffered district
 DISTRICT_BUFFER_M = 200.0
+
+
+def district_part(spec: LayerSpec, district: str | None) -> tuple[str, str] | None:
+    """The column and value that pick one district's rows of a layer (``None``: the whole
+    layer): an import for one district replaces only its own part of a city's layer."""
+    if district is None:
+        return None
+    return ("id" if spec.name == DISTRICT_LAYER else DISTRICT_COLUMN, district)
 
 
 def layer_spec(name: str) -> LayerSpec:

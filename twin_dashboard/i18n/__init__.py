@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from twin_dashboard.i18n import auth as _auth
 from twin_dashboard.i18n import brain as _brain
+from twin_dashboard.i18n import city as _city
 from twin_dashboard.i18n import field as _field
 from twin_dashboard.i18n import map as _map
 from twin_dashboard.i18n import replay as _replay
@@ -20,7 +21,7 @@ DEFAULT_LANG = "zh"
 
 PARTS: tuple[dict[str, tuple[str, str]], ...] = (
     _screens.TEXT, _map.TEXT, _auth.TEXT, _field.TEXT, _reports.TEXT, _brain.TEXT,
-    _replay.TEXT, _search.TEXT)
+    _replay.TEXT, _search.TEXT, _city.TEXT)
 # A key defined by two parts would silently take the last one's text (tests/test_i18n.py).
 TEXT: dict[str, tuple[str, str]] = {k: v for part in PARTS for k, v in part.items()}
 

@@ -5,13 +5,13 @@ category names come from ``catalog.py`` instead, so they are written down once.
 """
 
 TEXT: dict[str, tuple[str, str]] = {
-    "app.title": ("虹口区一网统管 · 数字孪生指挥", "Hongkou Command Center · Digital Twin"),
+    "app.title": ("一网统管 · 数字孪生指挥", "Command Center · Digital Twin"),
     "app.short": ("一网统管 · 数字孪生", "Digital Twin Command"),
     "screen.wall": ("大屏", "Wall"),
     "screen.desk": ("中屏", "Desk"),
     "screen.tablet": ("小屏", "Tablet"),
     # --- header, scope, selectors ---
-    "scope.district": ("虹口区全域", "Whole district"),
+    "scope.district": ("全域", "Whole area"),
     "scope.rotating": ("轮播", "Rotating"),
     "select.subdistrict": ("街道", "Subdistrict"),
     "select.neighborhood": ("数字化小区", "Neighborhood"),

@@ -60,19 +60,32 @@ def page_stores(screen: str, lang: str, selection: dict[str, str | None],
 
 
 def header(screen: str, lang: str, scope_name: str | None, tools: Sequence = (),
-           user: UserBadge | None = None) -> html.Header:
+           user: UserBadge | None = None, place: str | None = None) -> html.Header:
     """Title, scope, optional tools (selectors), freshness badges, the clock and who is
-    signed in."""
+    signed in; ``place``: the district shown, named by the data (``None``: a city whole)."""
     return html.Header([
         html.Div([html.Span(className="brand-mark"),
-                  html.H1(t(profile(screen).title_key, lang))],
-                 className="brand"),
-        html.Div(scope_label(scope_name, lang, screen), id=ids.SCOPE_TITLE, className="scope"),
+                  html.H1(app_title(screen, lang, place), id=ids.APP_TITLE,
+                          title=full_title(lang, place))], className="brand"),
+        html.Div(scope_label(scope_name, lang, screen, place), id=ids.SCOPE_TITLE,
+                 className="scope"),
         html.Div(list(tools), className="tools"),
         html.Div(id=ids.FRESHNESS, className="freshness"),
         html.Div(id=ids.CLOCK_TEXT, className="clock"),
         *([user_menu(user, lang)] if user else []),
     ], className="header")
+
+
+def full_title(lang: str, place: str | None) -> str:
+    """The app's full title, naming the district ``place`` (from the data) when there is one:
+    the page's title and the header's tooltip."""
+    return t("app.title_of", lang, place=place) if place else t("app.title", lang)
+
+
+def app_title(screen: str, lang: str, place: str | None) -> str:
+    """The header's title: the full one, or the screen's short one (a tablet's)."""
+    key = profile(screen).title_key
+    return full_title(lang, place) if key == "app.title" else t(key, lang)
 
 
 def user_menu(user: UserBadge, lang: str) -> html.Div:
@@ -127,11 +140,18 @@ def audit_panel(lang: str) -> html.Aside:
                       **{"aria-label": t("audit.title", lang)})
 
 
-def scope_label(scope_name: str | None, lang: str, screen: str) -> list:
-    """The scope shown in the header: a place name (data) or the whole district."""
+def scope_label(scope_name: str | None, lang: str, screen: str,
+                place: str | None = None) -> list:
+    """The scope shown in the header: a place name (data), or the whole of the district
+    ``place`` (its name from the data), or the whole area."""
     prefix = ([html.Span(t("tablet.my_area", lang), className="scope-prefix")]
               if profile(screen).scope_prefix else [])
-    return prefix + [datum(scope_name) if scope_name else html.Span(t("scope.district", lang))]
+    return prefix + [datum(scope_name) if scope_name else html.Span(whole_scope(lang, place))]
+
+
+def whole_scope(lang: str, place: str | None) -> str:
+    """The words for a scope seen whole: "<district>全域", or "全域" without a name."""
+    return t("scope.district_of", lang, place=place) if place else t("scope.district", lang)
 
 
 def kpi_strip(lang: str) -> html.Div:

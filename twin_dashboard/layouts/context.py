@@ -31,6 +31,12 @@ class ScreenContext:
     user: UserBadge | None = None
 
     @property
+    def district_name(self) -> str | None:
+        """The district the page shows (from the data), ``None`` for a city seen whole."""
+        return self.places.district_name(self.selection.get("subdistrict"),
+                                         self.selection.get("district"))
+
+    @property
     def scope_name(self) -> str | None:
         return self.places.name(self.selection.get("subdistrict"),
                                 self.selection.get("neighborhood"))

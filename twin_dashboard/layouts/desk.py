@@ -37,6 +37,7 @@ def layout(ctx: ScreenContext) -> html.Div:
     admin = [c.audit_panel(lang)] if ctx.user and ctx.user.admin else []
     drawer = brain.brain_panel(lang, bool(ctx.user) and ROLES[ctx.user.role].personal != "never",
                                admin=bool(ctx.user and ctx.user.admin))
-    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user), grid, *admin,
+    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, tools, ctx.user,
+                               ctx.district_name), grid, *admin,
                      drawer],
                     className="layout layout-desk")

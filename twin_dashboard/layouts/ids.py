@@ -30,6 +30,7 @@ MAP_LEGEND = "map-legend"
 SUBDISTRICT_SELECT = "subdistrict-select"
 NEIGHBORHOOD_SELECT = "neighborhood-select"
 SCOPE_TITLE = "scope-title"
+APP_TITLE = "app-title"  # the header's title: names the district shown (from the data)
 KPI_TILES = "kpi-tiles"
 DETAILS_PANEL = "details-panel"
 AUDIT_OPEN = "audit-open"

@@ -23,6 +23,6 @@ def layout(ctx: ScreenContext) -> html.Div:
         c.feed_panel(lang),
         c.funnel_card(lang),
     ], className="col col-right")
-    return html.Div([c.header(ctx.screen, lang, ctx.scope_name),
+    return html.Div([c.header(ctx.screen, lang, ctx.scope_name, place=ctx.district_name),
                      html.Main([left, center, right], className="wall-grid")],
                     className="layout layout-wall")

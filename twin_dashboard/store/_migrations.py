@@ -113,10 +113,36 @@ def _users_add_rotation(conn: sqlite3.Connection, _schema: str) -> None:
     conn.execute("ALTER TABLE users ADD COLUMN rotate_s INTEGER")
 
 
+# Columns several districts added (DESIGN §4.4): table -> the columns it gained.
+DISTRICT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "district": ("name_en",), "users": ("district_id",),
+    **{table: ("district_id",) for table in (
+        "subdistricts", "neighborhoods", "buildings", "roads", "landcover", "addresses",
+        "patrol_zones", "devices")},
+}
+
+
+def _layers_need_district(conn: sqlite3.Connection) -> bool:
+    return any(found and not set(added) <= set(found)
+               for table, added in DISTRICT_COLUMNS.items()
+               for found in [columns(conn, table)])
+
+
+def _layers_add_district(conn: sqlite3.Connection, _schema: str) -> None:
+    """Layer rows gain their district (nullable: rows stored before it have none, until the
+    next import or seed fills it); the district gains its English name."""
+    for table, added in DISTRICT_COLUMNS.items():
+        found = set(columns(conn, table))
+        for name in added:
+            if found and name not in found:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("readings keyed on (gateway, reading_id)", _readings_need_gateway,
               _readings_add_gateway),
     Migration("incidents gain the workflow's columns", _incidents_need_workflow,
               _incidents_add_workflow),
     Migration("users gain a kiosk's rotation", _users_need_rotation, _users_add_rotation),
+    Migration("layer rows gain their district", _layers_need_district, _layers_add_district),
 )

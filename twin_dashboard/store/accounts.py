@@ -16,7 +16,7 @@ from twin_dashboard.store.base import StoreError
 
 USER_COLUMNS: tuple[str, ...] = ("name", "role", "person_id", "subdistrict_id",
                                  "neighborhood_ids", "zone_ids", "password_hash", "created_at",
-                                 "disabled_at", "rotate_s")
+                                 "disabled_at", "rotate_s", "district_id")
 SESSION_COLUMNS: tuple[str, ...] = ("id_hash", "user_name", "csrf", "created_at", "seen_at",
                                     "expires_at", "idle_s", "reason", "reason_until", "ended_at")
 AUDIT_COLUMNS: tuple[str, ...] = ("seq", "ts", "actor", "action", "subject", "reason", "detail",

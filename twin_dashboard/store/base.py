@@ -114,8 +114,10 @@ class Store(Protocol):
     accounts: SQLiteAccounts
 
     # --- layers (geographic, importable) ---
-    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
-        """Replace a whole layer in one transaction; returns the row count."""
+    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame,
+                      district: str | None = None) -> int:
+        """Replace a whole layer in one transaction — or, given ``district``, only that
+        district's rows (its own row of the district layer); returns the row count."""
 
     def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
                    limit: int | None = None) -> gpd.GeoDataFrame:

@@ -27,7 +27,7 @@ import psycopg
 import shapely
 from psycopg import errors
 
-from twin_dashboard.geo.layers import LAYERS, layer_spec
+from twin_dashboard.geo.layers import LAYERS, district_part, layer_spec
 from twin_dashboard.store._live_postgis import BACKFILL_REGISTERS_SQL, PostGISLiveTx
 from twin_dashboard.store._live_sqlite import HOUSEHOLD_ACTIVITY_SQL
 from twin_dashboard.store._pg import (
@@ -119,10 +119,12 @@ class PostGISStore:
         self._pool.close()
 
     # --- layers ---
-    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame,
+                      district: str | None = None) -> int:
         spec = layer_spec(layer)
         columns, rows = _layer_rows(spec, frame)
-        self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY)
+        self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY,
+                      part=district_part(spec, district))
         return len(frame)
 
     def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
@@ -277,12 +279,15 @@ class PostGISStore:
 
     # --- internals ---
     def _replace(self, table: str, columns: list[str], rows: Iterable[tuple],
-                 bump: str | None = None) -> None:
+                 bump: str | None = None, part: tuple[str, str] | None = None) -> None:
         """Replace a table's rows with one COPY; ``bump`` names a meta key set anew in the same
         transaction (see the SQLite store)."""
         try:
             with self._transaction() as conn:
-                conn.execute(f"DELETE FROM {table}")
+                if part is None:
+                    conn.execute(f"DELETE FROM {table}")
+                else:  # one district's rows (``part``: column, district id)
+                    conn.execute(f"DELETE FROM {table} WHERE {part[0]} = %s", (part[1],))
                 _copy(conn, table, columns, rows)
                 if bump:
                     _set_meta(conn, bump, uuid.uuid4().hex)

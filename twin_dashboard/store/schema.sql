@@ -16,39 +16,39 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 
 CREATE TABLE IF NOT EXISTS district (
-    id TEXT PRIMARY KEY, name TEXT, adcode INTEGER, props TEXT, geom BLOB NOT NULL
+    id TEXT PRIMARY KEY, name TEXT, adcode INTEGER, name_en TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS subdistricts (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT, props TEXT, geom BLOB NOT NULL
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT, district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS neighborhoods (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT, subdistrict_id TEXT,
-    props TEXT, geom BLOB NOT NULL
+    district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS buildings (
     id TEXT PRIMARY KEY, name TEXT, floors INTEGER, kind TEXT,
-    subdistrict_id TEXT, neighborhood_id TEXT, props TEXT, geom BLOB NOT NULL
+    subdistrict_id TEXT, neighborhood_id TEXT, district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS roads (
     id TEXT PRIMARY KEY, name TEXT, road_class TEXT, subdistrict_id TEXT, zone_id TEXT,
-    props TEXT, geom BLOB NOT NULL
+    district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS landcover (
-    id TEXT PRIMARY KEY, name TEXT, kind TEXT NOT NULL, props TEXT, geom BLOB NOT NULL
+    id TEXT PRIMARY KEY, name TEXT, kind TEXT NOT NULL, district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS addresses (
     id TEXT PRIMARY KEY, address TEXT NOT NULL, subdistrict_id TEXT, neighborhood_id TEXT,
-    building_id TEXT, lon REAL NOT NULL, lat REAL NOT NULL, props TEXT, geom BLOB NOT NULL
+    building_id TEXT, lon REAL NOT NULL, lat REAL NOT NULL, district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS patrol_zones (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, subdistrict_id TEXT,
     gov_chief_id TEXT, community_chief_id TEXT, target_hours REAL,
-    props TEXT, geom BLOB NOT NULL
+    district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY, category TEXT NOT NULL, name TEXT,
     subdistrict_id TEXT, neighborhood_id TEXT, building_id TEXT, household_id TEXT,
-    installed_at INTEGER, lon REAL NOT NULL, lat REAL NOT NULL, props TEXT, geom BLOB NOT NULL
+    installed_at INTEGER, lon REAL NOT NULL, lat REAL NOT NULL, district_id TEXT, props TEXT, geom BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS devices_scope ON devices (subdistrict_id, neighborhood_id);
 
@@ -184,6 +184,8 @@ CREATE TABLE IF NOT EXISTS users (
     zone_ids TEXT,                -- ';'-separated patrol zones (road chiefs)
     password_hash TEXT,           -- argon2id; NULL for kiosks (they enrol instead)
     created_at INTEGER NOT NULL, disabled_at INTEGER,
+    -- district_id: a district-wide role's or kiosk's one district of a city (NULL: all of it)
+    district_id TEXT,
     rotate_s INTEGER              -- a kiosk's rotation through its subdistricts, seconds
 );
 -- Server-side sessions: the cookie holds a random id, the store its SHA-256 only, so a sign-out

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from twin_dashboard.geo.layers import LAYERS, LayerSpec, layer_spec
+from twin_dashboard.geo.layers import LAYERS, LayerSpec, district_part, layer_spec
 from twin_dashboard.store._live_sqlite import (
     BACKFILL_REGISTERS_SQL,
     HOUSEHOLD_ACTIVITY_SQL,
@@ -112,10 +112,12 @@ class SQLiteStore:
             self._local.conn = None
 
     # --- layers ---
-    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame) -> int:
+    def replace_layer(self, layer: str, frame: gpd.GeoDataFrame,
+                      district: str | None = None) -> int:
         spec = layer_spec(layer)
         columns, rows = _layer_rows(spec, frame)
-        self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY)
+        self._replace(spec.table, columns, rows, bump=LAYERS_VERSION_KEY,
+                      part=district_part(spec, district))
         return len(frame)
 
     def read_layer(self, layer: str, scope: Scope = ALL, *, after: str | None = None,
@@ -271,14 +273,17 @@ class SQLiteStore:
 
     # --- internals ---
     def _replace(self, table: str, columns: list[str], rows: Iterator[tuple],
-                 bump: str | None = None) -> None:
+                 bump: str | None = None, part: tuple[str, str] | None = None) -> None:
         """Replace a table's rows; ``bump`` names a meta key set to a new value in the same
         transaction, so that readers caching the table know it changed."""
         sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
                f"VALUES ({', '.join('?' * len(columns))})")
         try:
             with self._transaction() as conn:
-                conn.execute(f"DELETE FROM {table}")
+                if part is None:
+                    conn.execute(f"DELETE FROM {table}")
+                else:  # one district's rows (``part``: column, district id)
+                    conn.execute(f"DELETE FROM {table} WHERE {part[0]} = ?", (part[1],))
                 for batch in _batches(rows):
                     conn.executemany(sql, batch)
                 if bump:

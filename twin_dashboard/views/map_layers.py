@@ -47,6 +47,7 @@ Z: dict[str, float] = {
     "devices": 9, "alarms": 10,
     "incident_halo": 11, "incidents": 12, "labels_sub": 13, "labels_nbh": 13,
     "brain": 7.5, "brain_labels": 13.5,  # 社区大脑's choropleth (views/brain.py)
+    "city": 7.6, "city_labels": 13.6,  # a city seen whole: its districts (views/city_map.py)
 }
 # Worst first: an aggregate column takes the colour of the worst state among its devices.
 WORST_FIRST: tuple[str, ...] = ("alarm", "fault", "offline", "low_battery", "normal")

@@ -38,6 +38,7 @@ from twin_dashboard.geo.demo import (
 from twin_dashboard.geo.demo._alarms import Alarm, States
 from twin_dashboard.geo.demo._base import AS_OF, GENERATOR_VERSION, SEED, Area, geom_to_xy, rng
 from twin_dashboard.geo.demo._buildings import Building
+from twin_dashboard.geo.demo._city import city_files, row_counts
 from twin_dashboard.geo.demo._devices import Device
 from twin_dashboard.geo.demo._incidents import Incident
 from twin_dashboard.geo.demo._patrols import Patrol
@@ -47,7 +48,7 @@ from twin_dashboard.geo.demo._roads import Road, Zone
 from twin_dashboard.geo.demo._tables import World, counts, render
 from twin_dashboard.geo.demo._write import write_files
 
-__all__ = ["AS_OF", "GENERATOR_VERSION", "SEED", "build", "generate"]
+__all__ = ["AS_OF", "GENERATOR_VERSION", "SEED", "build", "generate", "generate_city"]
 
 ROAD_GAP_M = 12.0  # neighborhoods keep this far from main roads
 
@@ -170,6 +171,17 @@ def generate(out_dir: Path, devices: int | None = None) -> dict[str, int]:
     world = build(devices)
     rows = counts(world)
     files = render(world)
+    files["manifest.json"] = manifest(rows)
+    write_files(Path(out_dir), files)
+    return dict(sorted(rows.items()))
+
+
+def generate_city(out_dir: Path, districts: int, devices: int | None = None) -> dict[str, int]:
+    """Write a demo city of ``districts`` copies of the demo district (``_city.py``: the
+    city-scale benchmark's data; ``devices`` per district, see :func:`build`) into
+    ``out_dir``; returns rows per file."""
+    files = city_files(render(build(devices)), districts)
+    rows = row_counts(files)
     files["manifest.json"] = manifest(rows)
     write_files(Path(out_dir), files)
     return dict(sorted(rows.items()))

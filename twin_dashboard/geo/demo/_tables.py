@@ -17,7 +17,7 @@ from twin_dashboard.geo.demo._readings import Reading
 from twin_dashboard.geo.demo._roads import Road, Zone
 from twin_dashboard.geo.demo._write import csv_text, feature_collection, lonlat
 
-DISTRICT = ("hongkou", "虹口区", 310109)
+DISTRICT = ("hongkou", "虹口区", 310109, "Hongkou District")
 
 
 @dataclass
@@ -43,8 +43,8 @@ class World:
 def _layers(w: World) -> dict[str, str]:
     fc = feature_collection
     return {
-        "district.geojson": fc([({"id": DISTRICT[0], "name": DISTRICT[1], "adcode": DISTRICT[2]},
-                                 w.district)]),
+        "district.geojson": fc([({"id": DISTRICT[0], "name": DISTRICT[1], "adcode": DISTRICT[2],
+                                  "name_en": DISTRICT[3]}, w.district)]),
         "subdistricts.geojson": fc(({"id": a.id, "name": a.name, "name_en": a.name_en}, a.geom)
                                    for a in w.subdistricts),
         "neighborhoods.geojson": fc(({"id": a.id, "name": a.name, "name_en": a.name_en,
