@@ -108,6 +108,7 @@ EXAMPLES: list[Example] = [
     Example("PUT", "/api/v1/people/{person_id}/tags", caller="admin",
             params=lambda i: {"person_id": i["resident"]}, body=lambda i: {"tags": ["高龄"]}),
     Example("GET", "/api/v1/search", query=lambda i: {"q": "云舫", "limit": "1"}),
+    Example("GET", "/api/v1/districts", query=lambda i: {"lang": "en"}),
     Example("POST", "/api/v1/reveal", body=lambda i: {"reason": "visit planning for 云舫小区"}),
     Example("GET", "/api/v1/audit", caller="admin", query=lambda i: {"limit": "1"}),
     Example("GET", "/api/v1/live", query=lambda i: {"neighborhood": "yunfang"}),

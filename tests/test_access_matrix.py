@@ -739,4 +739,4 @@ def test_mat_districts_answer_each_signed_in_caller(world, who):
     client = clients[who]
     assert client.get("/api/v1/districts").json()["districts"] == []
     refused = client.get("/api/v1/summary", params={"district": "atlantis"})
-    assert refused.status_code == 422 and "atlantis" in refused.json()["detail"]
+    assert refused.status_code == 404 and "atlantis" in refused.json()["detail"]

@@ -102,7 +102,7 @@ def test_fail003_a_page_keeps_the_properties_of_a_whole_layer(client):
     first = body["features"][0]
     assert first["type"] == "Feature" and first["geometry"]["type"] == "Polygon"
     assert first["properties"] == {"id": "n1", "name": "一小区", "name_en": None,
-                                   "subdistrict_id": "s1", "props": {}}
+                                   "subdistrict_id": "s1", "district_id": None, "props": {}}
     assert body["links"] == []
 
 

@@ -168,7 +168,7 @@ def test_dis004_a_viewer_of_district_a_cannot_widen_to_b(city):
     assert officer.get("/api/v1/summary", params={"district": B}).status_code == 403
     rows = officer.get("/api/v1/districts").json()["districts"]
     assert [r["id"] for r in rows] == [A] and rows[0]["subdistricts"] == 1
-    assert client.get("/api/v1/summary", params={"district": "nowhere"}).status_code == 422
+    assert client.get("/api/v1/summary", params={"district": "nowhere"}).status_code == 404
     # an account of one district (user create --district): its whole scope is that district
     chief = TestClient(city["app"].server, base_url="http://localhost").__enter__()
     add_user(store, "a-commander", "commander", district=A)
@@ -392,7 +392,7 @@ def test_dis013_subdistricts_stored_before_several_districts_are_placed_by_shape
 def test_dis014_the_live_stream_takes_district(city):
     """``/api/v1/live?district=``: narrowed like the other routes (unknown 422, outside 403)."""
     client = city["client"]
-    assert client.get("/api/v1/live", params={"district": "nowhere"}).status_code == 422
+    assert client.get("/api/v1/live", params={"district": "nowhere"}).status_code == 404
     places = services_of_app(city["app"]).atlas.places()
     add_user(city["store"], "l-officer", "officer",
              subdistrict=sorted(places.subdistricts_of(A))[0])

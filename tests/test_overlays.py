@@ -194,3 +194,10 @@ def test_atlases_of_two_stores_keep_apart(store, tmp_path):
         assert len(Atlas(store).geo().layers["subdistricts"]) == 2
     finally:
         other.close()
+
+
+def test_a_city_leaves_room_for_the_district_labels_at_its_edges():
+    west, south, east, north = ov.with_label_room((121.0, 31.0, 121.4, 31.2))
+    assert west < 121.0 and east > 121.4 and north > 31.2 and south <= 31.0
+    # the labels stand above each district: more room at the top than at the bottom
+    assert north - 31.2 > 31.0 - south

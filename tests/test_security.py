@@ -267,8 +267,10 @@ def test_sec013_the_readings_api_keeps_its_own_5mb_limit(client):
 
 
 def test_sec014_a_small_callback_still_works(client):
-    body = {"output": "scope-title.children", "outputs": {"id": "scope-title",
-                                                          "property": "children"},
+    body = {"output": "..scope-title.children...app-title.children...app-title.title..",
+            "outputs": [{"id": "scope-title", "property": "children"},
+                        {"id": "app-title", "property": "children"},
+                        {"id": "app-title", "property": "title"}],
             "inputs": [{"id": "selection", "property": "data",
                         "value": {"subdistrict": None, "neighborhood": None}}],
             "state": [{"id": "screen", "property": "data",

@@ -166,7 +166,7 @@ def test_attributes_typed_and_checked():
         "commercial",
     ]
     assert list(table.columns) == ["name", "floors", "kind", "subdistrict_id",
-                                   "neighborhood_id"]
+                                   "neighborhood_id", "district_id"]
     assert str(table["floors"].dtype) == "Int64"
     assert table["floors"].tolist()[:2] == [6, 7]
 

@@ -127,8 +127,17 @@ def scope_bounds(geo: BaseGeo, scope: MapScope) -> tuple[float, float, float, fl
     if geometry is None:
         district = geo.layers["district"]
         frame = district if len(district) else geo.layers["subdistricts"]
-        return tuple(float(v) for v in frame.total_bounds)  # type: ignore[return-value]
+        bounds = tuple(float(v) for v in frame.total_bounds)
+        return with_label_room(bounds) if len(district) > 1 else bounds  # type: ignore
     return tuple(float(v) for v in shapely.bounds(geometry))  # type: ignore[return-value]
+
+
+def with_label_room(bounds: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """A city's bounds widened so that each district's label (centred on the district, above
+    its northern edge, wider than a small district) stays on screen at the edges."""
+    west, south, east, north = bounds
+    dx, dy = (east - west) * 0.12, (north - south) * 0.15
+    return west - dx, south - dy * 0.3, east + dx, north + dy
 
 
 def scope_outline(geo: BaseGeo, scope: MapScope) -> list[list[float]]:
@@ -137,7 +146,8 @@ def scope_outline(geo: BaseGeo, scope: MapScope) -> list[list[float]]:
     if geometry is None:
         district = geo.layers["district"]
         frame = district if len(district) else geo.layers["subdistricts"]
-        geometry = shapely.union_all(frame.geometry.to_numpy())
+        geometry = (shapely.box(*scope_bounds(geo, scope)) if len(district) > 1
+                    else shapely.union_all(frame.geometry.to_numpy()))
     hull = shapely.convex_hull(geometry).simplify(0.0003)
     return [[round(float(x), 6), round(float(y), 6)] for x, y in shapely.get_coordinates(hull)]
 
