@@ -209,8 +209,10 @@ def test_live004_wall_district_adds_a_device_entering_alarm_and_drops_it_on_clea
                          f"x => x.id === {json.dumps(device)})", timeout=30)
     except TimeoutException:
         row = device_row(driver, device)
+        live = driver.execute_script("return window.twinLive ? window.twinLive.status() : null")
         raise AssertionError(f"{device} still drawn after its clear: {row}; map status "
-                             f"{driver.execute_script('return window.twinMap.status()')}") from None
+                             f"{driver.execute_script('return window.twinMap.status()')}; "
+                             f"live stream {live}") from None
     assert driver.execute_script(MARKER), "the page reloaded"
     assert driver.execute_script("return window.twinMap.status().error") is None
     assert console_errors(driver) == []
