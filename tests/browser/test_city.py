@@ -1,5 +1,5 @@
 """A city of two districts in a real browser: the desk without ``district=`` shows both with
-their KPIs, and a click on one drills into it (issue 11 part 3)."""
+their KPIs, a click on one drills into it and the back button returns (issue 11 part 3)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,13 @@ def test_city001_the_city_lists_both_districts_and_a_click_drills_in(city_server
         wait_for(driver, "document.title.indexOf('新桥区一网统管') === 0", 30)
         assert "city" not in status(driver)["layers"]  # one district: no city labels
         assert A not in driver.find_element("css selector", ".scope").text
+        # The browser's back button returns to the city.
+        driver.back()
+        wait_for(driver, "window.twinMap && window.twinMap.status().drawn === 'district' && "
+                 "window.twinMap.status().layers.indexOf('city') >= 0", DRAW_TIMEOUT_S)
+        assert "district=" not in driver.current_url
+        wait_for(driver, "document.querySelector('.brand h1').textContent"
+                 ".indexOf('新桥区') < 0", 30)
         assert console_errors(driver) == []
     finally:
         driver.quit()

@@ -106,8 +106,8 @@ def scope_title(found: Places, selection: Selection | None,
 
 
 # The selection in the address bar, so a drill-down can be bookmarked and shared (the page
-# reads it back on load; the browser's back button returns to the previous selection, which
-# the pages router re-renders). A rotating wall replaces its entry instead of piling them up.
+# reads it back on load; the browser's back button loads the previous selection's address
+# again: assets/history.js). A rotating wall replaces its entry instead of piling them up.
 SELECTION_TO_URL = """
 function(selection, screen) {
     const nu = window.dash_clientside.no_update;
@@ -118,11 +118,8 @@ function(selection, screen) {
     }
     const query = params.toString();
     const url = window.location.pathname + (query ? "?" + query : "");
-    if (url === window.location.pathname + window.location.search) return nu;
-    if (screen && screen.rotate) {
-        window.history.replaceState(window.history.state, "", url);
-    } else {
-        window.history.pushState(window.history.state, "", url);
+    if (url !== window.location.pathname + window.location.search) {
+        window.twinHistory.show(url, Boolean(screen && screen.rotate));
     }
     return nu;
 }
