@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from importlib import resources
 from typing import Any
 
@@ -293,8 +293,9 @@ class SQLiteStore:
             raise StoreError(f"{table}: {err}; nothing was changed") from err
 
     def _query(self, sql: str, params: list[Any]) -> pd.DataFrame:
-        with conditions(self.path):
-            cursor = self._conn().execute(sql, params)
+        # Closed even when reading fails: a cursor kept alive (by a traceback) would hold this
+        # thread's connection on an old snapshot of the file for every later read.
+        with conditions(self.path), closing(self._conn().execute(sql, params)) as cursor:
             names = [d[0] for d in cursor.description]
             return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
 
