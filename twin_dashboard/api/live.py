@@ -119,9 +119,10 @@ async def gzipped(chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, 
 
 
 class LiveStatus(BaseModel):
-    boot: str = Field(description="this server run's id, the first part of event ids")
+    boot: str = Field(description="the feed's generation, the first part of event ids: this "
+                      "process's run, or the shared stream's with --bus")
     seq: int = Field(description="number of the latest event")
-    clients: int = Field(description="screens connected now")
+    clients: int = Field(description="screens connected to this worker now")
 
 
 @router.get("/live/status", response_model=LiveStatus, summary="The live stream's own state")
