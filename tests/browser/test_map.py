@@ -13,8 +13,10 @@ import subprocess
 
 import pytest
 from conftest import BROWSER_USER, console_errors, element_colors, requested_hosts, wait_for
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from twin_dashboard.testing import free_port, serve_command, sign_in_driver, wait_healthy
 
@@ -190,8 +192,11 @@ def test_map005_click_on_a_neighborhood_sets_map_pick(live_server, browser):
     wait_for(driver, "window.twinMap.status().layers.indexOf('devices') < 0 && "
              f"window.twinMap.status().renders > {renders}", 60)
     wait_still(driver)
-    target = driver.execute_script(FIND_NEIGHBORHOOD, "duolun")
-    assert target, "the neighborhood is not visible on the map"
+    try:  # looked for again while a frame still settles (a pick reads the last drawn frame)
+        target = WebDriverWait(driver, 20, 0.5).until(
+            lambda d: d.execute_script(FIND_NEIGHBORHOOD, "duolun"))
+    except TimeoutException as error:
+        raise AssertionError(f"the neighborhood is not visible: {status(driver)}") from error
     click_at(driver, *target)
     try:
         wait_for(driver, "(window.twinMap.status().lastPick || {}).id === 'duolun'", 30)
