@@ -456,15 +456,22 @@
       {}, vs, {width: host.clientWidth, height: host.clientHeight}));
   }
 
-  /** The boxes (canvas pixels) of the labels a layer would draw; ``placed`` grows. */
+  /** The boxes (canvas pixels) of the labels a layer would draw; ``placed`` grows. A label
+   * is its text field's lines (``name`` unless getText names another), centred on its point
+   * or, anchored at the bottom (a city's district figures), above it. */
   function placeLabels(entry, viewport, placed) {
     var desc = entry.desc, px = (desc.getSize || 16) * (entry.layer.props.sizeScale || 1);
-    var pad = (desc.outlineWidth || 0) + LABEL_GAP, h = px * LABEL_LINE;
+    var pad = (desc.outlineWidth || 0) + LABEL_GAP, line = px * (desc.lineHeight || LABEL_LINE);
+    var field = (/^@@=(\w+)$/.exec(String(desc.getText || "")) || [])[1] || "name";
+    var offset = desc.getPixelOffset || [0, 0], above = desc.getAlignmentBaseline === "bottom";
     var kept = [], width = viewport.width, height = viewport.height;
     entry.rows.forEach(function (row) {
       var xy = viewport.project([row.lon, row.lat]);
-      var w = textWidth(String(row.name || ""), px, desc);
-      var box = [xy[0] - w / 2 - pad, xy[1] - h / 2 - pad, xy[0] + w / 2 + pad, xy[1] + h / 2 + pad];
+      var lines = String(row[field] || "").split("\n");
+      var w = Math.max.apply(null, lines.map(function (l) { return textWidth(l, px, desc); }));
+      var h = line * lines.length, x = xy[0] + offset[0];
+      var y = xy[1] + offset[1] + (above ? -h / 2 : 0);
+      var box = [x - w / 2 - pad, y - h / 2 - pad, x + w / 2 + pad, y + h / 2 + pad];
       var onScreen = box[2] > 0 && box[0] < width && box[3] > 0 && box[1] < height;
       var clash = onScreen && placed.some(function (p) {
         return box[0] < p[2] && p[0] < box[2] && box[1] < p[3] && p[1] < box[3];

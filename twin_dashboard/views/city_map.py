@@ -62,5 +62,6 @@ def city_layers(districts: gpd.GeoDataFrame, figures: Sequence[DistrictFigures],
                  outline_width=3, outline_color=BASE[theme]["background"][:3] + [230],
                  get_text_anchor="middle", get_alignment_baseline="bottom",
                  get_pixel_offset=[0, -10],
-                 line_height=1.25, parameters={"depthCompare": "always"})
+                 line_height=1.25, parameters={"depthCompare": "always"},
+                 declutter=-1)  # placed first: a subdistrict's name under it gives way
     return [polygons, text]

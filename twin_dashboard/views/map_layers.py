@@ -85,7 +85,7 @@ def layer(kind: str, layer_id: str, data: Any, *, pick: str | None = None, toolt
           declutter: int | None = None, binary: bool = False, **props: Any) -> LayerDict:
     """One layer in pydeck's JSON vocabulary with our ``meta`` (see the module docstring);
     ``min_zoom``/``max_zoom`` make the script show the layer only within that zoom band;
-    ``declutter`` (a TextLayer's rank, 0 first) makes it drop labels that would overlap one
+    ``declutter`` (a TextLayer's rank, lowest first) makes it drop labels that would overlap one
     already placed, in rank then row order, as the camera moves; ``binary`` makes the script
     hand deck.gl typed arrays (binary attributes) instead of one object per row."""
     meta = {"z": Z[layer_id], "pick": pick, "tooltip": tooltip,
